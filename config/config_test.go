@@ -1,0 +1,181 @@
+package config
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+var exampleEnv = map[string]string{
+	"NOVA_API_KEY_DASHBOARDS":   "dash-key-0123456789abcdef",
+	"PD_TOKEN_PROD":             "pd-prod-token-AAAA",
+	"PD_TOKEN_STAGING":          "pd-staging-token-BBBB",
+	"PD_WEBHOOK_SECRET_PROD":    "whsec-prod",
+	"PD_WEBHOOK_SECRET_STAGING": "whsec-staging",
+	"SLACK_BOT_TOKEN":           "xoxb-test-token",
+	"SLACK_SIGNING_SECRET":      "slack-signing",
+	"ACTION_SECRET":             "action-secret",
+}
+
+func lookupFrom(m map[string]string) Lookup {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestExampleConfigIsValid(t *testing.T) {
+	b, err := os.ReadFile("../deploy/nova.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse(b, lookupFrom(exampleEnv))
+	if err != nil {
+		t.Fatalf("example config: %v", err)
+	}
+	if got := c.Environments["prod"].PagerDuty.Token.Value(); got != "pd-prod-token-AAAA" {
+		t.Errorf("token not expanded: %q", got)
+	}
+	if got := c.Environments["prod"].Approvals.ExpiresAfter.Duration; got != 30*time.Minute {
+		t.Errorf("expires_after = %v", got)
+	}
+	svc := c.DomainServices()[0]
+	if svc.WatchDays != 14 || !svc.AutoAck || len(svc.Runbooks) != 1 {
+		t.Errorf("service = %+v", svc)
+	}
+	if c.DomainServices()[1].WatchDays != DefaultWatchDays {
+		t.Errorf("default watch days not applied")
+	}
+	if c.Triage.Budget.Duration != 20*time.Second || c.Workers.DedupTTL.Duration != 72*time.Hour {
+		t.Errorf("defaults: %+v %+v", c.Triage, c.Workers)
+	}
+}
+
+func TestSecretsNeverPrint(t *testing.T) {
+	b, _ := os.ReadFile("../deploy/nova.example.yaml")
+	c, err := Parse(b, lookupFrom(exampleEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := json.Marshal(c)
+	ym, _ := yaml.Marshal(c)
+	for _, out := range []string{string(js), string(ym), strings.ReplaceAll(sprint(c), " ", "")} {
+		for _, s := range c.AllSecrets() {
+			if strings.Contains(out, s) {
+				t.Fatalf("secret %q printed", s)
+			}
+		}
+	}
+	if len(c.AllSecrets()) < 8 {
+		t.Errorf("AllSecrets misses some: %d", len(c.AllSecrets()))
+	}
+}
+
+func sprint(c *Config) string {
+	b, _ := json.MarshalIndent(c, "", " ")
+	return string(b)
+}
+
+func TestFileReferences(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "token")
+	if err := os.WriteFile(p, []byte("from-file-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	doc := minimal(strings.Replace(baseEnv, `token: "tok-123"`, `token: "${file:`+p+`}"`, 1))
+	c, err := Parse([]byte(doc), lookupFrom(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Environments["prod"].PagerDuty.Token.Value(); got != "from-file-token" {
+		t.Errorf("token = %q", got)
+	}
+}
+
+const baseEnv = `
+environments:
+  prod:
+    pagerduty:
+      token: "tok-123"
+      from: "bot@example.com"
+      webhook_secrets: ["s1"]
+`
+
+func minimal(extra string) string { return "listen: \":0\"\n" + extra }
+
+func TestValidationNamesTheField(t *testing.T) {
+	cases := []struct {
+		name, doc, want string
+	}{
+		{"missing env var", strings.Replace(baseEnv, `"tok-123"`, `"${NOPE_TOKEN}"`, 1), "environments.prod.pagerduty.token: environment variable NOPE_TOKEN is not set"},
+		{"missing file", strings.Replace(baseEnv, `"tok-123"`, `"${file:/nonexistent/x}"`, 1), "environments.prod.pagerduty.token: cannot read secret file"},
+		{"no token", strings.Replace(baseEnv, `token: "tok-123"`, ``, 1), "environments.prod.pagerduty.token: required"},
+		{"bad from", strings.Replace(baseEnv, `bot@example.com`, `bot`, 1), "environments.prod.pagerduty.from"},
+		{"no secrets", strings.Replace(baseEnv, `["s1"]`, `[]`, 1), "environments.prod.pagerduty.webhook_secrets"},
+		{"rate over PD limit", baseEnv + "      rate_per_minute: 1000\n", "environments.prod.pagerduty.rate_per_minute"},
+		{"bad backend", baseEnv + "store: {backend: mysql}\n", "store.backend"},
+		{"redis without url", baseEnv + "store: {backend: redis}\n", "store.url"},
+		{"bad tier", baseEnv + "tier: gold\n", "tier"},
+		{"two envs on standard", baseEnv + "  staging:\n    pagerduty: {token: t, from: b@example.com, webhook_secrets: [x]}\n", "environments: 2 environments configured, but several environments needs the enterprise tier"},
+		{"unknown env", baseEnv + "services:\n  - {id: PABC, name: a, environment: qa, mode: off}\n", "services[0].environment"},
+		{"bad mode", baseEnv + "services:\n  - {id: PABC, name: a, environment: prod, mode: yolo}\n", "services[0].mode"},
+		{"dup service", baseEnv + "services:\n  - {id: PABC, name: a, environment: prod}\n  - {id: PABC, name: b, environment: prod}\n", "services[1].id: PABC is declared twice"},
+		{"bad runbook regexp", baseEnv + "services:\n  - {id: PABC, name: a, environment: prod, runbooks: [{title: t, url: 'https://x', match: '(['}]}\n", "services[0].runbooks[0].match"},
+		{"channel without slack", baseEnv + "services:\n  - {id: PABC, name: a, environment: prod, slack_channel: C123}\n", "services[0].slack_channel: environment prod has no slack.bot_token"},
+		{"auto ack on standard", baseEnv + "services:\n  - {id: PABC, name: a, environment: prod, auto_ack: true}\n", "services[0].auto_ack: acknowledgement by Nova needs the enterprise tier"},
+		{"unknown field", baseEnv + "lisen: x\n", "field lisen not found"},
+		{"short api key", baseEnv + "api_keys: [{name: a, key: short, scope: read}]\n", "api_keys[0].key"},
+		{"bad api scope", baseEnv + "api_keys: [{name: a, key: 0123456789abcdef0, scope: write}]\n", "api_keys[0].scope"},
+		{"destructive auto run", baseEnv + "tier: enterprise\nservices: [{id: PABC, name: a, environment: prod}]\nactions:\n  - {name: r, title: R, destructive: true, auto_run: true, services: [PABC], executor: {type: webhook, url: 'https://x/y', secret: s}}\n", "actions[0].auto_run: a destructive action never runs without approval"},
+		{"http executor", baseEnv + "tier: enterprise\nservices: [{id: PABC, name: a, environment: prod}]\nactions:\n  - {name: r, title: R, services: [PABC], executor: {type: webhook, url: 'http://example.com/y', secret: s}}\n", "actions[0].executor.url"},
+		{"bad duration", baseEnv + "workers: {visibility_timeout: soon}\n", "is not a duration"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(minimal(tc.doc)), lookupFrom(nil))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v\nwant it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestCredentialAges(t *testing.T) {
+	doc := minimal(baseEnv + "      token_created: 2026-01-01\napi_keys: [{name: dash, key: 0123456789abcdef0, scope: read, created: 2026-11-01}]\n")
+	c, err := Parse([]byte(doc), lookupFrom(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
+	got := map[string]Credential{}
+	for _, cr := range c.Credentials(now) {
+		got[cr.Name] = cr
+	}
+	if cr := got["pagerduty.token"]; cr.Status != "due" || cr.AgeDays != 331 {
+		t.Errorf("token = %+v", cr)
+	}
+	if cr := got["dash"]; cr.Status != "ok" || cr.AgeDays != 27 {
+		t.Errorf("api key = %+v", cr)
+	}
+	if cr := got["pagerduty.webhook_secrets[0]"]; cr.Status != "unknown" {
+		t.Errorf("secret without date = %+v", cr)
+	}
+	b, _ := json.Marshal(c.Credentials(now))
+	if strings.Contains(string(b), "tok-123") {
+		t.Fatal("credential listing holds a secret")
+	}
+}
+
+func TestSecretWithCreatedMapping(t *testing.T) {
+	doc := minimal(strings.Replace(baseEnv, `["s1"]`, `[{secret: s-old, created: 2026-01-02}, s-new]`, 1))
+	c, err := Parse([]byte(doc), lookupFrom(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := c.Environments["prod"].PagerDuty.WebhookSecrets
+	if ws[0].Value() != "s-old" || ws[0].Created.Format("2006-01-02") != "2026-01-02" || ws[1].Value() != "s-new" {
+		t.Errorf("secrets = %v %v", ws[0].Value(), ws[1].Value())
+	}
+}

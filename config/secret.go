@@ -1,0 +1,105 @@
+package config
+
+import (
+	"encoding/json"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Secret is a credential from the configuration. It never prints its value:
+// String, JSON and YAML all give "[redacted]", so a Config can be logged.
+type Secret struct {
+	value string
+	// Created is when the credential was issued; used for rotation reports.
+	Created Date
+}
+
+// NewSecret returns a Secret holding v.
+func NewSecret(v string, created Date) Secret { return Secret{value: v, Created: created} }
+
+// Value returns the secret itself. Call it only where the secret is used.
+func (s Secret) Value() string { return s.value }
+
+// IsZero reports whether no secret was configured.
+func (s Secret) IsZero() bool { return s.value == "" }
+
+// String hides the value.
+func (s Secret) String() string {
+	if s.value == "" {
+		return ""
+	}
+	return "[redacted]"
+}
+
+// MarshalJSON hides the value.
+func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
+
+// MarshalYAML hides the value.
+func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
+
+// UnmarshalYAML accepts a plain string, or a mapping {secret, created}.
+func (s *Secret) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		s.value = n.Value
+		return nil
+	}
+	var v struct {
+		Secret  string `yaml:"secret"`
+		Created Date   `yaml:"created"`
+	}
+	if err := n.Decode(&v); err != nil {
+		return err
+	}
+	s.value, s.Created = v.Secret, v.Created
+	return nil
+}
+
+// Date is a calendar date (YYYY-MM-DD) in configuration files.
+type Date struct{ time.Time }
+
+// UnmarshalYAML parses YYYY-MM-DD or an RFC 3339 time.
+func (d *Date) UnmarshalYAML(n *yaml.Node) error {
+	if n.Value == "" {
+		return nil
+	}
+	for _, layout := range []string{"2006-01-02", time.RFC3339} {
+		if t, err := time.Parse(layout, n.Value); err == nil {
+			d.Time = t.UTC()
+			return nil
+		}
+	}
+	return &yaml.TypeError{Errors: []string{"line " + itoa(n.Line) + ": " + n.Value + " is not a date (use YYYY-MM-DD)"}}
+}
+
+// MarshalYAML writes the date as YYYY-MM-DD.
+func (d Date) MarshalYAML() (any, error) {
+	if d.IsZero() {
+		return "", nil
+	}
+	return d.Format("2006-01-02"), nil
+}
+
+// Duration is a time.Duration written as "30s", "15m", "2h".
+type Duration struct{ time.Duration }
+
+// UnmarshalYAML parses a Go duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Value == "" {
+		return nil
+	}
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return &yaml.TypeError{Errors: []string{"line " + itoa(n.Line) + ": " + n.Value + " is not a duration (use e.g. 30s, 15m, 2h)"}}
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalYAML writes the duration as a string.
+func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
+
+func itoa(i int) string {
+	b, _ := json.Marshal(i)
+	return string(b)
+}
