@@ -36,7 +36,7 @@ func (a Action) AppliesTo(serviceID string) bool {
 type ApprovalState string
 
 // Approval states. pending → approved → running → succeeded | failed, or
-// pending → denied | expired | cancelled, or approved → cancelled.
+// pending → denied | expired | cancelled, or approved → cancelled | expired.
 const (
 	ApprovalPending   ApprovalState = "pending"
 	ApprovalApproved  ApprovalState = "approved"
