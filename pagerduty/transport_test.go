@@ -1,0 +1,142 @@
+package pagerduty
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	gopd "github.com/PagerDuty/go-pagerduty"
+
+	"github.com/novasre/nova"
+	"github.com/novasre/nova/pagerduty/pdemu"
+)
+
+func TestTransportAllowListRefuses(t *testing.T) {
+	rig := newClientRig(t, pdemu.Options{})
+	id := rig.incident("x")
+	var refused []string
+	c := rig.client(t, "prod", func(cfg *ClientConfig) {
+		cfg.OnRefused = func(method, path string) { refused = append(refused, method+" "+path) }
+	})
+	cases := []struct{ method, url, body string }{
+		{"PUT", "/incidents/" + id, `{"incident":{"type":"incident_reference","status":"resolved"}}`},
+		{"PUT", "/incidents/" + id, `{"incident":{"type":"incident_reference","status":"acknowledged","assignments":[]}}`},
+		{"PUT", "/incidents/" + id, `{"incident":{"type":"incident_reference","status":"acknowledged"}}{}`},
+		{"PUT", "/incidents/" + id, `{"incident":{"type":"incident_reference","status":"acknowledged","escalation_level":2}}`},
+		{"PUT", "/incidents", `{"incidents":[{"id":"` + id + `","type":"incident_reference","status":"acknowledged"}]}`},
+		{"DELETE", "/incidents/" + id + "/notes/N1", ""},
+		{"PUT", "/incidents/" + id + "/notes/N1", `{"note":{"content":"edited"}}`},
+		{"POST", "/incidents", `{"incident":{"type":"incident","title":"x"}}`},
+		{"POST", "/incidents/" + id + "/notes", `{"note":{"content":"x"},"extra":1}`},
+		{"POST", "/incidents/" + id + "/snooze", `{"duration":3600}`},
+		{"POST", "/incidents/" + id + "/status_updates", `{"message":"x"}`},
+		{"PUT", "/incidents/" + id + "/merge", `{}`},
+		{"GET", "/users", ""},
+		{"GET", "/incidents", ""},
+		{"GET", "/services", ""},
+		{"GET", "/incidents/" + id + "/../../users", ""},
+		{"GET", "/incidents/" + id + "%2F..%2Fusers", ""},
+		{"GET", "/incidents/" + id, `{"unexpected":"body"}`},
+		{"DELETE", "/incidents/" + id, ""},
+		{"GET", "/webhook_subscriptions", ""},
+	}
+	for _, tc := range cases {
+		var body io.Reader
+		if tc.body != "" {
+			body = strings.NewReader(tc.body)
+		}
+		req, err := http.NewRequest(tc.method, rig.url+tc.url, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Fully authorised requests: the allow-list, not the emulator, stops them.
+		req.Header.Set("Authorization", "Token token="+clientProdToken)
+		req.Header.Set("Accept", "application/vnd.pagerduty+json;version=2")
+		req.Header.Set("From", clientBotEmail)
+		resp, err := c.http.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			t.Errorf("%s %s was sent (status %d)", tc.method, tc.url, resp.StatusCode)
+			continue
+		}
+		var ne *nova.Error
+		if !errors.As(err, &ne) || ne.Code != nova.EFORBIDDEN || !strings.HasPrefix(ne.Message, "refused by the PagerDuty allow-list: "+tc.method+" /") {
+			t.Errorf("%s %s: %v, want an EFORBIDDEN refusal", tc.method, tc.url, err)
+		}
+	}
+	if len(refused) != len(cases) {
+		t.Errorf("OnRefused called %d times, want %d", len(refused), len(cases))
+	}
+	if n := len(rig.emu.Requests()); n != 0 {
+		t.Errorf("the emulator received %d refused requests: %+v", n, rig.emu.Requests())
+	}
+	warned := 0
+	for _, e := range rig.logs.AllEntries() {
+		if strings.Contains(e.Message, "allow-list") {
+			warned++
+		}
+	}
+	if warned != len(cases) {
+		t.Errorf("%d refusals logged, want %d", warned, len(cases))
+	}
+}
+
+// Even go-pagerduty's own methods cannot do more than the allow-list says.
+func TestTransportRefusesGoPagerDutyWrites(t *testing.T) {
+	rig := newClientRig(t, pdemu.Options{})
+	id := rig.incident("x")
+	c := rig.client(t, "prod", nil)
+	pd := c.api(clientProdToken)
+	ctx := context.Background()
+	calls := map[string]func() error{
+		"resolve (bulk)": func() error {
+			_, err := pd.ManageIncidentsWithContext(ctx, clientBotEmail, []gopd.ManageIncidentsOptions{{ID: id, Status: "resolved"}})
+			return err
+		},
+		"create incident": func() error {
+			_, err := pd.CreateIncidentWithContext(ctx, clientBotEmail, &gopd.CreateIncidentOptions{Title: "x"})
+			return err
+		},
+		"list users": func() error {
+			_, err := pd.ListUsersWithContext(ctx, gopd.ListUsersOptions{})
+			return err
+		},
+		"snooze": func() error {
+			_, err := pd.SnoozeIncidentWithContext(ctx, id, 3600)
+			return err
+		},
+	}
+	for name, call := range calls {
+		if err := call(); err == nil || !strings.Contains(err.Error(), "refused by the PagerDuty allow-list") {
+			t.Errorf("%s: %v, want a refusal", name, err)
+		}
+	}
+	if n := len(rig.emu.Requests()); n != 0 {
+		t.Errorf("the emulator received %d requests", n)
+	}
+}
+
+func TestTransportRefusesOtherHosts(t *testing.T) {
+	rig := newClientRig(t, pdemu.Options{})
+	id := rig.incident("x")
+	c := rig.client(t, "prod", nil)
+	for _, u := range []string{
+		"http://localhost:1/incidents/" + id,                                    // same machine, other host name
+		strings.Replace(rig.url, "http://", "https://", 1) + "/incidents/" + id, // other scheme
+		"http://127.0.0.2" + rig.url[strings.LastIndex(rig.url, ":"):] + "/incidents/" + id,
+	} {
+		req, _ := http.NewRequest("GET", u, nil)
+		if resp, err := c.http.Do(req); err == nil {
+			resp.Body.Close()
+			t.Errorf("GET %s was sent", u)
+		} else if nova.ErrorCode(err) != nova.EFORBIDDEN {
+			t.Errorf("GET %s: %v", u, err)
+		}
+	}
+	if n := len(rig.emu.Requests()); n != 0 {
+		t.Errorf("the emulator received %d requests", n)
+	}
+}
