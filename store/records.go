@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"github.com/novasre/nova"
 )
@@ -37,6 +38,11 @@ func Save[T any](ctx context.Context, r Records, kind, id string, v T, version i
 // writer got there first. fn may run several times and must not have side
 // effects; returning an error aborts the update. The stored value is returned.
 func Update[T any](ctx context.Context, r Records, kind, id string, fn func(v *T, exists bool) error) (T, error) {
+	return UpdateTTL(ctx, r, kind, id, 0, fn)
+}
+
+// UpdateTTL is Update for records that expire ttl after their last write.
+func UpdateTTL[T any](ctx context.Context, r Records, kind, id string, ttl time.Duration, fn func(v *T, exists bool) error) (T, error) {
 	for attempt := 0; attempt < maxUpdateAttempts; attempt++ {
 		v, version, err := Load[T](ctx, r, kind, id)
 		exists := err == nil
@@ -46,7 +52,11 @@ func Update[T any](ctx context.Context, r Records, kind, id string, fn func(v *T
 		if err := fn(&v, exists); err != nil {
 			return v, err
 		}
-		if _, err := Save(ctx, r, kind, id, v, version); err != nil {
+		b, err := jsonMarshal(v)
+		if err != nil {
+			return v, err
+		}
+		if _, err := r.Put(ctx, kind, id, b, version, ttl); err != nil {
 			if nova.IsCode(err, nova.ECONFLICT) {
 				if err := ctx.Err(); err != nil {
 					return v, err
@@ -75,4 +85,12 @@ func ErrConflict(kind, id string) error {
 // connection strings (callers pass errors that hold none).
 func ErrUnavailable(op string, err error) error {
 	return nova.WrapError(nova.EUNAVAILABLE, err, "store unavailable (%s)", op)
+}
+
+func jsonMarshal(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, nova.WrapError(nova.EINTERNAL, err, "encode record")
+	}
+	return b, nil
 }

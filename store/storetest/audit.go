@@ -1,0 +1,183 @@
+package storetest
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/novasre/nova"
+	"github.com/novasre/nova/store"
+)
+
+func entry(n int) nova.AuditEntry {
+	now := time.Now()
+	return nova.AuditEntry{ID: nova.NewAuditID(now), Time: now, Environment: "prod", Service: "PSVC",
+		Incident: "PINC", Actor: nova.ActorNova, Action: "note", Outcome: nova.OutcomeOK,
+		Detail: fmt.Sprintf("entry %d", n)}
+}
+
+// appendN appends n entries and returns them as AppendAudit sealed them.
+func appendN(t *testing.T, s store.Store, n int) []nova.AuditEntry {
+	t.Helper()
+	out := make([]nova.AuditEntry, 0, n)
+	for i := range n {
+		e, err := s.AppendAudit(testContext(t), entry(i))
+		if err != nil {
+			t.Fatalf("AppendAudit: %v", err)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func listAllAudit(t *testing.T, s store.Store) []nova.AuditEntry {
+	t.Helper()
+	var all []nova.AuditEntry
+	for after := int64(0); ; {
+		page, err := s.ListAudit(testContext(t), after, 50)
+		if err != nil {
+			t.Fatalf("ListAudit: %v", err)
+		}
+		if len(page) == 0 {
+			return all
+		}
+		all = append(all, page...)
+		after = page[len(page)-1].Seq
+	}
+}
+
+func verify(entries []nova.AuditEntry) (int, string) { return nova.VerifyChain(entries, "", 0) }
+
+func runAudit(t *testing.T, h Harness) {
+	t.Run("AppendSeals", func(t *testing.T) {
+		s := h.New(t)
+		if got := listAllAudit(t, s); len(got) != 0 {
+			t.Fatalf("new store has %d audit entries", len(got))
+		}
+		in := entry(1)
+		in.PagerDutyRef = "PNOTE1"
+		e, err := s.AppendAudit(testContext(t), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Seq != 1 || e.PrevHash != "" || e.Hash != e.ComputeHash() || e.ID != in.ID || e.PagerDutyRef != "PNOTE1" {
+			t.Fatalf("first entry %+v: want seq 1, no prev hash, a valid hash and the caller's fields", e)
+		}
+		e2 := appendN(t, s, 1)[0]
+		if e2.Seq != 2 || e2.PrevHash != e.Hash {
+			t.Fatalf("second entry seq %d prev %q; want 2 after %q", e2.Seq, e2.PrevHash, e.Hash)
+		}
+		got := listAllAudit(t, s)
+		if len(got) != 2 || got[0].Hash != e.Hash || got[1].Hash != e2.Hash || !got[0].Time.Equal(in.Time) {
+			t.Fatalf("listed %+v; want exactly what AppendAudit returned", got)
+		}
+		if i, why := verify(got); i >= 0 {
+			t.Fatalf("chain invalid at %d: %s", i, why)
+		}
+	})
+	t.Run("ConcurrentAppend", func(t *testing.T) {
+		s := h.New(t)
+		const writers, each = 8, 20
+		ids := make(chan string, writers*each)
+		var wg sync.WaitGroup
+		for range writers {
+			wg.Go(func() {
+				for i := range each {
+					e, err := s.AppendAudit(testContext(t), entry(i))
+					if err != nil {
+						t.Errorf("AppendAudit: %v", err)
+						return
+					}
+					ids <- e.ID
+				}
+			})
+		}
+		wg.Wait()
+		close(ids)
+		got := listAllAudit(t, s)
+		if len(got) != writers*each {
+			t.Fatalf("%d entries listed, want %d", len(got), writers*each)
+		}
+		if i, why := verify(got); i >= 0 {
+			t.Fatalf("concurrent appends broke the chain at %d: %s", i, why)
+		}
+		listed := make(map[string]bool, len(got))
+		for _, e := range got {
+			listed[e.ID] = true
+		}
+		for id := range ids {
+			if !listed[id] {
+				t.Fatalf("appended entry %s is not listed", id)
+			}
+		}
+	})
+	t.Run("Paging", func(t *testing.T) {
+		s := h.New(t)
+		appendN(t, s, 20)
+		page, err := s.ListAudit(testContext(t), 5, 7)
+		if err != nil || len(page) != 7 || page[0].Seq != 6 || page[6].Seq != 12 {
+			t.Fatalf("ListAudit(5, 7) = %d entries from seq %v, %v; want seqs 6..12", len(page), seqs(page), err)
+		}
+		page, err = s.ListAudit(testContext(t), 18, 7)
+		if err != nil || len(page) != 2 || page[1].Seq != 20 {
+			t.Fatalf("ListAudit(18, 7) = seqs %v, %v; want 19, 20", seqs(page), err)
+		}
+		page, err = s.ListAudit(testContext(t), 20, 7)
+		if err != nil || len(page) != 0 {
+			t.Fatalf("ListAudit past the end = %v, %v", seqs(page), err)
+		}
+	})
+	if h.TamperAudit != nil {
+		t.Run("TamperDetected", func(t *testing.T) { testTamper(t, h) })
+	}
+	if h.DeleteAudit != nil {
+		t.Run("RemovalDetected", func(t *testing.T) {
+			s := h.New(t)
+			appendN(t, s, 5)
+			h.DeleteAudit(t, s, 3)
+			got := listAllAudit(t, s)
+			i, why := verify(got)
+			if i != 2 || !strings.Contains(why, "missing") {
+				t.Fatalf("VerifyChain after removing seq 3 = %d %q; want index 2, an entry is missing", i, why)
+			}
+		})
+	}
+}
+
+func testTamper(t *testing.T, h Harness) {
+	t.Run("EditedEntry", func(t *testing.T) {
+		s := h.New(t)
+		appendN(t, s, 5)
+		h.TamperAudit(t, s, 3, func(e *nova.AuditEntry) { e.Outcome = nova.OutcomeDenied })
+		got := listAllAudit(t, s)
+		if got[2].Outcome != nova.OutcomeDenied {
+			t.Fatal("TamperAudit did not change the stored entry")
+		}
+		if i, why := verify(got); i != 2 || !strings.Contains(why, "altered") {
+			t.Fatalf("VerifyChain after editing seq 3 = %d %q; want index 2, altered", i, why)
+		}
+	})
+	t.Run("RehashedEntry", func(t *testing.T) {
+		s := h.New(t)
+		appendN(t, s, 5)
+		// A careful attacker recomputes the edited entry's own hash; the
+		// next entry's PrevHash still gives it away.
+		h.TamperAudit(t, s, 3, func(e *nova.AuditEntry) {
+			e.Detail = "nothing happened"
+			e.Hash = e.ComputeHash()
+		})
+		if i, why := verify(listAllAudit(t, s)); i != 3 {
+			t.Fatalf("VerifyChain after rehashing seq 3 = %d %q; want index 3", i, why)
+		}
+	})
+}
+
+func seqs(entries []nova.AuditEntry) []int64 {
+	out := make([]int64, len(entries))
+	for i, e := range entries {
+		out[i] = e.Seq
+	}
+	return out
+}
