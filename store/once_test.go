@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/novasre/nova"
 	"github.com/novasre/nova/store"
 	"github.com/novasre/nova/store/bolt"
@@ -32,10 +34,24 @@ func backends(t *testing.T) map[string]store.Store {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	r, err := redis.Open(ctx, redis.Options{URL: url, Prefix: "once-test-" + store.NewOwner()})
+	opt, err := goredis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := goredis.NewClient(opt)
+	prefix := "once-test-" + store.NewOwner()
+	r, err := redis.Open(ctx, redis.Options{Client: client, Prefix: prefix})
 	switch {
 	case err == nil:
-		t.Cleanup(func() { r.Close() })
+		t.Cleanup(func() {
+			r.Close()
+			ctx := context.Background()
+			keys, _ := client.Keys(ctx, "*"+prefix+"*").Result()
+			if len(keys) > 0 {
+				client.Del(ctx, keys...)
+			}
+			client.Close()
+		})
 		out["redis"] = r
 	case os.Getenv("CI") == "true":
 		t.Fatalf("Redis unreachable under CI=true: %v", err)

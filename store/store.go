@@ -109,7 +109,10 @@ type Records interface {
 //
 //   - AppendAudit assigns Seq, PrevHash and Hash (with nova.AuditEntry.Seal)
 //     atomically with respect to other appenders, on every replica; the
-//     caller sets ID, Time and the content fields.
+//     caller sets ID, Time and the content fields. Appends are idempotent by
+//     ID: an entry whose ID is already in the log is not appended again and
+//     the stored entry is returned, so an act recorded again by a retry
+//     appears once.
 //   - ListAudit returns up to limit entries with Seq > afterSeq, in order.
 type AuditLog interface {
 	AppendAudit(ctx context.Context, e nova.AuditEntry) (nova.AuditEntry, error)

@@ -12,7 +12,8 @@ import (
 // maxAuditPage bounds one ListAudit call.
 const maxAuditPage = 1000
 
-// AppendAudit seals e after the last entry and stores it. bbolt runs one
+// AppendAudit seals e after the last entry and stores it, unless an entry
+// with e's id is already stored: then that entry is returned. bbolt runs one
 // write transaction at a time, which is what makes the chain linear.
 func (s *Store) AppendAudit(ctx context.Context, e nova.AuditEntry) (nova.AuditEntry, error) {
 	if err := checkCtx(ctx, "append audit"); err != nil {
@@ -22,6 +23,13 @@ func (s *Store) AppendAudit(ctx context.Context, e nova.AuditEntry) (nova.AuditE
 	var sealed nova.AuditEntry
 	err := s.update("append audit", func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketAudit)
+		ids := tx.Bucket(bucketAuditIDs)
+		if seq := ids.Get([]byte(e.ID)); seq != nil {
+			// Already recorded (a retried act): return the entry as stored.
+			if raw := b.Get(seq); raw != nil {
+				return decode(raw, &sealed)
+			}
+		}
 		var prev *nova.AuditEntry
 		if _, raw := b.Cursor().Last(); raw != nil {
 			prev = new(nova.AuditEntry)
@@ -32,6 +40,9 @@ func (s *Store) AppendAudit(ctx context.Context, e nova.AuditEntry) (nova.AuditE
 		sealed = e.Seal(prev)
 		body, err := encode(sealed)
 		if err != nil {
+			return err
+		}
+		if err := ids.Put([]byte(sealed.ID), u64(sealed.Seq)); err != nil {
 			return err
 		}
 		return b.Put(u64(sealed.Seq), body)

@@ -57,11 +57,12 @@ var (
 	bucketRecords  = []byte("records")        // one nested bucket per kind
 	bucketRecExp   = []byte("records.exp")    // expiry + kind + id -> nil
 	bucketAudit    = []byte("audit")          // seq -> JSON audit entry
+	bucketAuditIDs = []byte("audit.ids")      // entry id -> seq (appends are idempotent by id)
 	bucketMeta     = []byte("meta")           // counters
 )
 
 var allBuckets = [][]byte{bucketItems, bucketQueue, bucketKeys, bucketReady, bucketLeased, bucketDelayed,
-	bucketDedup, bucketDedupExp, bucketRecords, bucketRecExp, bucketAudit, bucketMeta}
+	bucketDedup, bucketDedupExp, bucketRecords, bucketRecExp, bucketAudit, bucketAuditIDs, bucketMeta}
 
 // Open opens (creating if needed) the store at path.
 func Open(path string, opts Options) (*Store, error) {

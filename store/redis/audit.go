@@ -16,6 +16,7 @@ import (
 //
 //	A:log   ZSET  JSON entry by seq
 //	A:tail  HASH  seq, hash of the last entry
+//	A:ids   HASH  entry id -> seq, so that appends are idempotent by id
 //
 // Redis Lua has no SHA-256, so an entry is sealed in Go after the tail it
 // expects, and the script appends it only if that is still the tail.
@@ -34,19 +35,27 @@ type auditTail struct {
 	ok   bool
 }
 
-// appendAuditScript: KEYS = tail, log; ARGV = expected tail seq, new seq,
-// entry JSON, new hash. Returns {1} on success, or {0, seq, hash} with the
-// actual tail so the caller can reseal without another round trip.
+// appendAuditScript: KEYS = tail, log, ids; ARGV = expected tail seq, new
+// seq, entry JSON, new hash, entry id. Returns {1} on success, {2, entry}
+// when the id is already in the log, or {0, seq, hash} with the actual tail
+// so the caller can reseal without another round trip.
 var appendAuditScript = redis.NewScript(`
+local have = redis.call('HGET', KEYS[3], ARGV[5])
+if have then
+  local e = redis.call('ZRANGE', KEYS[2], have, have, 'BYSCORE')
+  if e[1] then return {2, e[1]} end
+end
 local cur = redis.call('HMGET', KEYS[1], 'seq', 'hash')
 local seq = tonumber(cur[1] or '0')
 if seq ~= tonumber(ARGV[1]) then return {0, seq, cur[2] or ''} end
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 redis.call('HSET', KEYS[1], 'seq', ARGV[2], 'hash', ARGV[4])
+redis.call('HSET', KEYS[3], ARGV[5], ARGV[2])
 return {1}
 `)
 
-// AppendAudit seals e after the current tail and appends it.
+// AppendAudit seals e after the current tail and appends it, unless an
+// entry with e's id is already in the log: then that entry is returned.
 func (s *Store) AppendAudit(ctx context.Context, e nova.AuditEntry) (nova.AuditEntry, error) {
 	if e.Time.IsZero() {
 		e.Time = time.Now()
@@ -58,7 +67,7 @@ func (s *Store) AppendAudit(ctx context.Context, e nova.AuditEntry) (nova.AuditE
 	// replicas; the cached tail saves a read in the common case.
 	s.auditMu.Lock()
 	defer s.auditMu.Unlock()
-	keys := []string{s.audit + ":tail", s.audit + ":log"}
+	keys := []string{s.audit + ":tail", s.audit + ":log", s.audit + ":ids"}
 	for attempt := 0; attempt < maxAppendAttempts; attempt++ {
 		var prev *nova.AuditEntry
 		if s.auditTail.ok && s.auditTail.seq > 0 {
@@ -69,14 +78,23 @@ func (s *Store) AppendAudit(ctx context.Context, e nova.AuditEntry) (nova.AuditE
 		if err != nil {
 			return e, nova.WrapError(nova.EINTERNAL, err, "append audit: encode entry")
 		}
-		reply, err := appendAuditScript.Run(ctx, s.client, keys, sealed.Seq-1, sealed.Seq, body, sealed.Hash).Slice()
+		reply, err := appendAuditScript.Run(ctx, s.client, keys, sealed.Seq-1, sealed.Seq, body, sealed.Hash, sealed.ID).Slice()
 		if err != nil {
 			s.auditTail.ok = false // the append may have happened; reread
 			return e, translate("append audit", err)
 		}
-		if ok, _ := reply[0].(int64); ok == 1 {
+		switch code, _ := reply[0].(int64); code {
+		case 1:
 			s.auditTail = auditTail{seq: sealed.Seq, hash: sealed.Hash, ok: true}
 			return sealed, nil
+		case 2:
+			// Already recorded (a retried act): return the entry as stored.
+			raw, _ := reply[1].(string)
+			var stored nova.AuditEntry
+			if err := json.Unmarshal([]byte(raw), &stored); err != nil {
+				return e, nova.WrapError(nova.EINTERNAL, err, "append audit: decode stored entry")
+			}
+			return stored, nil
 		}
 		if len(reply) != 3 {
 			return e, nova.Errorf(nova.EINTERNAL, "append audit: unexpected reply %v", reply)

@@ -51,6 +51,32 @@ func listAllAudit(t *testing.T, s store.Store) []nova.AuditEntry {
 func verify(entries []nova.AuditEntry) (int, string) { return nova.VerifyChain(entries, "", 0) }
 
 func runAudit(t *testing.T, h Harness) {
+	t.Run("AppendIsIdempotentByID", func(t *testing.T) {
+		s := h.New(t)
+		in := entry(1)
+		first, err := s.AppendAudit(testContext(t), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		appendN(t, s, 1)
+		// A retried act appends the same id again, maybe with other details.
+		again := in
+		again.Detail = "retried"
+		got, err := s.AppendAudit(testContext(t), again)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Seq != first.Seq || got.Hash != first.Hash || got.Detail != first.Detail {
+			t.Fatalf("re-append returned %+v, want the stored %+v", got, first)
+		}
+		all := listAllAudit(t, s)
+		if len(all) != 2 {
+			t.Fatalf("log has %d entries after a repeated id, want 2", len(all))
+		}
+		if i, why := verify(all); i >= 0 {
+			t.Fatalf("chain broken at %d: %s", i, why)
+		}
+	})
 	t.Run("AppendSeals", func(t *testing.T) {
 		s := h.New(t)
 		if got := listAllAudit(t, s); len(got) != 0 {
