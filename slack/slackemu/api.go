@@ -1,0 +1,155 @@
+package slackemu
+
+import (
+	"encoding/json"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// params are a Web API call's arguments, whichever way they were sent:
+// form body, multipart, query string or JSON. JSON values that are not
+// strings are kept as their JSON text (blocks, metadata).
+type params map[string]string
+
+// apiResult is a method's answer: a JSON body, or an error with a status.
+type apiResult struct {
+	status     int
+	body       map[string]any
+	retryAfter int
+}
+
+func ok(fields map[string]any) apiResult {
+	body := map[string]any{"ok": true}
+	for k, v := range fields {
+		body[k] = v
+	}
+	return apiResult{status: http.StatusOK, body: body}
+}
+
+func fail(code string) apiResult {
+	return apiResult{status: http.StatusOK, body: apiError(code)}
+}
+
+func apiError(code string) map[string]any {
+	return map[string]any{"ok": false, "error": code}
+}
+
+// method is a Web API method; it runs with e.mu held.
+type method func(e *Emulator, p params) apiResult
+
+var methods = map[string]method{
+	"auth.test":             (*Emulator).authTest,
+	"chat.postMessage":      (*Emulator).postMessage,
+	"chat.update":           (*Emulator).update,
+	"chat.postEphemeral":    (*Emulator).postEphemeral,
+	"conversations.history": (*Emulator).history,
+	"conversations.info":    (*Emulator).conversationInfo,
+	"conversations.join":    (*Emulator).join,
+	"users.info":            (*Emulator).userInfo,
+	"usergroups.users.list": (*Emulator).groupMembers,
+}
+
+func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request) {
+	name := strings.TrimPrefix(r.URL.Path, "/api/")
+	rec := Request{HTTPMethod: r.Method, Path: r.URL.Path, Method: name}
+	res := e.callAPI(r, name)
+	rec.Status = res.status
+	if errCode, _ := res.body["error"].(string); errCode != "" {
+		rec.Error = errCode
+	}
+	e.recordRequest(rec)
+	if res.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(res.retryAfter))
+	}
+	writeJSON(w, res.status, res.body)
+}
+
+func (e *Emulator) callAPI(r *http.Request, name string) apiResult {
+	if name == "apps.connections.open" {
+		return e.openConnection(r)
+	}
+	m, known := methods[name]
+	if !known {
+		e.recordUnexpected(r.Method + " " + r.URL.Path)
+		return apiResult{status: http.StatusNotFound, body: apiError("unknown_method")}
+	}
+	p, token, err := readParams(r)
+	if err != nil {
+		return fail("invalid_form_data")
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if token == "" {
+		return fail("not_authed")
+	}
+	if !e.tokens[token] {
+		return fail("invalid_auth")
+	}
+	return m(e, p)
+}
+
+// readParams parses the call and returns its arguments and token (the
+// Bearer header wins over a token field, as on Slack).
+func readParams(r *http.Request) (params, string, error) {
+	p := params{}
+	for k, v := range r.URL.Query() {
+		p[k] = v[0]
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 2<<20))
+	if err != nil {
+		return nil, "", err
+	}
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch ct {
+	case "application/json":
+		var obj map[string]json.RawMessage
+		if len(body) > 0 {
+			if err := json.Unmarshal(body, &obj); err != nil {
+				return nil, "", err
+			}
+		}
+		for k, raw := range obj {
+			var s string
+			if json.Unmarshal(raw, &s) == nil {
+				p[k] = s
+			} else {
+				p[k] = string(raw)
+			}
+		}
+	case "multipart/form-data":
+		r.Body = io.NopCloser(strings.NewReader(string(body)))
+		if err := r.ParseMultipartForm(2 << 20); err != nil {
+			return nil, "", err
+		}
+		for k, v := range r.MultipartForm.Value {
+			p[k] = v[0]
+		}
+	default:
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, "", err
+		}
+		for k, v := range form {
+			p[k] = v[0]
+		}
+	}
+	token := p["token"]
+	delete(p, "token")
+	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
+		token = strings.TrimPrefix(h, "Bearer ")
+	}
+	return p, token, nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// truthy reads Slack's booleans, which arrive as true, "true" or "1".
+func truthy(s string) bool { return s == "true" || s == "1" }
