@@ -1,0 +1,307 @@
+package triage
+
+import (
+	"sort"
+	"time"
+
+	"github.com/novasre/nova"
+)
+
+// piece is one piece of support for a category: a strength in [0, 1], the
+// headline it would give the hypothesis if it were the strongest, and the
+// evidence it rests on.
+type piece struct {
+	strength float64
+	headline string
+	evidence []nova.Evidence
+}
+
+// candidate gathers every piece of support for one category, so that
+// evidence for the same cause becomes one hypothesis rather than several
+// near-duplicates.
+type candidate struct {
+	cat    nova.Category
+	pieces []piece
+	raw    float64
+	// discount scales raw (zero means none): the change candidate is
+	// discounted by symptoms that bad changes rarely produce.
+	discount float64
+}
+
+// Analyze ranks hypotheses about what caused the incident. It is pure: the
+// same input, options and now give the same result.
+//
+// Each signal adds pieces of support to a category (see the package
+// documentation); a category's raw confidence is the noisy-OR of its
+// pieces, then discounted by the strongest competing category, so that two
+// plausible explanations make both less certain. Triage abstains when the
+// best confidence is under Options.AbstainBelow; it still lists the
+// candidates it weighed, so that the engineer sees what was considered.
+func Analyze(in Input, opts Options, now time.Time) nova.TriageResult {
+	v := newView(in, opts, now)
+	res := nova.TriageResult{
+		Checked:    append([]string(nil), in.Checked...),
+		NotChecked: append([]string(nil), in.NotChecked...),
+	}
+	if s := v.storm(); s.ok {
+		res.Storm = append([]string(nil), s.ids...)
+	}
+	res.Hypotheses = v.hypotheses(v.candidates())
+	res.Abstained = len(res.Hypotheses) == 0 ||
+		(v.opts.AbstainBelow > 0 && res.Hypotheses[0].Confidence < v.opts.AbstainBelow)
+	return res
+}
+
+// candidates runs every signal and groups its support by category.
+func (v *view) candidates() map[nova.Category]*candidate {
+	cands := map[nova.Category]*candidate{}
+	add := func(cat nova.Category, p piece) {
+		if !validCategory(cat) || cat == nova.CategoryUnknown || !(p.strength > 0) {
+			return
+		}
+		c := cands[cat]
+		if c == nil {
+			c = &candidate{cat: cat}
+			cands[cat] = c
+		}
+		p.strength = clamp01(p.strength)
+		c.pieces = append(c.pieces, p)
+	}
+	best := v.changeSupport(add)
+	v.signatureSupport(add, best)
+	if c := cands[nova.CategoryChange]; c != nil {
+		c.discount = 1 - atypicalDiscount*v.atypical(best)
+	}
+	v.pastSupport(add, best)
+	if s := v.storm(); s.ok {
+		ev := v.stormEvidence(s)
+		add(s.category, piece{strength: s.strength, headline: v.stormHeadline(s), evidence: ev})
+		// Many services failing together right after a change to a service
+		// they share is the classic shape of a bad infrastructure change.
+		if best != nil && best.Relation != RelationUnrelated && best.Age <= time.Hour {
+			add(nova.CategoryChange, piece{strength: s.strength * best.Proximity, evidence: ev[:1]})
+		}
+	}
+	return cands
+}
+
+// signatureSupport turns failure signatures in the alerts into support for
+// the categories they point at. A pattern seen in several alerts counts a
+// little more than one seen once, but not several times more: the alerts of
+// one incident are not independent witnesses.
+//
+// When the best change touched the signature's topic (an OOM after a change
+// to memory limits, x509 errors after a certificate change), the change
+// explains the symptom: part of the signature's support moves to the
+// change hypothesis instead of standing for a separate cause.
+func (v *view) signatureSupport(add func(nova.Category, piece), best *ScoredChange) {
+	var changeTopics map[string]bool
+	if best != nil {
+		changeTopics = topics(tokens(changeText(best.Change)))
+	}
+	for _, h := range v.hits {
+		explain := 0.0
+		if h.sig.Topic != "" && changeTopics[h.sig.Topic] {
+			explain = best.Score
+		}
+		if explain > 0 {
+			_, wt := h.sig.bestCategory()
+			add(nova.CategoryChange, piece{strength: wt * explain, evidence: []nova.Evidence{v.hitEvidence(h)}})
+		}
+		boost := (1 + 0.1*minf(float64(h.matches-1), 3)) * (1 - 0.5*explain)
+		cats := make([]nova.Category, 0, len(h.sig.Weights))
+		for c := range h.sig.Weights {
+			cats = append(cats, c)
+		}
+		sort.Slice(cats, func(i, j int) bool { return cats[i] < cats[j] })
+		for _, c := range cats {
+			if c == nova.CategoryChange {
+				continue // change support comes from change events only
+			}
+			s := minf(clamp01(h.sig.Weights[c])*boost, 0.9)
+			add(c, piece{strength: s, headline: v.signatureHeadline(c, h), evidence: []nova.Evidence{v.hitEvidence(h)}})
+		}
+	}
+}
+
+// changeSupport supports the change category with the best candidate change
+// and returns it (nil when there is none). Symptoms typical of a bad change
+// add support in proportion to how near that change is.
+func (v *view) changeSupport(add func(nova.Category, piece)) *ScoredChange {
+	ranked := v.rankChanges()
+	if len(ranked) == 0 || ranked[0].Score < 0.05 {
+		return nil
+	}
+	best := ranked[0]
+	ev := []nova.Evidence{changeEvidence(best)}
+	for _, sc := range ranked[1:] {
+		if len(ev) == 3 || sc.Score < 0.1 || sc.Score < best.Score/2 {
+			break
+		}
+		ev = append(ev, changeEvidence(sc))
+	}
+	add(nova.CategoryChange, piece{strength: best.Score, headline: changeHeadline(best), evidence: ev})
+	var top *sigHit
+	for i := range v.hits {
+		if top == nil || v.hits[i].sig.ChangeAffinity > top.sig.ChangeAffinity {
+			top = &v.hits[i]
+		}
+	}
+	if top != nil {
+		s := clamp01(top.sig.ChangeAffinity) * best.Proximity * 0.8
+		if s > 0.02 {
+			add(nova.CategoryChange, piece{strength: s, evidence: []nova.Evidence{v.hitEvidence(*top)}})
+		}
+	}
+	return &best
+}
+
+// atypicalDiscount is how much the least change-like symptom can take off
+// the change hypothesis: with an unexplained "InsufficientInstanceCapacity"
+// (weight 0.55, affinity 0.05) about an eighth. Tuned on the dev split:
+// stronger values cost more right answers than confident wrong ones saved.
+const atypicalDiscount = 0.25
+
+// atypical measures how strongly the alerts show a symptom that bad changes
+// rarely produce (weight × (1 - change affinity)), ignoring symptoms the
+// best change explains by having touched their topic. Bayes in one line:
+// P(symptom | bad change) is low, so the symptom lowers P(bad change).
+func (v *view) atypical(best *ScoredChange) float64 {
+	var changeTopics map[string]bool
+	if best != nil {
+		changeTopics = topics(tokens(changeText(best.Change)))
+	}
+	worst := 0.0
+	for _, h := range v.hits {
+		if h.sig.Topic != "" && changeTopics[h.sig.Topic] {
+			continue
+		}
+		_, wt := h.sig.bestCategory()
+		if a := wt * (1 - clamp01(h.sig.ChangeAffinity)); a > worst {
+			worst = a
+		}
+	}
+	return worst
+}
+
+// maxPastHypotheses bounds how many past incidents are offered.
+const maxPastHypotheses = 3
+
+// pastSupport carries the categories of similar past incidents over. A past
+// incident caused by a change only half-supports "change" when no change
+// was made this time.
+func (v *view) pastSupport(add func(nova.Category, piece), best *ScoredChange) {
+	of := outlierFactor(v.in.Outlier)
+	for i, sp := range v.rankPast() {
+		if i == maxPastHypotheses || sp.Similarity < minPastSimilarity {
+			break
+		}
+		if sp.Category == nova.CategoryUnknown {
+			continue
+		}
+		s := 0.7 * sp.Similarity * of
+		if sp.Category == nova.CategoryChange && (best == nil || best.Score < 0.15) {
+			s *= 0.5
+		}
+		ev := []nova.Evidence{v.pastEvidence(sp)}
+		if v.in.Outlier != nil && v.in.Outlier.Category != "" {
+			ev = append(ev, outlierEvidence(v.in.Outlier))
+		}
+		add(sp.Category, piece{strength: minf(s, 0.85), headline: pastHeadline(sp), evidence: ev})
+	}
+}
+
+// competition is how much the strongest rival category discounts a
+// hypothesis: with a rival at 0.7, a 0.8 becomes 0.6.
+const competition = 0.35
+
+// maxConfidence keeps triage from ever claiming certainty.
+const maxConfidence = 0.95
+
+// hypotheses turns candidates into ranked hypotheses.
+func (v *view) hypotheses(cands map[nova.Category]*candidate) []nova.Hypothesis {
+	list := make([]*candidate, 0, len(cands))
+	for _, c := range cands {
+		sort.SliceStable(c.pieces, func(i, j int) bool { return c.pieces[i].strength > c.pieces[j].strength })
+		ps := make([]float64, len(c.pieces))
+		for i, p := range c.pieces {
+			ps[i] = p.strength
+		}
+		c.raw = minf(noisyOr(ps...), maxConfidence)
+		if c.discount > 0 {
+			c.raw *= c.discount
+		}
+		list = append(list, c)
+	}
+	conf := func(c *candidate) float64 {
+		rival := 0.0
+		for _, o := range list {
+			if o != c && o.raw > rival {
+				rival = o.raw
+			}
+		}
+		return clamp01(c.raw * (1 - competition*rival))
+	}
+	type scored struct {
+		c    *candidate
+		conf float64
+	}
+	ranked := make([]scored, 0, len(list))
+	for _, c := range list {
+		if cf := conf(c); cf >= 0.05 {
+			ranked = append(ranked, scored{c, cf})
+		}
+	}
+	sort.Slice(ranked, func(i, j int) bool {
+		if ranked[i].conf != ranked[j].conf {
+			return ranked[i].conf > ranked[j].conf
+		}
+		return categoryOrder(ranked[i].c.cat) < categoryOrder(ranked[j].c.cat)
+	})
+	if len(ranked) > v.opts.MaxHypotheses {
+		ranked = ranked[:v.opts.MaxHypotheses]
+	}
+	out := make([]nova.Hypothesis, 0, len(ranked))
+	for i, r := range ranked {
+		h := nova.Hypothesis{
+			Rank:       i + 1,
+			Category:   r.c.cat,
+			Confidence: round3(r.conf),
+			Summary:    headline(r.c),
+			Evidence:   mergeEvidence(r.c.pieces),
+		}
+		h.Suggestions = v.suggestions(h)
+		out = append(out, h)
+	}
+	return out
+}
+
+// mergeEvidence lists the evidence of all pieces, strongest piece first,
+// without repeating an item.
+func mergeEvidence(ps []piece) []nova.Evidence {
+	seen := map[string]bool{}
+	var out []nova.Evidence
+	for _, p := range ps {
+		for _, e := range p.evidence {
+			k := e.Kind + "\x00" + e.ID + "\x00" + e.Summary
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func categoryOrder(c nova.Category) int {
+	for i, k := range nova.Categories {
+		if k == c {
+			return i
+		}
+	}
+	return len(nova.Categories)
+}
+
+// round3 keeps confidences readable in notes and stable in golden files.
+func round3(f float64) float64 { return float64(int(f*1000+0.5)) / 1000 }

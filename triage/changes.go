@@ -1,0 +1,308 @@
+package triage
+
+import (
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/novasre/nova"
+)
+
+// Relation says how a change's services relate to the incident's service.
+type Relation string
+
+// Relations, from most to least telling.
+const (
+	RelationSame      Relation = "same service"
+	RelationRelated   Relation = "related service"
+	RelationUnknown   Relation = "no service recorded"
+	RelationUnrelated Relation = "unrelated service"
+)
+
+// timeRelation scales the evidence of timing by how the change relates to
+// the service: a deploy of this service just before it broke is suspicious
+// by timing alone, a deploy of an unrelated service much less so.
+var timeRelation = map[Relation]float64{
+	RelationSame:      1.0,
+	RelationRelated:   0.7,
+	RelationUnknown:   0.6,
+	RelationUnrelated: 0.3,
+}
+
+// contentRelation scales the evidence of content (the change touched what
+// is failing) far less: shared infrastructure is not always modelled as a
+// dependency, and a change to "another" service that rewrote the very
+// certificate the alerts complain about is a prime suspect.
+var contentRelation = map[Relation]float64{
+	RelationSame:      1.0,
+	RelationRelated:   0.9,
+	RelationUnknown:   0.9,
+	RelationUnrelated: 0.75,
+}
+
+// ScoredChange is a change event with triage's estimate that it caused the
+// incident.
+type ScoredChange struct {
+	Change nova.ChangeEvent
+	// Score is in [0, 0.95]; it is a ranking score, not a probability.
+	Score float64
+	// Proximity is the timing evidence alone: time decay scaled by relation.
+	Proximity float64
+	// Age is how long before the trigger the change happened.
+	Age      time.Duration
+	Relation Relation
+	// Shared lists words (and #topics) the change shares with the alerts.
+	Shared []string
+}
+
+var (
+	// docsOnly changes rarely break production.
+	docsOnly = regexp.MustCompile(`(?i)\b(readme|docs?|documentation|typo|changelog|comments?|lint(?:ing)?|tests? only|unit tests?)\b`)
+	// reverts are usually the fix for an earlier change, not a new cause.
+	revertish = regexp.MustCompile(`(?i)\b(revert(?:ed|ing)?|roll(?:ed)?[ -]?back)\b`)
+	// failed changes leave things half-applied: more suspicious, not less.
+	failedChange = regexp.MustCompile(`(?i)\b(fail(?:ed|ure)?|errored|aborted|timed out|partially applied)\b`)
+)
+
+// RankChanges scores every change made within the change window before the
+// trigger, best first. Changes after the trigger, or with no timestamp, are
+// left out: they cannot have caused it.
+func RankChanges(in Input, opts Options, now time.Time) []ScoredChange {
+	return newView(in, opts, now).rankChanges()
+}
+
+func (v *view) rankChanges() []ScoredChange {
+	cands := v.candidateChanges()
+	docs := make([][]string, len(cands))
+	for i, c := range cands {
+		docs[i] = tokens(changeText(c))
+	}
+	weights := newIDF(docs)
+	failing := map[string]bool{}
+	for _, h := range v.hits {
+		if h.sig.Topic != "" {
+			failing[h.sig.Topic] = true
+		}
+	}
+	out := make([]ScoredChange, 0, len(cands))
+	for i, c := range cands {
+		sc := ScoredChange{Change: c, Age: v.trigger.Sub(c.Timestamp), Relation: v.relation(c)}
+		ov, shared := overlap(docs[i], v.toks, v.ownName, weights)
+		// Touching the subsystem a failure signature points at (a DNS
+		// change when lookups fail) is stronger than sharing words.
+		for tp := range topics(docs[i]) {
+			if failing[tp] {
+				ov = noisyOr(ov, 0.7)
+				break
+			}
+		}
+		sc.Shared = shared
+		sc.Proximity = v.proximity(sc.Age, sc.Relation)
+		// Content evidence fades too, but slowly: it halves at the edge of
+		// the window, where timing alone says almost nothing.
+		content := ov * contentRelation[sc.Relation] / (1 + float64(sc.Age)/float64(v.opts.ChangeWindow))
+		sc.Score = kindFactor(c) * reasonFactor(c) * noisyOr(0.8*sc.Proximity, 0.65*content)
+		sc.Score = minf(sc.Score, 0.95)
+		out = append(out, sc)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Score != out[j].Score {
+			return out[i].Score > out[j].Score
+		}
+		if out[i].Age != out[j].Age {
+			return out[i].Age < out[j].Age
+		}
+		return out[i].Change.ID < out[j].Change.ID
+	})
+	return out
+}
+
+// proximity is how close in time and in the service graph a change is,
+// regardless of what it touched.
+func (v *view) proximity(age time.Duration, rel Relation) float64 {
+	decay := 1 / (1 + float64(age)/float64(v.opts.ChangeDecay))
+	return decay * timeRelation[rel]
+}
+
+// candidateChanges returns the changes in the window, deduplicated by id.
+func (v *view) candidateChanges() []nova.ChangeEvent {
+	seen := map[string]int{}
+	var out []nova.ChangeEvent
+	for _, c := range v.in.Changes {
+		if c.Timestamp.IsZero() || c.Timestamp.After(v.trigger) || v.trigger.Sub(c.Timestamp) > v.opts.ChangeWindow {
+			continue
+		}
+		if c.ID != "" {
+			if i, ok := seen[c.ID]; ok {
+				if out[i].CorrelationReason == "" {
+					out[i].CorrelationReason = c.CorrelationReason
+				}
+				continue
+			}
+			seen[c.ID] = len(out)
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// relation classifies a change against the incident's service, its related
+// services, and the services of a storm the incident is part of.
+func (v *view) relation(c nova.ChangeEvent) Relation {
+	own := v.in.serviceID()
+	if len(c.Services) == 0 {
+		if c.CorrelationReason == "related_service" {
+			return RelationRelated
+		}
+		return RelationUnknown
+	}
+	rel := RelationUnrelated
+	for _, s := range c.Services {
+		switch {
+		case s.ID != "" && s.ID == own:
+			return RelationSame
+		case contains(v.in.Service.Related, s.ID) || v.storm().services[s.ID]:
+			rel = RelationRelated
+		}
+	}
+	if c.CorrelationReason == "related_service" {
+		rel = RelationRelated
+	}
+	return rel
+}
+
+// kindFactor discounts changes that rarely break things and raises those
+// that failed half-way.
+func kindFactor(c nova.ChangeEvent) float64 {
+	t := c.Summary
+	switch {
+	case docsOnly.MatchString(t):
+		return 0.35
+	case revertish.MatchString(t):
+		return 0.7
+	case failedChange.MatchString(t):
+		return 1.2
+	}
+	return 1
+}
+
+// reasonFactor trusts PagerDuty's own judgement a little: "intelligent"
+// means its model related the change to this incident.
+func reasonFactor(c nova.ChangeEvent) float64 {
+	if c.CorrelationReason == "intelligent" {
+		return 1.25
+	}
+	return 1
+}
+
+// changeText is what a change says about itself.
+func changeText(c nova.ChangeEvent) string {
+	var b strings.Builder
+	b.WriteString(c.Summary)
+	keys := make([]string, 0, len(c.Details))
+	for k := range c.Details {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		b.WriteString("\n")
+		b.WriteString(k)
+		b.WriteString(": ")
+		b.WriteString(truncate(c.Details[k], maxDetail))
+	}
+	return b.String()
+}
+
+// changeNoun names a change the way an engineer would.
+func changeNoun(c nova.ChangeEvent) string {
+	t := strings.ToLower(c.Summary + " " + c.Source)
+	switch {
+	case strings.Contains(t, "revert") || strings.Contains(t, "rollback"):
+		return "rollback"
+	case strings.Contains(t, "flag"):
+		return "feature-flag change"
+	case strings.Contains(t, "terraform") || strings.Contains(t, "config") || strings.Contains(t, "configmap"):
+		return "configuration change"
+	case strings.Contains(t, "deploy") || strings.Contains(t, "release") || strings.Contains(t, "image") ||
+		strings.Contains(t, "helm") || strings.Contains(t, "upgrade") || strings.Contains(t, "rollout"):
+		return "deploy"
+	}
+	return "change"
+}
+
+// changeEvidence describes one scored change.
+func changeEvidence(sc ScoredChange) nova.Evidence {
+	s := changeNoun(sc.Change) + " " + quote(sc.Change.Summary, 80) + ", " + ago(sc.Age) + " before the incident (" + string(sc.Relation)
+	if words := plainShared(sc.Shared, changeText(sc.Change), 4); words != "" {
+		s += "; touches " + words
+	}
+	s += ")"
+	url := sc.Change.HTMLURL
+	if url == "" && len(sc.Change.Links) > 0 {
+		url = sc.Change.Links[0].Href
+	}
+	return nova.Evidence{Kind: nova.EvidenceChange, ID: sc.Change.ID, Summary: upperFirst(s), URL: url, At: sc.Change.Timestamp}
+}
+
+// plainShared renders up to n shared terms as they are written in text
+// (tokens are stemmed), topics without their marker.
+func plainShared(shared []string, text string, n int) string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range shared {
+		if strings.HasPrefix(s, "#") {
+			s = s[1:]
+		} else {
+			s = surface(text, s)
+		}
+		if seen[s] {
+			continue
+		}
+		seen[s] = true
+		out = append(out, s)
+		if len(out) == n {
+			break
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// surface returns the first word of text whose stem is st, lower-cased.
+func surface(text, st string) string {
+	for _, f := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	}) {
+		if stem(f) == st {
+			return f
+		}
+	}
+	return st
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func contains(list []string, s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func minf(a, b float64) float64 {
+	if a < b {
+		return a
+	}
+	return b
+}

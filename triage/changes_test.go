@@ -1,0 +1,191 @@
+package triage
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/novasre/nova"
+)
+
+// TestRankChanges checks that the culprit ranks first among distractors, by
+// timing, relation to the service, PagerDuty's correlation and what the
+// change touched.
+func TestRankChanges(t *testing.T) {
+	tests := []struct {
+		name    string
+		alerts  []nova.Alert
+		changes []nova.ChangeEvent
+		want    string // id ranked first
+		absent  []string
+	}{
+		{
+			name:   "recent beats old, all else equal",
+			alerts: []nova.Alert{alertAt("A1", "checkout 5xx spike", nil)},
+			changes: []nova.ChangeEvent{
+				changeOn("old", "Deploy checkout v2.3.0", svcCheckout, 3*time.Hour),
+				changeOn("new", "Deploy checkout v2.3.1", svcCheckout, 12*time.Minute),
+			},
+			want: "new",
+		},
+		{
+			name:   "changes after the trigger cannot be the cause",
+			alerts: []nova.Alert{alertAt("A1", "checkout 5xx spike", nil)},
+			changes: []nova.ChangeEvent{
+				changeOn("before", "Deploy checkout v2.3.1", svcCheckout, 40*time.Minute),
+				changeOn("after", "Deploy checkout v2.3.2", svcCheckout, -3*time.Minute),
+			},
+			want:   "before",
+			absent: []string{"after"},
+		},
+		{
+			name:   "outside the window is not considered",
+			alerts: []nova.Alert{alertAt("A1", "checkout 5xx spike", nil)},
+			changes: []nova.ChangeEvent{
+				changeOn("ancient", "Deploy checkout v2.2.0", svcCheckout, 9*time.Hour),
+				changeOn("recent", "Deploy billing 1.0", svcBilling, time.Hour),
+			},
+			want:   "recent",
+			absent: []string{"ancient"},
+		},
+		{
+			name:   "same service beats unrelated service at the same time",
+			alerts: []nova.Alert{alertAt("A1", "checkout 5xx spike", nil)},
+			changes: []nova.ChangeEvent{
+				changeOn("other", "Deploy billing 4.1.0", svcBilling, 10*time.Minute),
+				changeOn("own", "Deploy checkout 2.3.1", svcCheckout, 10*time.Minute),
+			},
+			want: "own",
+		},
+		{
+			name:   "related service beats unrelated service",
+			alerts: []nova.Alert{alertAt("A1", "checkout 5xx spike", nil)},
+			changes: []nova.ChangeEvent{
+				changeOn("other", "Deploy billing 4.1.0", svcBilling, 10*time.Minute),
+				changeOn("dep", "Deploy payments 7.0.0", svcPayments, 15*time.Minute),
+			},
+			want: "dep",
+		},
+		{
+			name:   "what the change touched beats recency: the most recent change is not the culprit",
+			alerts: []nova.Alert{alertAt("A1", "checkout: dial tcp: lookup payments.internal: no such host", map[string]string{"resolver": "coredns"})},
+			changes: []nova.ChangeEvent{
+				changeOn("deploy", "Deploy ledger worker v7.1.0 (new invoice layout)", svcPayments, 6*time.Minute),
+				changeOn("dns", "CoreDNS config: change upstream resolvers", "", 35*time.Minute),
+			},
+			want: "dns",
+		},
+		{
+			name:   "a docs-only change right before is a weak suspect",
+			alerts: []nova.Alert{alertAt("A1", "checkout latency p99 above 2s", nil)},
+			changes: []nova.ChangeEvent{
+				changeOn("docs", "Update README and docs for checkout", svcCheckout, 2*time.Minute),
+				changeOn("cfg", "checkout config: raise worker pool size", svcCheckout, 25*time.Minute),
+			},
+			want: "cfg",
+		},
+		{
+			name:   "PagerDuty's intelligent correlation breaks a tie",
+			alerts: []nova.Alert{alertAt("A1", "checkout 5xx spike", nil)},
+			changes: func() []nova.ChangeEvent {
+				a := changeOn("plain", "Deploy billing 4.1.0", svcBilling, 10*time.Minute)
+				b := changeOn("smart", "Deploy ledger 1.2.0", svcBilling, 10*time.Minute)
+				b.CorrelationReason = "intelligent"
+				return []nova.ChangeEvent{a, b}
+			}(),
+			want: "smart",
+		},
+		{
+			name:   "a change in unrelated service that touched the failing thing",
+			alerts: []nova.Alert{alertAt("A1", "x509: certificate is valid for api.example.org, not shop.example.org", nil)},
+			changes: []nova.ChangeEvent{
+				changeOn("cert", "terraform apply: rotate shop.example.org certificate", svcBilling, 20*time.Minute),
+				changeOn("own", "Deploy checkout 2.3.1", svcCheckout, 50*time.Minute),
+			},
+			want: "cert",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := Input{Incident: incidentOn(tt.alerts[0].Summary), Alerts: tt.alerts, Changes: tt.changes, Service: checkoutService()}
+			ranked := RankChanges(in, Options{}, now0)
+			if len(ranked) == 0 || ranked[0].Change.ID != tt.want {
+				t.Fatalf("first = %v, want %s", ids(ranked), tt.want)
+			}
+			for _, id := range tt.absent {
+				for _, sc := range ranked {
+					if sc.Change.ID == id {
+						t.Errorf("%s ranked, want it left out", id)
+					}
+				}
+			}
+		})
+	}
+}
+
+func ids(ranked []ScoredChange) []string {
+	var out []string
+	for _, sc := range ranked {
+		out = append(out, sc.Change.ID)
+	}
+	return out
+}
+
+func TestRankChangesDeduplicates(t *testing.T) {
+	a := changeOn("C1", "Deploy checkout 2.3.1", svcCheckout, 10*time.Minute)
+	b := a
+	b.CorrelationReason = "intelligent"
+	in := Input{Incident: incidentOn("checkout 5xx"), Changes: []nova.ChangeEvent{a, b}, Service: checkoutService()}
+	ranked := RankChanges(in, Options{}, now0)
+	if len(ranked) != 1 || ranked[0].Change.CorrelationReason != "intelligent" {
+		t.Fatalf("got %d changes (%+v), want one keeping the correlation reason", len(ranked), ranked)
+	}
+}
+
+func TestChangeHeadline(t *testing.T) {
+	in := Input{
+		Incident: incidentOn("checkout: 5xx error rate above 5%"),
+		Alerts:   []nova.Alert{alertAt("A1", "checkout: 5xx error rate above 5%", nil)},
+		Changes:  []nova.ChangeEvent{changeOn("C1", "checkout v2.3.1", svcCheckout, 12*time.Minute)},
+		Service:  checkoutService(),
+	}
+	in.Changes[0].Source = "github-deploy"
+	res := Analyze(in, Options{}, now0)
+	top := res.Top()
+	want := "Likely caused by deploy 'checkout v2.3.1' 12 min before the incident (same service)"
+	if top == nil || top.Category != nova.CategoryChange || top.Summary != want {
+		t.Fatalf("top = %v, want change %q", describeTop(res), want)
+	}
+	if top.Evidence[0].Kind != nova.EvidenceChange || top.Evidence[0].ID != "C1" || !top.Evidence[0].At.Equal(in.Changes[0].Timestamp) {
+		t.Errorf("first evidence = %+v, want the change", top.Evidence[0])
+	}
+}
+
+func TestChangeExplainsMatchingSymptom(t *testing.T) {
+	// An x509 error alone says "certificate"; the same error right after a
+	// certificate change says "that change".
+	alerts := []nova.Alert{alertAt("A1", "x509: certificate signed by unknown authority", nil)}
+	alone := Analyze(Input{Incident: incidentOn(alerts[0].Summary), Alerts: alerts, Service: checkoutService()}, Options{}, now0)
+	if top := alone.Top(); top == nil || top.Category != nova.CategoryCertificate {
+		t.Fatalf("without a change: %v, want certificate", describeTop(alone))
+	}
+	in := Input{Incident: incidentOn(alerts[0].Summary), Alerts: alerts, Service: checkoutService(),
+		Changes: []nova.ChangeEvent{changeOn("C1", "Rotate checkout TLS certificate (new CA bundle)", svcCheckout, 9*time.Minute)}}
+	res := Analyze(in, Options{}, now0)
+	if top := res.Top(); top == nil || top.Category != nova.CategoryChange {
+		t.Fatalf("with a certificate change: %v, want change", describeTop(res))
+	}
+	if !strings.Contains(res.Hypotheses[0].Summary, "Rotate checkout TLS certificate") {
+		t.Errorf("headline does not name the change: %q", res.Hypotheses[0].Summary)
+	}
+}
+
+func TestUnrelatedChangeDoesNotOverrideStrongSymptom(t *testing.T) {
+	alerts := []nova.Alert{alertAt("A1", "KubeNodeNotReady: worker-7 NotReady", map[string]string{"condition": "kubelet stopped posting node status"})}
+	in := Input{Incident: incidentOn(alerts[0].Summary), Alerts: alerts, Service: checkoutService(),
+		Changes: []nova.ChangeEvent{changeOn("C1", "Deploy billing 4.1.0", svcBilling, 8*time.Minute)}}
+	res := Analyze(in, Options{}, now0)
+	if top := res.Top(); top == nil || top.Category != nova.CategoryInfrastructure {
+		t.Fatalf("top = %v, want infrastructure", describeTop(res))
+	}
+}
