@@ -44,6 +44,18 @@ type Evidence struct {
 	At      time.Time `json:"at,omitempty"`
 }
 
+// MarshalJSON omits a zero At (encoding/json's omitempty cannot see a zero time).
+func (e Evidence) MarshalJSON() ([]byte, error) {
+	type plain Evidence
+	if e.At.IsZero() {
+		return json.Marshal(struct {
+			plain
+			At *time.Time `json:"at,omitempty"`
+		}{plain: plain(e)})
+	}
+	return json.Marshal(plain(e))
+}
+
 // Suggestion is a next step, drawn only from runbooks and the action catalog.
 type Suggestion struct {
 	ID          string `json:"id"`

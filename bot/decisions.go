@@ -1,0 +1,229 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/novasre/nova"
+	"github.com/novasre/nova/approvals"
+)
+
+// decide records an Approve or Deny click. Concurrent clicks, double clicks
+// and clicks on two replicas all go through compare-and-set on the stored
+// request, so the quorum is counted once and only one run starts.
+func (a *App) decide(ctx context.Context, in nova.Interaction, approve bool) (nova.Reply, error) {
+	req, actor, err := a.clickContext(ctx, in)
+	if err != nil {
+		return nova.Reply{}, err
+	}
+	var outcome approvals.Outcome
+	req, err = a.updateRequest(ctx, req.ID, func(r *nova.ApprovalRequest) (bool, error) {
+		next, out, err := approvals.Decide(*r, actor, approve, a.now())
+		outcome = out
+		changed := next.State != r.State || len(next.Decisions) != len(r.Decisions)
+		*r = next
+		return changed, err
+	})
+	if err != nil {
+		if req.State == nova.ApprovalExpired {
+			a.afterTransition(ctx, req, "")
+		}
+		return nova.Reply{}, err
+	}
+	a.metrics.approvals.WithLabelValues(string(outcome)).Inc()
+	verb := "approval.approve"
+	if !approve {
+		verb = "approval.deny"
+	}
+	if outcome != approvals.OutcomeAlreadyCounted {
+		if err := a.audit(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,
+			Actor: nova.SlackActor(in.UserID), Action: verb, Outcome: nova.OutcomeOK, Detail: req.ID + " " + req.Action + ": " + string(outcome)}); err != nil {
+			return nova.Reply{}, err
+		}
+	}
+	switch outcome {
+	case approvals.OutcomeApproved:
+		a.refreshApproval(ctx, req)
+		a.goBackground(ctx, func(ctx context.Context) { a.startRun(ctx, req.ID) })
+		return nova.Reply{Message: text("Approved. Nova is re-checking the incident and will run *%s* now.", req.Title)}, nil
+	case approvals.OutcomeApprovalCounted:
+		a.refreshApproval(ctx, req)
+		have, need := approvals.Tally(req)
+		return nova.Reply{Message: text("Your approval is counted (%d of %d). A different approver must approve too.", have, need)}, nil
+	case approvals.OutcomeAlreadyCounted:
+		return nova.Reply{Message: text("You have already approved this; the two-person rule needs someone else.")}, nil
+	case approvals.OutcomeDenied:
+		a.afterTransition(ctx, req, "")
+		return nova.Reply{Message: text("Denied. *%s* will not run.", req.Title)}, nil
+	}
+	return nova.Reply{}, nil
+}
+
+// apply handles the one-click Apply of a non-destructive action.
+func (a *App) apply(ctx context.Context, in nova.Interaction) (nova.Reply, error) {
+	req, actor, err := a.clickContext(ctx, in)
+	if err != nil {
+		return nova.Reply{}, err
+	}
+	req, err = a.updateRequest(ctx, req.ID, func(r *nova.ApprovalRequest) (bool, error) {
+		next, err := approvals.Apply(*r, actor, a.now())
+		changed := next.State != r.State
+		*r = next
+		return changed, err
+	})
+	if err != nil {
+		if req.State == nova.ApprovalExpired {
+			a.afterTransition(ctx, req, "")
+		}
+		return nova.Reply{}, err
+	}
+	if err := a.audit(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,
+		Actor: nova.SlackActor(in.UserID), Action: "action.apply", Outcome: nova.OutcomeOK, Detail: req.ID + " " + req.Action}); err != nil {
+		return nova.Reply{}, err
+	}
+	a.refreshApproval(ctx, req)
+	a.goBackground(ctx, func(ctx context.Context) { a.startRun(ctx, req.ID) })
+	return nova.Reply{Message: text("Applying *%s*…", req.Title)}, nil
+}
+
+// clickContext loads the request a button names and resolves the clicker.
+func (a *App) clickContext(ctx context.Context, in nova.Interaction) (nova.ApprovalRequest, approvals.Actor, error) {
+	if !strings.HasPrefix(in.Value, "apr-") {
+		return nova.ApprovalRequest{}, approvals.Actor{}, nova.Errorf(nova.EINVALID, "this button does not name an approval request")
+	}
+	req, err := a.updateRequest(ctx, in.Value, func(*nova.ApprovalRequest) (bool, error) { return false, nil })
+	if err != nil {
+		return req, approvals.Actor{}, err
+	}
+	if len(in.Environments) > 0 && !slices.Contains(in.Environments, req.Environment) {
+		return req, approvals.Actor{}, nova.Errorf(nova.EFORBIDDEN, "this Slack app is not connected to environment %s", req.Environment)
+	}
+	groups, err := a.userGroups(ctx, req.Environment, in.UserID, req.Approvers)
+	if err != nil {
+		return req, approvals.Actor{}, err
+	}
+	return req, approvals.Actor{UserID: in.UserID, Groups: groups}, nil
+}
+
+// approvalMessage renders an action request for Slack: what will run, on
+// what, why, who may approve and until when, with its buttons while open.
+func (a *App) approvalMessage(svc nova.Service, rec nova.IncidentRecord, req nova.ApprovalRequest) nova.Message {
+	head := "Approval needed: " + req.Title
+	if !req.Destructive {
+		head = "Suggested action: " + req.Title
+	}
+	m := nova.Message{Text: head}
+	m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockHeader, Text: head})
+	what := fmt.Sprintf("*What will run:* `%s` — %s\n*On:* service %s (%s), incident %s\n*Why:* %s",
+		req.Action, req.Title, svc.Name, svc.ID, incidentLink(rec), req.Reason)
+	if len(req.Params) > 0 {
+		keys := make([]string, 0, len(req.Params))
+		for k := range req.Params {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		var ps []string
+		for _, k := range keys {
+			ps = append(ps, fmt.Sprintf("%s=`%s`", k, req.Params[k]))
+		}
+		what += "\n*Parameters:* " + strings.Join(ps, ", ")
+	}
+	m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockSection, Text: what})
+	if ev := evidenceText(req.Evidence); ev != "" {
+		m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockSection, Text: "*Evidence*\n" + ev, MoreURL: rec.HTMLURL})
+	}
+	m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockContext, Text: approvalState(req)})
+	if req.State == nova.ApprovalPending {
+		if req.Destructive {
+			m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockActions, Buttons: []nova.Button{
+				{ActionID: ActionApprove, Text: "Approve", Value: req.ID, Style: nova.StylePrimary, Confirm: &nova.Confirm{
+					Title: "Run " + truncate(req.Action, 80) + "?",
+					Text:  truncate(fmt.Sprintf("This is destructive: %s on %s. It runs as soon as enough approvers agree.", req.Title, svc.Name), 290),
+					Yes:   "Approve", No: "Cancel"}},
+				{ActionID: ActionDeny, Text: "Deny", Value: req.ID, Style: nova.StyleDanger},
+			}})
+		} else {
+			m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockActions, Buttons: []nova.Button{
+				{ActionID: ActionApply, Text: "Apply", Value: req.ID, Style: nova.StylePrimary},
+			}})
+		}
+	}
+	return m
+}
+
+func incidentLink(rec nova.IncidentRecord) string {
+	name := rec.ID
+	if rec.Number > 0 {
+		name = fmt.Sprintf("#%d", rec.Number)
+	}
+	if rec.HTMLURL == "" {
+		return name
+	}
+	return "<" + rec.HTMLURL + "|" + name + ">"
+}
+
+// approvalState describes where a request stands, for its message.
+func approvalState(req nova.ApprovalRequest) string {
+	var approvers []string
+	for _, id := range req.Approvers {
+		if strings.HasPrefix(id, "S") {
+			approvers = append(approvers, "<!subteam^"+id+">")
+		} else {
+			approvers = append(approvers, "<@"+id+">")
+		}
+	}
+	var by []string
+	for _, d := range req.Decisions {
+		if d.Approve {
+			by = append(by, "<@"+d.UserID+">")
+		}
+	}
+	switch req.State {
+	case nova.ApprovalPending:
+		have, need := approvals.Tally(req)
+		s := fmt.Sprintf(":hourglass: Waiting for approval (%d of %d) from %s · expires %s", have, need,
+			strings.Join(approvers, ", "), req.ExpiresAt.UTC().Format("15:04 UTC"))
+		if need > 1 {
+			s += " · two-person rule: different people must approve"
+		}
+		return s
+	case nova.ApprovalApproved:
+		return ":white_check_mark: Approved by " + strings.Join(by, ", ") + " — starting"
+	case nova.ApprovalRunning:
+		return ":gear: Running (approved by " + orDash(strings.Join(by, ", ")) + ")"
+	case nova.ApprovalSucceeded:
+		return ":white_check_mark: Succeeded (approved by " + orDash(strings.Join(by, ", ")) + "): " + truncate(req.Result, 300)
+	case nova.ApprovalFailed:
+		return ":x: Failed: " + truncate(orDash(req.Result), 300)
+	case nova.ApprovalDenied:
+		return ":no_entry: Denied (" + orDash(req.StateReason) + ") — nothing ran"
+	}
+	return ":grey_question: " + string(req.State) + ": " + req.StateReason + " — nothing ran"
+}
+
+// refreshApproval updates the request's Slack message in place.
+func (a *App) refreshApproval(ctx context.Context, req nova.ApprovalRequest) {
+	if req.SlackTS == "" {
+		return
+	}
+	svc, ok := a.settings().Services[req.ServiceID]
+	if !ok {
+		return
+	}
+	chat, err := a.cfg.Envs.Chat(req.Environment)
+	if err != nil {
+		return
+	}
+	rec, err := a.Incident(ctx, req.IncidentID)
+	if err != nil {
+		return
+	}
+	uctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := chat.Update(uctx, req.SlackChannel, req.SlackTS, a.approvalMessage(svc, rec, req)); err != nil {
+		a.log.WithError(err).WithField("approval_id", req.ID).Warn("could not update the approval message")
+	}
+}

@@ -1,0 +1,76 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/novasre/nova"
+)
+
+// feedback records one person's verdict on a hypothesis (the latest verdict
+// of a person counts) and keeps the service's counters in step.
+func (a *App) feedback(ctx context.Context, user, incidentID, verdict, cause string) (nova.Reply, error) {
+	verdict = strings.ToLower(verdict)
+	if verdict != nova.FeedbackHelpful && verdict != nova.FeedbackWrong {
+		return nova.Reply{}, usage("feedback <incident> helpful|wrong [cause]")
+	}
+	var before string
+	rec, err := a.updateIncident(ctx, incidentID, func(r *nova.IncidentRecord, exists bool) error {
+		if !exists {
+			return nova.Errorf(nova.ENOTFOUND, "Nova has no record of incident %s", truncate(incidentID, 32))
+		}
+		if r.Triage == nil {
+			return nova.Errorf(nova.ECONFLICT, "Nova has not posted a hypothesis for %s yet", incidentID)
+		}
+		before = ""
+		kept := r.Feedback[:0]
+		for _, f := range r.Feedback {
+			if f.UserID == user {
+				before = f.Verdict
+				continue
+			}
+			kept = append(kept, f)
+		}
+		r.Feedback = append(kept, nova.Feedback{UserID: user, Verdict: verdict, Cause: truncate(cause, 500), At: a.now()})
+		return nil
+	})
+	if err != nil {
+		return nova.Reply{}, err
+	}
+	svc, ok := a.settings().Services[rec.ServiceID]
+	if ok && before != verdict {
+		err := a.updateServiceStats(ctx, svc, func(st *nova.ServiceState) {
+			bump(st, before, -1)
+			bump(st, verdict, +1)
+		})
+		if err != nil {
+			return nova.Reply{}, err
+		}
+	}
+	detail := verdict
+	if cause != "" {
+		detail += ": " + truncate(cause, 200)
+	}
+	if err := a.audit(ctx, nova.AuditEntry{Environment: rec.Environment, Service: rec.ServiceID, Incident: rec.ID,
+		Actor: nova.SlackActor(user), Action: "feedback", Outcome: nova.OutcomeOK, Detail: detail}); err != nil {
+		return nova.Reply{}, err
+	}
+	if ok {
+		_ = a.refreshMessage(ctx, svc, rec)
+	}
+	msg := fmt.Sprintf("Thanks — recorded *%s* for %s.", verdict, incidentID)
+	if verdict == nova.FeedbackWrong && cause == "" {
+		msg += fmt.Sprintf(" If you know the real cause, `/nova feedback %s wrong <cause>` helps Nova learn.", incidentID)
+	}
+	return nova.Reply{Message: text("%s", msg)}, nil
+}
+
+func bump(st *nova.ServiceState, verdict string, by int64) {
+	switch verdict {
+	case nova.FeedbackHelpful:
+		st.Helpful += by
+	case nova.FeedbackWrong:
+		st.Wrong += by
+	}
+}

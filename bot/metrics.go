@@ -1,0 +1,69 @@
+package bot
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/novasre/nova/store"
+)
+
+type metrics struct {
+	events           *prometheus.CounterVec
+	deadLetters      prometheus.Counter
+	timeToHypothesis prometheus.Histogram
+	triageDuration   prometheus.Histogram
+	acks             *prometheus.CounterVec
+	writes           *prometheus.CounterVec
+	approvals        *prometheus.CounterVec
+	commands         *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer, st store.Store) (*metrics, error) {
+	m := &metrics{
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "nova_events_processed_total", Help: "Inbox events processed, by type and result.",
+		}, []string{"type", "result"}),
+		deadLetters: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "nova_dead_letters_total", Help: "Events set aside after too many failed attempts.",
+		}),
+		timeToHypothesis: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "nova_time_to_hypothesis_seconds", Help: "From incident trigger to Nova's first posted hypothesis.",
+			Buckets: []float64{1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 300},
+		}),
+		triageDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "nova_triage_duration_seconds", Help: "Evidence gathering and analysis per incident.",
+			Buckets: prometheus.DefBuckets,
+		}),
+		acks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "nova_acks_total", Help: "First acknowledgements of incidents on enabled services, by who made them (nova or person).",
+		}, []string{"by"}),
+		writes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "nova_writes_total", Help: "External writes, by target and result.",
+		}, []string{"target", "result"}),
+		approvals: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "nova_approvals_total", Help: "Approval request transitions, by outcome.",
+		}, []string{"outcome"}),
+		commands: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "nova_commands_total", Help: "Slash commands and clicks, by command and result.",
+		}, []string{"command", "result"}),
+	}
+	depth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "nova_inbox_depth", Help: "Events stored in the inbox (ready, leased or delayed); -1 when the store is unreachable.",
+	}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		n, err := st.InboxDepth(ctx)
+		if err != nil {
+			return -1
+		}
+		return float64(n)
+	})
+	for _, c := range []prometheus.Collector{m.events, m.deadLetters, m.timeToHypothesis, m.triageDuration, m.acks, m.writes, m.approvals, m.commands, depth} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}

@@ -1,0 +1,176 @@
+package bot
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/novasre/nova"
+)
+
+// maxNoteChars keeps notes readable in the PagerDuty timeline; the full
+// result is always available from Nova's API.
+const maxNoteChars = 6000
+
+// noteFooter ends every note Nova writes: the audit id lets either side find
+// the other, and marks the note as Nova's when its webhook echoes back.
+func noteFooter(auditID string) string {
+	return "— Nova, AI SRE agent · audit " + auditID
+}
+
+// HypothesisNote renders the plain-text hypothesis note: headline first,
+// then evidence with links, next steps, what was and was not checked, and
+// the audit id.
+func HypothesisNote(rec nova.IncidentRecord, publicURL, auditID string) string {
+	var b strings.Builder
+	r := rec.Triage
+	top := r.Top()
+	switch {
+	case r == nil || top == nil || r.Abstained:
+		b.WriteString("Nova has no confident hypothesis for this incident; it will not guess.\n")
+		if r != nil && len(r.Hypotheses) > 0 {
+			b.WriteString("\nWeak candidates (below the confidence threshold):\n")
+			for _, h := range r.Hypotheses[:min(3, len(r.Hypotheses))] {
+				fmt.Fprintf(&b, "- %s (%s, %s)\n", h.Summary, h.Category, percent(h.Confidence))
+			}
+		}
+	default:
+		fmt.Fprintf(&b, "Nova hypothesis: %s\n", top.Summary)
+		fmt.Fprintf(&b, "Cause category: %s · confidence %s\n", top.Category, percent(top.Confidence))
+		writeEvidence(&b, top.Evidence, rec.TriggeredAt)
+		writeSuggestions(&b, top.Suggestions)
+		if len(r.Hypotheses) > 1 {
+			b.WriteString("\nOther candidates:\n")
+			for _, h := range r.Hypotheses[1:min(4, len(r.Hypotheses))] {
+				fmt.Fprintf(&b, "- %s (%s, %s)\n", h.Summary, h.Category, percent(h.Confidence))
+			}
+		}
+		if len(r.Storm) > 0 {
+			fmt.Fprintf(&b, "\nPart of an incident storm with %d other incidents: %s\n", len(r.Storm), strings.Join(r.Storm[:min(10, len(r.Storm))], ", "))
+		}
+	}
+	if r != nil {
+		if len(r.Checked) > 0 {
+			fmt.Fprintf(&b, "\nChecked: %s\n", strings.Join(r.Checked, ", "))
+		}
+		if len(r.NotChecked) > 0 {
+			fmt.Fprintf(&b, "Not checked: %s\n", strings.Join(r.NotChecked, "; "))
+		}
+	}
+	if publicURL != "" {
+		fmt.Fprintf(&b, "Full result (Nova API): %s/api/v1/incidents/%s\n", strings.TrimRight(publicURL, "/"), rec.ID)
+	}
+	return fitNote(b.String(), auditID)
+}
+
+func writeEvidence(b *strings.Builder, ev []nova.Evidence, trigger time.Time) {
+	if len(ev) == 0 {
+		return
+	}
+	b.WriteString("\nEvidence:\n")
+	for _, e := range ev[:min(8, len(ev))] {
+		fmt.Fprintf(b, "- %s: %s", e.Kind, e.Summary)
+		if !e.At.IsZero() && !trigger.IsZero() {
+			fmt.Fprintf(b, " (%s)", relative(e.At, trigger))
+		}
+		if e.URL != "" {
+			fmt.Fprintf(b, " %s", e.URL)
+		}
+		b.WriteString("\n")
+	}
+}
+
+func writeSuggestions(b *strings.Builder, s []nova.Suggestion) {
+	if len(s) == 0 {
+		return
+	}
+	b.WriteString("\nSuggested next steps:\n")
+	for i, sg := range s {
+		fmt.Fprintf(b, "%d. %s", i+1, sg.Title)
+		switch {
+		case sg.Action != "" && sg.Destructive:
+			fmt.Fprintf(b, " (catalog action %s; runs only after approval in Slack)", sg.Action)
+		case sg.Action != "":
+			fmt.Fprintf(b, " (catalog action %s)", sg.Action)
+		}
+		if sg.RunbookURL != "" {
+			fmt.Fprintf(b, " %s", sg.RunbookURL)
+		}
+		b.WriteString("\n")
+	}
+}
+
+// StatusReport describes something Nova did, for a timeline note.
+type StatusReport struct {
+	// What happened, e.g. "Ran catalog action rollback-checkout".
+	What string
+	// Target is what it acted on, e.g. "service checkout (PF9KMXH)".
+	Target string
+	// Why is the reason: the hypothesis or the request.
+	Why string
+	// ApprovedBy lists the people who approved, as Slack user ids.
+	ApprovedBy []string
+	// Outcome is succeeded, failed, denied, expired or cancelled, with detail.
+	Outcome string
+}
+
+// StatusNote renders an action Nova took as a timeline note in one format:
+// what, on what, why, who approved, outcome, audit id.
+func StatusNote(r StatusReport, auditID string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Nova: %s\n", r.What)
+	if r.Target != "" {
+		fmt.Fprintf(&b, "On: %s\n", r.Target)
+	}
+	if r.Why != "" {
+		fmt.Fprintf(&b, "Why: %s\n", r.Why)
+	}
+	if len(r.ApprovedBy) > 0 {
+		fmt.Fprintf(&b, "Approved by: %s (Slack)\n", strings.Join(r.ApprovedBy, ", "))
+	}
+	if r.Outcome != "" {
+		fmt.Fprintf(&b, "Outcome: %s\n", r.Outcome)
+	}
+	return fitNote(b.String(), auditID)
+}
+
+// fitNote truncates body so that body plus footer stays within the limit;
+// the footer (with the audit id) is never cut.
+func fitNote(body, auditID string) string {
+	footer := "\n" + noteFooter(auditID)
+	limit := maxNoteChars - utf8.RuneCountInString(footer)
+	if utf8.RuneCountInString(body) > limit {
+		body = truncate(body, limit-40) + "\n[truncated: the full result is in Nova's API]"
+	}
+	return strings.TrimRight(body, "\n") + "\n" + footer
+}
+
+// truncate cuts s to at most n runes, adding an ellipsis when it cut.
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:max(0, n-1)]) + "…"
+}
+
+func percent(c float64) string { return fmt.Sprintf("%.0f%%", c*100) }
+
+// relative describes t relative to the trigger time, e.g. "12 min before the incident".
+func relative(t, trigger time.Time) string {
+	d := trigger.Sub(t)
+	word := "before"
+	if d < 0 {
+		d, word = -d, "after"
+	}
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds %s the incident", int(d.Seconds()), word)
+	case d < 2*time.Hour:
+		return fmt.Sprintf("%d min %s the incident", int(d.Minutes()), word)
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%.1f h %s the incident", d.Hours(), word)
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}

@@ -1,0 +1,212 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"text/template"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/novasre/nova"
+	"github.com/novasre/nova/approvals"
+	"github.com/novasre/nova/store"
+)
+
+const openApprovalsKey = "open-approvals"
+
+// proposeActions turns the top hypothesis's catalog suggestions into action
+// requests: destructive ones wait for approval in Slack, non-destructive
+// ones get an Apply button, or run at once where the catalog says auto_run.
+// Nothing outside the catalog is ever proposed.
+func (a *App) proposeActions(ctx context.Context, svc nova.Service, rec nova.IncidentRecord, log logrus.FieldLogger) error {
+	set := a.settings()
+	top := rec.Triage.Top()
+	if top == nil || rec.Triage.Abstained || !set.Tier.Allows(nova.FeatureActions) {
+		return nil
+	}
+	env := set.Environments[svc.Environment]
+	for _, sg := range top.Suggestions {
+		act, ok := set.Action(sg.Action)
+		if sg.Action == "" || !ok || !act.AppliesTo(svc.ID) {
+			continue
+		}
+		req, err := a.propose(ctx, svc, rec, act, *top, env.Approvals)
+		if err != nil {
+			if nova.IsCode(err, nova.EINVALID) {
+				log.WithError(err).WithField("action", act.Name).Warn("action not proposed: the approval policy is unusable")
+				continue
+			}
+			return err
+		}
+		if err := a.postApprovalMessage(ctx, svc, rec, req); err != nil {
+			return err
+		}
+		if !act.Destructive && act.AutoRun && req.State == nova.ApprovalPending {
+			a.goBackground(ctx, func(ctx context.Context) { a.autoRun(ctx, req.ID, act) })
+		}
+	}
+	return nil
+}
+
+// propose creates the request for one action on one incident, once.
+func (a *App) propose(ctx context.Context, svc nova.Service, rec nova.IncidentRecord, act nova.Action, h nova.Hypothesis, pol approvals.Policy) (nova.ApprovalRequest, error) {
+	key := "approval:" + rec.ID + ":" + act.Name
+	id, _, created, err := a.once.Do(ctx, key, store.OnceOp{Write: func(ctx context.Context, _ string) (string, error) {
+		now := a.now()
+		params, err := renderParams(act.Params, svc, rec)
+		if err != nil {
+			return "", err
+		}
+		id := nova.NewID("apr", now)
+		req, err := approvals.Propose(approvals.Proposal{
+			ID: id, Environment: svc.Environment, ServiceID: svc.ID, IncidentID: rec.ID, Action: act,
+			Params: params, Reason: fmt.Sprintf("%s (%s, confidence %s)", h.Summary, h.Category, percent(h.Confidence)),
+			Evidence: h.Evidence[:min(5, len(h.Evidence))], IdempotencyKey: "nova-" + id,
+		}, pol, now)
+		if err != nil {
+			return "", err
+		}
+		if _, err := store.Save(ctx, a.store, store.KindApproval, id, req, 0); err != nil {
+			return "", err
+		}
+		return id, a.trackOpen(ctx, id, true)
+	}})
+	if err != nil {
+		return nova.ApprovalRequest{}, err
+	}
+	req, _, err := store.Load[nova.ApprovalRequest](ctx, a.store, store.KindApproval, id)
+	if err != nil {
+		return req, err
+	}
+	if created {
+		a.metrics.approvals.WithLabelValues("proposed").Inc()
+		verb := "action.proposed"
+		if req.Destructive {
+			verb = "approval.requested"
+		}
+		if err := a.audit(ctx, nova.AuditEntry{Environment: svc.Environment, Service: svc.ID, Incident: rec.ID,
+			Action: verb, Outcome: nova.OutcomeOK, Detail: req.ID + " " + act.Name}); err != nil {
+			return req, err
+		}
+	}
+	return req, nil
+}
+
+// renderParams fills the catalog's parameter templates from the incident.
+func renderParams(params map[string]string, svc nova.Service, rec nova.IncidentRecord) (map[string]string, error) {
+	data := map[string]any{
+		"Service": svc.Name, "ServiceID": svc.ID, "Environment": svc.Environment,
+		"Incident": rec.ID, "IncidentNumber": rec.Number, "IncidentURL": rec.HTMLURL, "Title": rec.Title,
+	}
+	out := map[string]string{}
+	for k, v := range params {
+		t, err := template.New(k).Option("missingkey=error").Parse(v)
+		if err != nil {
+			return nil, nova.Errorf(nova.EINVALID, "action parameter %s is not a valid template: %v", k, err)
+		}
+		var b bytes.Buffer
+		if err := t.Execute(&b, data); err != nil {
+			return nil, nova.Errorf(nova.EINVALID, "action parameter %s: %v", k, err)
+		}
+		out[k] = b.String()
+	}
+	return out, nil
+}
+
+// trackOpen adds or removes a request from the list the sweeper watches.
+func (a *App) trackOpen(ctx context.Context, id string, open bool) error {
+	_, err := store.Update(ctx, a.store, store.KindMeta, openApprovalsKey, func(ids *[]string, _ bool) error {
+		has := slices.Contains(*ids, id)
+		switch {
+		case open && !has:
+			*ids = append(*ids, id)
+		case !open && has:
+			*ids = slices.DeleteFunc(*ids, func(s string) bool { return s == id })
+		default:
+			return errUnchanged
+		}
+		return nil
+	})
+	if err == errUnchanged {
+		return nil
+	}
+	return err
+}
+
+// postApprovalMessage posts the request in the incident's Slack thread, once.
+func (a *App) postApprovalMessage(ctx context.Context, svc nova.Service, rec nova.IncidentRecord, req nova.ApprovalRequest) error {
+	if rec.SlackChannel == "" {
+		return nil
+	}
+	chat, err := a.cfg.Envs.Chat(svc.Environment)
+	if err != nil {
+		return nil
+	}
+	key := "slack:" + svc.Environment + ":" + req.ID + ":request"
+	ts, auditID, _, err := a.once.Do(ctx, key, store.OnceOp{
+		Write: func(ctx context.Context, auditID string) (string, error) {
+			m := a.approvalMessage(svc, rec, req)
+			m.Metadata = map[string]string{"nova_audit_id": auditID, "approval_id": req.ID}
+			return chat.Post(ctx, rec.SlackChannel, rec.SlackTS, m)
+		},
+		Find: func(ctx context.Context, auditID string) (string, bool, error) {
+			return chat.FindByMetadata(ctx, rec.SlackChannel, "nova_audit_id", auditID, req.CreatedAt.Add(-time.Minute))
+		},
+	})
+	if err != nil {
+		return err
+	}
+	if err := a.audit(ctx, nova.AuditEntry{ID: auditID, Environment: svc.Environment, Service: svc.ID, Incident: rec.ID,
+		Action: "slack.post.approval_request", Outcome: nova.OutcomeOK, Detail: req.ID}); err != nil {
+		return err
+	}
+	_, err = a.updateRequest(ctx, req.ID, func(r *nova.ApprovalRequest) (bool, error) {
+		if r.SlackTS == ts {
+			return false, nil
+		}
+		r.SlackChannel, r.SlackTS = rec.SlackChannel, ts
+		return true, nil
+	})
+	return err
+}
+
+// updateRequest changes a stored request with compare-and-set; fn reports
+// whether it changed anything. Final requests expire from the store after
+// 30 days and leave the sweeper's list.
+func (a *App) updateRequest(ctx context.Context, id string, fn func(r *nova.ApprovalRequest) (bool, error)) (nova.ApprovalRequest, error) {
+	for attempt := 0; attempt < 32; attempt++ {
+		req, version, err := store.Load[nova.ApprovalRequest](ctx, a.store, store.KindApproval, id)
+		if nova.IsCode(err, nova.ENOTFOUND) {
+			return req, nova.Errorf(nova.ENOTFOUND, "this approval request no longer exists (it may have expired long ago)")
+		}
+		if err != nil {
+			return req, err
+		}
+		changed, ferr := fn(&req)
+		if !changed {
+			return req, ferr
+		}
+		b, err := encodeJSON(req)
+		if err != nil {
+			return req, err
+		}
+		var ttl time.Duration
+		if req.State.Final() {
+			ttl = 30 * 24 * time.Hour
+		}
+		if _, err := a.store.Put(ctx, store.KindApproval, id, b, version, ttl); err != nil {
+			if nova.IsCode(err, nova.ECONFLICT) {
+				continue
+			}
+			return req, err
+		}
+		if req.State.Final() {
+			_ = a.trackOpen(ctx, id, false)
+		}
+		return req, ferr
+	}
+	return nova.ApprovalRequest{}, nova.Errorf(nova.ECONFLICT, "approval request %s: too much contention", id)
+}

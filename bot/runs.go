@@ -1,0 +1,232 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/novasre/nova"
+	"github.com/novasre/nova/approvals"
+	"github.com/novasre/nova/store"
+)
+
+// startRun moves an approved request to running, re-checking right before
+// that the incident is open, the service still in action mode and Nova not
+// paused; only the replica whose compare-and-set wins goes on to execute.
+func (a *App) startRun(ctx context.Context, id string) {
+	pre := approvals.Preconditions{}
+	won := false
+	req, err := a.updateRequest(ctx, id, func(r *nova.ApprovalRequest) (bool, error) {
+		if r.State != nova.ApprovalApproved {
+			return false, nil // someone else started it, or it ended
+		}
+		pre = a.preconditions(ctx, *r)
+		next, err := approvals.Start(*r, pre, a.now())
+		changed := next.State != r.State
+		won = changed && next.State == nova.ApprovalRunning
+		*r = next
+		return changed, err
+	})
+	if err != nil {
+		a.log.WithError(err).WithField("approval_id", id).Info("approved action not run")
+		if req.State.Final() {
+			a.afterTransition(ctx, req, "")
+		}
+		return
+	}
+	if won {
+		a.refreshApproval(ctx, req)
+		a.execute(ctx, req)
+	}
+}
+
+// autoRun starts a non-destructive auto_run request without a click.
+func (a *App) autoRun(ctx context.Context, id string, act nova.Action) {
+	won := false
+	req, err := a.updateRequest(ctx, id, func(r *nova.ApprovalRequest) (bool, error) {
+		next, err := approvals.AutoStart(*r, act, a.preconditions(ctx, *r), a.now())
+		changed := next.State != r.State
+		won = changed && next.State == nova.ApprovalRunning
+		*r = next
+		return changed, err
+	})
+	if err != nil {
+		a.log.WithError(err).WithField("approval_id", id).Info("auto_run action not run")
+		if req.State.Final() {
+			a.afterTransition(ctx, req, "")
+		}
+		return
+	}
+	if won {
+		a.execute(ctx, req)
+	}
+}
+
+// preconditions reads, fresh, the facts an approved run depends on.
+func (a *App) preconditions(ctx context.Context, req nova.ApprovalRequest) approvals.Preconditions {
+	var pre approvals.Preconditions
+	p, err := a.paused(ctx)
+	pre.Paused = err != nil || p.Paused // unknown counts as paused: never run blind
+	if svc, ok := a.settings().Services[req.ServiceID]; ok {
+		mode, err := a.currentMode(ctx, svc)
+		pre.ServiceInActionMode = err == nil && mode == nova.ModeAction
+	}
+	status := ""
+	if pd, err := a.cfg.Envs.PagerDuty(req.Environment); err == nil {
+		if inc, err := pd.GetIncident(ctx, req.IncidentID); err == nil {
+			status = inc.Status
+		}
+	}
+	if status == "" {
+		if rec, err := a.Incident(ctx, req.IncidentID); err == nil {
+			status = rec.Status
+		}
+	}
+	pre.IncidentOpen = status == nova.StatusTriggered || status == nova.StatusAcknowledged
+	return pre
+}
+
+// execute runs a request that Start moved to running. The run is recorded
+// under the request's idempotency key, so after a crash it is resumed with
+// the same key (the receiver deduplicates) and never started twice by Nova.
+func (a *App) execute(ctx context.Context, req nova.ApprovalRequest) {
+	if err := mayExecute(req); err != nil {
+		// Unreachable through Start; kept as the last check before any side effect.
+		a.log.WithError(err).WithField("approval_id", req.ID).Error("refusing to execute")
+		a.finish(ctx, req, false, nova.ErrorMessage(err))
+		return
+	}
+	exec, err := a.cfg.Envs.Executor(req.Action)
+	if err != nil {
+		a.finish(ctx, req, false, "no executor for "+req.Action+": "+nova.ErrorMessage(err))
+		return
+	}
+	approvedBy := approvals.ApprovedBy(req)
+	result, _, _, err := a.once.Do(ctx, "action:"+req.ID, store.OnceOp{Write: func(ctx context.Context, _ string) (string, error) {
+		return exec.Run(ctx, Run{
+			RequestID: req.ID, IdempotencyKey: req.IdempotencyKey, Action: req.Action, Title: req.Title,
+			Environment: req.Environment, ServiceID: req.ServiceID, IncidentID: req.IncidentID,
+			Params: req.Params, ApprovedBy: approvedBy,
+		})
+	}})
+	if err != nil {
+		a.finish(ctx, req, false, nova.ErrorMessage(err))
+		return
+	}
+	a.finish(ctx, req, true, result)
+}
+
+// mayExecute is the final guard: a destructive request runs only with the
+// required number of distinct human approvals recorded on it.
+func mayExecute(req nova.ApprovalRequest) error {
+	if req.State != nova.ApprovalRunning {
+		return nova.Errorf(nova.ECONFLICT, "request %s is %s, not running", req.ID, req.State)
+	}
+	if req.Destructive {
+		if have, need := approvals.Tally(req); have < need || need < 1 {
+			return nova.Errorf(nova.EFORBIDDEN, "refusing to run destructive %s: %d of %d human approvals recorded", req.Action, have, need)
+		}
+	}
+	return nil
+}
+
+// finish records the run's outcome and tells both sides.
+func (a *App) finish(ctx context.Context, req nova.ApprovalRequest, ok bool, result string) {
+	done, err := a.updateRequest(ctx, req.ID, func(r *nova.ApprovalRequest) (bool, error) {
+		if r.State != nova.ApprovalRunning {
+			return false, nil
+		}
+		next, err := approvals.Finish(*r, ok, result, a.now())
+		*r = next
+		return err == nil, err
+	})
+	if err != nil {
+		a.log.WithError(err).WithField("approval_id", req.ID).Error("could not record the action's outcome")
+		return
+	}
+	outcome := "succeeded"
+	if !ok {
+		outcome = "failed"
+	}
+	a.metrics.approvals.WithLabelValues(outcome).Inc()
+	_ = a.audit(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,
+		Action: "action.run", Outcome: map[bool]string{true: nova.OutcomeOK, false: nova.OutcomeFailed}[ok],
+		Detail: fmt.Sprintf("%s %s: %s", req.ID, req.Action, truncate(result, 300))})
+	a.afterTransition(ctx, done, outcome)
+}
+
+// afterTransition writes the timeline note and updates Slack after a
+// request reached a final state.
+func (a *App) afterTransition(ctx context.Context, req nova.ApprovalRequest, outcome string) {
+	a.refreshApproval(ctx, req)
+	svc, ok := a.settings().Services[req.ServiceID]
+	if !ok {
+		return
+	}
+	if mode, err := a.currentMode(ctx, svc); err != nil || mode != nova.ModeAction {
+		return // read-only and off services get no PagerDuty writes
+	}
+	if outcome == "" {
+		outcome = string(req.State)
+	}
+	report := StatusReport{
+		What:       fmt.Sprintf("catalog action %s (%s) %s", req.Action, req.Title, outcome),
+		Target:     fmt.Sprintf("service %s (%s), environment %s", svc.Name, svc.ID, svc.Environment),
+		Why:        req.Reason,
+		ApprovedBy: approvals.ApprovedBy(req),
+		Outcome:    outcome,
+	}
+	switch req.State {
+	case nova.ApprovalSucceeded, nova.ApprovalFailed:
+		report.Outcome += ": " + truncate(orDash(req.Result), 500)
+	default:
+		report.Outcome += ": " + req.StateReason
+	}
+	_, err := a.writeNote(ctx, svc, req.IncidentID, "action:"+req.ID+":"+string(req.State), "pagerduty.note.action",
+		func(auditID string) string { return StatusNote(report, auditID) })
+	if err != nil && err != errPaused {
+		a.log.WithError(err).WithField("approval_id", req.ID).Warn("could not write the action's status note")
+	}
+}
+
+// cancelOpenRequests withdraws the open requests of an incident.
+func (a *App) cancelOpenRequests(ctx context.Context, incidentID, reason string) error {
+	return a.cancelWhere(ctx, reason, func(r nova.ApprovalRequest) bool { return r.IncidentID == incidentID })
+}
+
+// cancelServiceRequests withdraws the open requests of a service.
+func (a *App) cancelServiceRequests(ctx context.Context, serviceID, reason string) error {
+	return a.cancelWhere(ctx, reason, func(r nova.ApprovalRequest) bool { return r.ServiceID == serviceID })
+}
+
+func (a *App) cancelWhere(ctx context.Context, reason string, match func(nova.ApprovalRequest) bool) error {
+	ids, _, err := store.Load[[]string](ctx, a.store, store.KindMeta, openApprovalsKey)
+	if nova.IsCode(err, nova.ENOTFOUND) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		req, err := a.updateRequest(ctx, id, func(r *nova.ApprovalRequest) (bool, error) {
+			if !match(*r) || (r.State != nova.ApprovalPending && r.State != nova.ApprovalApproved) {
+				return false, nil
+			}
+			next, err := approvals.Cancel(*r, reason, a.now())
+			*r = next
+			return err == nil, nil
+		})
+		if err != nil {
+			if nova.IsCode(err, nova.ENOTFOUND) {
+				_ = a.trackOpen(ctx, id, false)
+				continue
+			}
+			return err
+		}
+		if req.State == nova.ApprovalCancelled && match(req) {
+			_ = a.audit(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,
+				Action: "approval.cancel", Outcome: nova.OutcomeOK, Detail: req.ID + ": " + reason})
+			a.afterTransition(ctx, req, "")
+		}
+	}
+	return nil
+}

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/sirupsen/logrus"
+
+	"github.com/novasre/nova"
+	"github.com/novasre/nova/bot"
+	"github.com/novasre/nova/config"
+	"github.com/novasre/nova/pagerduty"
+	"github.com/novasre/nova/slack"
+	"github.com/novasre/nova/store"
+	"github.com/novasre/nova/store/bolt"
+	"github.com/novasre/nova/store/redis"
+)
+
+// webhookSink hands verified PagerDuty events to the bot's ingest.
+type webhookSink struct{ app *bot.App }
+
+func (s webhookSink) Accept(ctx context.Context, ev nova.Event) (pagerduty.Disposition, error) {
+	r, err := s.app.Ingest(ctx, ev)
+	return pagerduty.Disposition(r), err
+}
+
+// replayGuard remembers Slack request signatures in the store, so a replay
+// is refused on every replica.
+type replayGuard struct{ st store.Store }
+
+func (g replayGuard) FirstSeen(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	sum := sha256.Sum256([]byte(key))
+	_, err := g.st.Put(ctx, store.KindMeta, "slack-replay:"+hex.EncodeToString(sum[:16]), []byte("1"), 0, ttl)
+	if nova.IsCode(err, nova.ECONFLICT) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func openBolt(cfg *config.Config) (store.Store, error) {
+	return bolt.Open(cfg.Store.Path, bolt.Options{})
+}
+
+func openRedis(ctx context.Context, cfg *config.Config) (store.Store, error) {
+	return redis.Open(ctx, redis.Options{
+		URL: cfg.Store.URL.Value(), Addrs: cfg.Store.Addrs, MasterName: cfg.Store.MasterName, Prefix: cfg.Store.Prefix,
+	})
+}
+
+// startSocketMode runs Slack Socket Mode for environments that use it.
+func startSocketMode(ctx context.Context, rt *runtime, app *bot.App, log logrus.FieldLogger) <-chan struct{} {
+	done := make(chan struct{})
+	cfg := rt.config()
+	var envs []string
+	var token, apiURL string
+	for _, name := range cfg.EnvironmentNames() {
+		e := cfg.Environments[name]
+		if e.Slack.SocketMode {
+			envs = append(envs, name)
+			token, apiURL = e.Slack.AppToken.Value(), e.Slack.APIURL
+		}
+	}
+	if len(envs) == 0 {
+		close(done)
+		return done
+	}
+	go func() {
+		defer close(done)
+		responder, err := slack.NewClient(slack.ClientConfig{APIURL: apiURL, BotToken: func() string { return "" }, Log: log})
+		if err != nil {
+			log.WithError(err).Error("socket mode disabled")
+			return
+		}
+		err = slack.RunSocketMode(ctx, slack.SocketModeConfig{
+			AppToken: token, APIURL: apiURL, Environments: envs, App: app, Responder: responder, Log: log,
+		})
+		if err != nil && ctx.Err() == nil {
+			log.WithError(err).Error("Slack Socket Mode stopped")
+		}
+	}()
+	return done
+}
+
+// credentialAges exports nova_credential_age_days from the current
+// configuration at every scrape, so a reload shows at once.
+type credentialAges struct{ rt *runtime }
+
+var credentialAgeDesc = prometheus.NewDesc("nova_credential_age_days",
+	"Age of each configured credential in days (-1 when its created date is unknown); rotate after 90.",
+	[]string{"environment", "kind", "name", "status"}, nil)
+
+func (c credentialAges) Describe(ch chan<- *prometheus.Desc) { ch <- credentialAgeDesc }
+
+func (c credentialAges) Collect(ch chan<- prometheus.Metric) {
+	for _, cr := range c.rt.config().Credentials(time.Now()) {
+		ch <- prometheus.MustNewConstMetric(credentialAgeDesc, prometheus.GaugeValue, float64(cr.AgeDays),
+			cr.Environment, cr.Kind, cr.Name, cr.Status)
+	}
+}

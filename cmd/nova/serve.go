@@ -1,0 +1,228 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/sirupsen/logrus"
+
+	"github.com/novasre/nova/bot"
+	"github.com/novasre/nova/config"
+	"github.com/novasre/nova/llm"
+	"github.com/novasre/nova/slack"
+	"github.com/novasre/nova/store"
+)
+
+// shutdownGrace bounds graceful shutdown: HTTP requests in flight, then
+// events being processed.
+const shutdownGrace = 30 * time.Second
+
+func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", envOr("NOVA_CONFIG", "nova.yaml"), "configuration file")
+	if err := fs.Parse(args); err != nil {
+		return exitError(2)
+	}
+	cfg, err := config.Load(*path)
+	if err != nil {
+		return err
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	return serve(ctx, serveOptions{
+		Config: cfg, ConfigPath: *path, Log: stderr, Reload: hup,
+	})
+}
+
+// serveOptions are the inputs of serve; tests set Listener and Ready.
+type serveOptions struct {
+	Config     *config.Config
+	ConfigPath string
+	Log        io.Writer
+	// Reload triggers a configuration reload from ConfigPath (SIGHUP).
+	Reload <-chan os.Signal
+	// Listener, when set, is used instead of listening on Config.Listen.
+	Listener net.Listener
+	// Ready receives the server's address once it accepts requests.
+	Ready func(addr string)
+}
+
+// serve runs Nova until ctx ends, then shuts down gracefully: it stops
+// accepting requests, lets in-flight ones finish, lets workers finish the
+// events they hold, and closes the store.
+func serve(ctx context.Context, o serveOptions) error {
+	cfg := o.Config
+	log, scrub := newLogger(o.Log, cfg)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	rt := newRuntime(cfg, st, log, reg)
+	var app *bot.App
+	rt.onRefused = func(env, method, path string) {
+		if app != nil {
+			app.AuditRefusedCall(env, method, path)
+		}
+	}
+	summariser, err := newSummariser(cfg)
+	if err != nil {
+		return err
+	}
+	app, err = bot.New(bot.Config{
+		Store: st, Settings: rt.settings.Load, Envs: rt, Summariser: summariser,
+		Log: log, Registerer: reg,
+		Workers: cfg.Workers.Count, Visibility: cfg.Workers.Visibility.Duration,
+		DedupTTL: cfg.Workers.DedupTTL.Duration, MaxAttempts: cfg.Workers.MaxAttempts,
+	})
+	if err != nil {
+		return err
+	}
+	if err := app.SeedServices(ctx); err != nil {
+		return fmt.Errorf("seed service states: %w", err)
+	}
+	reg.MustRegister(credentialAges{rt: rt})
+
+	slackHandler, err := newSlackHandler(rt, app, st, log, reg)
+	if err != nil {
+		return err
+	}
+	router, err := routes(rt, app, st, slackHandler, reg, log)
+	if err != nil {
+		return err
+	}
+	ln := o.Listener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+			return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+		}
+	}
+	srv := &http.Server{
+		Handler:           router,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	workersDone := make(chan error, 1)
+	go func() { workersDone <- app.Run(workCtx) }()
+	socketDone := startSocketMode(workCtx, rt, app, log)
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.WithField("addr", ln.Addr().String()).WithField("store", cfg.Store.Backend).
+		WithField("environments", cfg.EnvironmentNames()).Info("nova listening")
+	if o.Ready != nil {
+		o.Ready(ln.Addr().String())
+	}
+
+	for {
+		select {
+		case err := <-serveErr:
+			stopWork()
+			<-workersDone
+			return fmt.Errorf("http server: %w", err)
+		case <-o.Reload:
+			reload(ctx, o.ConfigPath, rt, app, log, scrub)
+			continue
+		case <-ctx.Done():
+		}
+		break
+	}
+	log.Info("shutting down: finishing in-flight requests and events")
+	shutCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		log.WithError(err).Warn("HTTP shutdown did not finish in time")
+	}
+	if err := slackHandler.Wait(shutCtx); err != nil {
+		log.WithError(err).Warn("late Slack replies did not finish in time")
+	}
+	stopWork()
+	select {
+	case <-workersDone:
+	case <-shutCtx.Done():
+		log.Warn("workers did not finish in time; unfinished events will be redelivered")
+	}
+	<-socketDone
+	log.Info("stopped")
+	return nil
+}
+
+// reload re-reads the configuration; a bad file is logged and ignored, so a
+// typo never takes Nova down.
+func reload(ctx context.Context, path string, rt *runtime, app *bot.App, log logrus.FieldLogger, scrub *scrubbingFormatter) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		log.WithError(err).Error("configuration reload failed; keeping the running configuration")
+		return
+	}
+	old := rt.config()
+	if cfg.Store.Backend != old.Store.Backend || cfg.Store.Path != old.Store.Path ||
+		cfg.Store.URL.Value() != old.Store.URL.Value() || cfg.Listen != old.Listen {
+		log.Warn("store and listen settings change only on restart")
+	}
+	scrub.setSecrets(append(cfg.AllSecrets(), old.AllSecrets()...))
+	rt.swap(cfg)
+	if err := app.SeedServices(ctx); err != nil {
+		log.WithError(err).Warn("could not seed new services after reload")
+	}
+	log.WithField("environments", cfg.EnvironmentNames()).WithField("services", len(cfg.Services)).Info("configuration reloaded")
+}
+
+// openStore opens the configured backend.
+func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
+	switch cfg.Store.Backend {
+	case "redis":
+		return openRedis(ctx, cfg)
+	default:
+		return openBolt(cfg)
+	}
+}
+
+func newSummariser(cfg *config.Config) (bot.Summariser, error) {
+	l := cfg.Triage.LLM
+	if !l.Enabled() {
+		return nil, nil
+	}
+	s, err := llm.New(llm.Config{BaseURL: l.BaseURL, Model: l.Model, APIKey: l.APIKey.Value(), Timeout: l.Timeout.Duration}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("triage.llm: %w", err)
+	}
+	return s, nil
+}
+
+func newSlackHandler(rt *runtime, app *bot.App, st store.Store, log logrus.FieldLogger, reg prometheus.Registerer) (*slack.Handler, error) {
+	responder, err := slack.NewClient(slack.ClientConfig{BotToken: func() string { return "" }, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	return slack.NewHandler(slack.HandlerConfig{
+		Secrets: rt.slackSecrets, App: app, Replay: replayGuard{st}, Responder: responder,
+		Log: log, Registerer: reg,
+	})
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}

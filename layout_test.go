@@ -1,0 +1,132 @@
+package nova_test
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/novasre/nova"
+
+// packageFiles maps each package directory to the parsed non-test files in it.
+func packageFiles(t *testing.T) map[string][]*ast.File {
+	t.Helper()
+	out := map[string][]*ast.File{}
+	fset := token.NewFileSet()
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") && path != "." || d.Name() == "testdata") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly|parser.ParseComments)
+		if err != nil {
+			return err
+		}
+		if strings.HasPrefix(filepath.Dir(path), "triage") || strings.HasPrefix(filepath.Dir(path), "approvals") {
+			if f, err = parser.ParseFile(fset, path, nil, 0); err != nil {
+				return err
+			}
+		}
+		out[filepath.ToSlash(filepath.Dir(path))] = append(out[filepath.ToSlash(filepath.Dir(path))], f)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func importsOf(files []*ast.File) []string {
+	var out []string
+	for _, f := range files {
+		for _, imp := range f.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			if !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+func isStdlib(p string) bool { return !strings.Contains(strings.Split(p, "/")[0], ".") }
+
+// ioPackages are standard-library packages that do I/O or read the world;
+// the pure packages must not import them.
+var ioPackages = []string{"net", "net/http", "os", "os/exec", "io/ioutil", "database/sql", "log", "log/slog", "syscall", "crypto/rand", "math/rand", "math/rand/v2"}
+
+// adapters are the packages that talk to the outside world.
+var adapters = []string{"pagerduty", "slack", "store/bolt", "store/redis", "executor", "llm", "web", "config"}
+
+func TestImportRules(t *testing.T) {
+	pkgs := packageFiles(t)
+	if len(pkgs) < 8 {
+		t.Fatalf("found only %d packages; is the test running from the module root?", len(pkgs))
+	}
+	for dir, files := range pkgs {
+		imps := importsOf(files)
+		for _, imp := range imps {
+			local, isLocal := strings.CutPrefix(imp, module+"/")
+			switch {
+			case dir == ".":
+				if !isStdlib(imp) {
+					t.Errorf("root package nova imports %s: it must use the standard library only", imp)
+				}
+			case dir == "triage" || dir == "approvals":
+				if !isStdlib(imp) && imp != module {
+					t.Errorf("%s imports %s: pure packages import only the standard library and nova", dir, imp)
+				}
+				if slices.Contains(ioPackages, imp) {
+					t.Errorf("%s imports %s: pure packages do no I/O", dir, imp)
+				}
+			case dir == "bot":
+				if imp == "net/http" || strings.HasPrefix(imp, "net/http/") {
+					t.Errorf("bot imports %s: bot never speaks HTTP; adapters do", imp)
+				}
+				if isLocal && slices.ContainsFunc(adapters, func(a string) bool { return local == a || strings.HasPrefix(local, a+"/") }) {
+					t.Errorf("bot imports the adapter %s: declare the port in bot and wire it in cmd/nova", imp)
+				}
+				for _, driver := range []string{"github.com/redis/", "go.etcd.io/bbolt", "github.com/slack-go/", "github.com/PagerDuty/"} {
+					if strings.HasPrefix(imp, driver) {
+						t.Errorf("bot imports the driver %s", imp)
+					}
+				}
+			}
+			if isLocal && (local == "bot" || strings.HasPrefix(local, "bot/")) && !strings.HasPrefix(dir, "cmd/") && dir != "bot" {
+				t.Errorf("%s imports bot: adapters never import the application", dir)
+			}
+		}
+	}
+}
+
+// TestPurePackagesTakeNow checks that the pure packages never read the clock.
+func TestPurePackagesTakeNow(t *testing.T) {
+	for dir, files := range packageFiles(t) {
+		if dir != "triage" && dir != "approvals" {
+			continue
+		}
+		for _, f := range files {
+			ast.Inspect(f, func(n ast.Node) bool {
+				sel, ok := n.(*ast.SelectorExpr)
+				if !ok {
+					return true
+				}
+				if x, ok := sel.X.(*ast.Ident); ok && x.Name == "time" && (sel.Sel.Name == "Now" || sel.Sel.Name == "Since" || sel.Sel.Name == "Until") {
+					t.Errorf("%s calls time.%s: pure packages take now as a parameter", dir, sel.Sel.Name)
+				}
+				return true
+			})
+		}
+	}
+}
