@@ -57,6 +57,9 @@ type serveOptions struct {
 	Listener net.Listener
 	// Ready receives the server's address once it accepts requests.
 	Ready func(addr string)
+	// Now is the application's clock; tests move it to cross watching
+	// periods and expiries. Nil means time.Now.
+	Now func() time.Time
 }
 
 // serve runs Nova until ctx ends, then shuts down gracefully: it stops
@@ -87,7 +90,7 @@ func serve(ctx context.Context, o serveOptions) error {
 	}
 	app, err = bot.New(bot.Config{
 		Store: st, Settings: rt.settings.Load, Envs: rt, Summariser: summariser,
-		Log: log, Registerer: reg,
+		Log: log, Registerer: reg, Now: o.Now,
 		Workers: cfg.Workers.Count, Visibility: cfg.Workers.Visibility.Duration,
 		DedupTTL: cfg.Workers.DedupTTL.Duration, MaxAttempts: cfg.Workers.MaxAttempts,
 	})
