@@ -17,6 +17,8 @@ import (
 	"github.com/novasre/nova/store"
 	"github.com/novasre/nova/store/bolt"
 	"github.com/novasre/nova/store/redis"
+
+	goredis "github.com/redis/go-redis/v9"
 )
 
 // webhookSink hands verified PagerDuty events to the bot's ingest.
@@ -44,10 +46,19 @@ func openBolt(cfg *config.Config) (store.Store, error) {
 	return bolt.Open(cfg.Store.Path, bolt.Options{})
 }
 
-func openRedis(ctx context.Context, cfg *config.Config) (store.Store, error) {
+func openRedis(ctx context.Context, cfg *config.Config, log logrus.FieldLogger) (store.Store, error) {
+	goredis.SetLogger(redisLogger{log.WithField("component", "redis")})
 	return redis.Open(ctx, redis.Options{
 		URL: cfg.Store.URL.Value(), Addrs: cfg.Store.Addrs, MasterName: cfg.Store.MasterName, Prefix: cfg.Store.Prefix,
 	})
+}
+
+// redisLogger sends go-redis's own messages (reconnect attempts) to the
+// structured log instead of stderr.
+type redisLogger struct{ log logrus.FieldLogger }
+
+func (l redisLogger) Printf(_ context.Context, format string, v ...any) {
+	l.log.Warnf(format, v...)
 }
 
 // startSocketMode runs Slack Socket Mode for environments that use it.

@@ -21,8 +21,8 @@ func envelope(eventID, eventType string, inc nova.Incident, at time.Time) []byte
 		"id": inc.ID, "type": "incident", "self": "https://api.pagerduty.com/incidents/" + inc.ID,
 		"html_url": inc.HTMLURL, "number": inc.Number, "status": inc.Status, "incident_key": inc.IncidentKey,
 		"created_at": inc.CreatedAt.UTC().Format(time.RFC3339), "title": inc.Title,
-		"service":     map[string]any{"id": inc.Service.ID, "summary": inc.Service.Summary, "type": "service_reference"},
-		"assignees":   []any{}, "teams": []any{}, "priority": nil, "urgency": inc.Urgency,
+		"service":   map[string]any{"id": inc.Service.ID, "summary": inc.Service.Summary, "type": "service_reference"},
+		"assignees": []any{}, "teams": []any{}, "priority": nil, "urgency": inc.Urgency,
 		"escalation_policy": map[string]any{"id": "PEP1", "type": "escalation_policy_reference"},
 		"conference_bridge": nil, "resolve_reason": nil,
 	}

@@ -94,3 +94,23 @@ func metricValue(t *testing.T, base, name string, filters ...string) float64 {
 	}
 	return sum
 }
+
+var httpClient = &http.Client{Timeout: 30 * time.Second}
+
+func newRequest(method, url string, body io.Reader) (*http.Request, error) {
+	return http.NewRequest(method, url, body)
+}
+
+// grepLines returns the lines of s containing any of words.
+func grepLines(s string, words ...string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		for _, w := range words {
+			if strings.Contains(l, w) {
+				out = append(out, l)
+				break
+			}
+		}
+	}
+	return strings.Join(out, "\n")
+}

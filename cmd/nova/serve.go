@@ -71,7 +71,7 @@ func serve(ctx context.Context, o serveOptions) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	st, err := openStore(ctx, cfg)
+	st, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -191,10 +191,10 @@ func reload(ctx context.Context, path string, rt *runtime, app *bot.App, log log
 }
 
 // openStore opens the configured backend.
-func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
+func openStore(ctx context.Context, cfg *config.Config, log logrus.FieldLogger) (store.Store, error) {
 	switch cfg.Store.Backend {
 	case "redis":
-		return openRedis(ctx, cfg)
+		return openRedis(ctx, cfg, log)
 	default:
 		return openBolt(cfg)
 	}

@@ -9,6 +9,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/sirupsen/logrus"
+
 	"github.com/novasre/nova"
 	"github.com/novasre/nova/config"
 )
@@ -75,7 +77,7 @@ func cmdAuditVerify(ctx context.Context, args []string, stdout io.Writer) error 
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg)
+	st, err := openStore(ctx, cfg, quietLogger())
 	if err != nil {
 		return err
 	}
@@ -128,7 +130,7 @@ func cmdAuditExport(ctx context.Context, args []string, stdout io.Writer) error 
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg)
+	st, err := openStore(ctx, cfg, quietLogger())
 	if err != nil {
 		return err
 	}
@@ -152,6 +154,13 @@ func cmdAuditExport(ctx context.Context, args []string, stdout io.Writer) error 
 		}
 		after = page[len(page)-1].Seq
 	}
+}
+
+// quietLogger is for the operator tools: only errors, on stderr.
+func quietLogger() logrus.FieldLogger {
+	l := logrus.New()
+	l.SetLevel(logrus.ErrorLevel)
+	return l
 }
 
 func parseSince(s string) (time.Time, error) {
