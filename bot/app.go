@@ -54,6 +54,12 @@ type App struct {
 	caches  *evidenceCache
 
 	wake chan struct{}
+	// refusals rate-limits audit entries for refused requests.
+	refusals struct {
+		sync.Mutex
+		window            time.Time
+		count, suppressed int
+	}
 	// background tracks work that outlives a request (action runs, late replies).
 	background sync.WaitGroup
 }

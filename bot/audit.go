@@ -2,7 +2,9 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"regexp"
+	"time"
 
 	"github.com/novasre/nova"
 )
@@ -45,4 +47,33 @@ func (a *App) AuditRefusedCall(env, method, path string) {
 	a.auditRefusal(context.Background(), nova.AuditEntry{
 		Environment: env, Action: "pagerduty.call", Detail: "refused by the allow-list: " + method + " " + path,
 	})
+}
+
+// refusalAuditBurst bounds how many refused requests per minute get an
+// audit entry each, so that a flood of forged requests cannot flood the log;
+// the rest are counted into the next entry.
+const refusalAuditBurst = 30
+
+// AuditRefusedRequest records a Slack request refused before it reached
+// Nova (bad or stale signature, replay), wired as the handler's OnRefused.
+func (a *App) AuditRefusedRequest(source, kind, reason, remote string) {
+	a.refusals.Lock()
+	now := a.now()
+	if now.Sub(a.refusals.window) >= time.Minute {
+		a.refusals.window, a.refusals.count = now, 0
+	}
+	a.refusals.count++
+	if a.refusals.count > refusalAuditBurst {
+		a.refusals.suppressed++
+		a.refusals.Unlock()
+		return
+	}
+	suppressed := a.refusals.suppressed
+	a.refusals.suppressed = 0
+	a.refusals.Unlock()
+	detail := fmt.Sprintf("%s %s from %s refused: %s", source, kind, remote, reason)
+	if suppressed > 0 {
+		detail += fmt.Sprintf(" (and %d more refusals not audited one by one)", suppressed)
+	}
+	a.auditRefusal(context.Background(), nova.AuditEntry{Action: source + ".request", Detail: detail})
 }

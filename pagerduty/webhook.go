@@ -62,6 +62,10 @@ type WebhookConfig struct {
 	Registerer prometheus.Registerer
 	// Now stamps ReceivedAt; nil means time.Now.
 	Now func() time.Time
+	// OnRefused, when set, is told of each delivery refused for a bad
+	// signature or an unknown environment, so the refusal can be audited.
+	// It must not block.
+	OnRefused func(environment, reason, remote string)
 }
 
 // Values of the result label of nova_webhook_deliveries_total. The four
@@ -104,6 +108,7 @@ type WebhookHandler struct {
 	deliveries *prometheus.CounterVec
 	duration   prometheus.Histogram
 	bodies     sync.Pool
+	onRefused  func(environment, reason, remote string)
 }
 
 // NewWebhookHandler validates cfg and returns the handler. Its metrics are
@@ -120,12 +125,13 @@ func NewWebhookHandler(cfg WebhookConfig) (*WebhookHandler, error) {
 		return nil, nova.Errorf(nova.EINVALID, "pagerduty webhook handler: MaxBodyBytes must not be negative")
 	}
 	h := &WebhookHandler{
-		secrets: cfg.Secrets,
-		sink:    cfg.Sink,
-		maxBody: cfg.MaxBodyBytes,
-		log:     cfg.Log,
-		now:     cfg.Now,
-		bodies:  sync.Pool{New: func() any { return new(bytes.Buffer) }},
+		secrets:   cfg.Secrets,
+		sink:      cfg.Sink,
+		maxBody:   cfg.MaxBodyBytes,
+		log:       cfg.Log,
+		now:       cfg.Now,
+		bodies:    sync.Pool{New: func() any { return new(bytes.Buffer) }},
+		onRefused: cfg.OnRefused,
 	}
 	if h.maxBody == 0 {
 		h.maxBody = DefaultWebhookMaxBodyBytes
@@ -312,6 +318,9 @@ func (h *WebhookHandler) refuse(w http.ResponseWriter, d *webhookDelivery, resul
 		// Client-side refusals: log Nova's own message, not the cause, which
 		// for a JSON error may quote bytes of the body.
 		entry.WithField("error", nova.ErrorMessage(err)).Warn("pagerduty webhook refused")
+	}
+	if h.onRefused != nil && (result == webhookResultBadSignature || result == webhookResultUnknownEnv) {
+		h.onRefused(truncateForWebhookLog(d.env), nova.ErrorMessage(err), d.remote)
 	}
 	return result
 }

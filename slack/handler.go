@@ -53,7 +53,11 @@ type HandlerConfig struct {
 	// ReplyTimeout bounds App's work on one request, late replies included.
 	ReplyTimeout time.Duration
 	// Now is the clock for signature timestamps.
-	Now          func() time.Time
+	Now func() time.Time
+	// OnRefused, when set, is told of every request refused before it
+	// reached App (bad or stale signature, replay, oversized body), so the
+	// refusal can be audited. It must not block.
+	OnRefused    func(kind, reason, remote string)
 	MaxBodyBytes int64
 }
 
@@ -141,6 +145,7 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, kind string, de
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			log.Warn("slack: refused request: body too large")
+			h.refused(kind, "body too large", r.RemoteAddr)
 			web.WriteError(w, nova.Errorf(nova.ETOOLARGE, "request body over %d bytes", h.cfg.MaxBodyBytes))
 			return resultTooLarge
 		}
@@ -150,19 +155,26 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, kind string, de
 	envs, err := h.verify(r.Header, body)
 	if err != nil {
 		log.WithField("code", nova.ErrorCode(err)).Warn("slack: refused request: " + nova.ErrorMessage(err))
+		h.refused(kind, nova.ErrorMessage(err), r.RemoteAddr)
 		web.WriteError(w, err)
 		if nova.IsCode(err, nova.EINVALID) {
 			return resultInvalid
 		}
 		return resultUnauthorized
 	}
-	if result, ok := h.checkReplay(w, r, deadline, log); !ok {
+	if result, ok := h.checkReplay(w, r, kind, deadline, log); !ok {
 		return result
 	}
 	if kind == kindCommand {
 		return h.command(w, r, body, envs, deadline)
 	}
 	return h.interaction(w, r, body, envs)
+}
+
+func (h *Handler) refused(kind, reason, remote string) {
+	if h.cfg.OnRefused != nil {
+		h.cfg.OnRefused(kind, reason, remote)
+	}
 }
 
 // verify returns the environments whose signing secret verified the
@@ -196,7 +208,7 @@ func (h *Handler) verify(header http.Header, body []byte) ([]string, error) {
 	return matched, nil
 }
 
-func (h *Handler) checkReplay(w http.ResponseWriter, r *http.Request, deadline time.Time, log logrus.FieldLogger) (string, bool) {
+func (h *Handler) checkReplay(w http.ResponseWriter, r *http.Request, kind string, deadline time.Time, log logrus.FieldLogger) (string, bool) {
 	ctx, cancel := context.WithDeadline(r.Context(), deadline)
 	defer cancel()
 	first, err := h.cfg.Replay.FirstSeen(ctx, r.Header.Get(HeaderSignature), replayTTL)
@@ -209,6 +221,7 @@ func (h *Handler) checkReplay(w http.ResponseWriter, r *http.Request, deadline t
 	}
 	if !first {
 		log.Warn("slack: refused request: replayed signature")
+		h.refused(kind, "replayed request", r.RemoteAddr)
 		web.WriteError(w, nova.Errorf(nova.EUNAUTHORIZED, "replayed request"))
 		return resultReplayed, false
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"net/url"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,6 +28,34 @@ type webhookSink struct{ app *bot.App }
 func (s webhookSink) Accept(ctx context.Context, ev nova.Event) (pagerduty.Disposition, error) {
 	r, err := s.app.Ingest(ctx, ev)
 	return pagerduty.Disposition(r), err
+}
+
+// responder posts late replies to a response_url with the Slack client of
+// the environment whose API host it is on (Slack's own hosts work with any).
+type responder struct{ rt *runtime }
+
+func (r responder) Respond(ctx context.Context, responseURL string, reply nova.Reply) error {
+	u, err := url.Parse(responseURL)
+	if err != nil {
+		return nova.Errorf(nova.EINVALID, "response_url is not a URL")
+	}
+	var fallback *slack.Client
+	for _, env := range r.rt.config().EnvironmentNames() {
+		c, err := r.rt.slackClient(env)
+		if err != nil {
+			continue
+		}
+		if fallback == nil {
+			fallback = c
+		}
+		if api, err := url.Parse(r.rt.config().Environments[env].Slack.APIURL); err == nil && api.Host == u.Host {
+			return c.Respond(ctx, responseURL, reply)
+		}
+	}
+	if fallback == nil {
+		return nova.Errorf(nova.ENOTFOUND, "no Slack app is configured")
+	}
+	return fallback.Respond(ctx, responseURL, reply)
 }
 
 // replayGuard remembers Slack request signatures in the store, so a replay
@@ -80,13 +109,8 @@ func startSocketMode(ctx context.Context, rt *runtime, app *bot.App, log logrus.
 	}
 	go func() {
 		defer close(done)
-		responder, err := slack.NewClient(slack.ClientConfig{APIURL: apiURL, BotToken: func() string { return "" }, Log: log})
-		if err != nil {
-			log.WithError(err).Error("socket mode disabled")
-			return
-		}
-		err = slack.RunSocketMode(ctx, slack.SocketModeConfig{
-			AppToken: token, APIURL: apiURL, Environments: envs, App: app, Responder: responder, Log: log,
+		err := slack.RunSocketMode(ctx, slack.SocketModeConfig{
+			AppToken: token, APIURL: apiURL, Environments: envs, App: app, Responder: responder{rt}, Log: log,
 		})
 		if err != nil && ctx.Err() == nil {
 			log.WithError(err).Error("Slack Socket Mode stopped")

@@ -270,6 +270,11 @@ func (h *harness) click(in *instance, env, user string, msg slackemu.Message, ac
 		h.t.Fatalf("click %s answered %d: %s", actionID, resp.StatusCode, body)
 	}
 	var reply string
+	defer func() {
+		if h.t.Failed() {
+			h.t.Logf("slack logs: %s", grepLines(in.logs.String(), "slack", "click", "respond"))
+		}
+	}()
 	h.eventually(10*time.Second, "the reply to a click", func() bool {
 		rs := h.sl.Responses()
 		if len(rs) <= before {

@@ -19,6 +19,7 @@ import (
 func routes(rt *runtime, app *bot.App, st store.Store, sl *slack.Handler, reg *prometheus.Registry, log logrus.FieldLogger) (http.Handler, error) {
 	webhooks, err := pagerduty.NewWebhookHandler(pagerduty.WebhookConfig{
 		Secrets: rt.webhookSecrets, Sink: webhookSink{app}, Log: log, Registerer: reg,
+		OnRefused: func(env, reason, remote string) { app.AuditRefusedRequest("pagerduty", "webhook "+env, reason, remote) },
 	})
 	if err != nil {
 		return nil, err

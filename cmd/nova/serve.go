@@ -213,13 +213,10 @@ func newSummariser(cfg *config.Config) (bot.Summariser, error) {
 }
 
 func newSlackHandler(rt *runtime, app *bot.App, st store.Store, log logrus.FieldLogger, reg prometheus.Registerer) (*slack.Handler, error) {
-	responder, err := slack.NewClient(slack.ClientConfig{BotToken: func() string { return "" }, Log: log})
-	if err != nil {
-		return nil, err
-	}
 	return slack.NewHandler(slack.HandlerConfig{
-		Secrets: rt.slackSecrets, App: app, Replay: replayGuard{st}, Responder: responder,
+		Secrets: rt.slackSecrets, App: app, Replay: replayGuard{st}, Responder: responder{rt},
 		Log: log, Registerer: reg,
+		OnRefused: func(kind, reason, remote string) { app.AuditRefusedRequest("slack", kind, reason, remote) },
 	})
 }
 
