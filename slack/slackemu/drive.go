@@ -153,14 +153,35 @@ func (e *Emulator) Click(novaURL, signingSecret, user string, msg Message, actio
 	return req.Send()
 }
 
+// StaleClickRequest builds the click a person sends from an outdated view
+// of msg: the button is taken from msg as given (a snapshot the test kept),
+// even if the message was since updated and lost it. Slack clients do send
+// such clicks, so Nova must judge them by the request's state, not the UI.
+func (e *Emulator) StaleClickRequest(novaURL, signingSecret, user string, msg Message, actionID string) (*SignedRequest, error) {
+	payload, err := e.clickPayloadFrom(user, msg, actionID, true)
+	if err != nil {
+		return nil, err
+	}
+	body := url.Values{"payload": {string(payload)}}.Encode()
+	return e.signed(novaURL, signingSecret, []byte(body)), nil
+}
+
 func (e *Emulator) clickPayload(user string, msg Message, actionID string) ([]byte, error) {
+	return e.clickPayloadFrom(user, msg, actionID, false)
+}
+
+func (e *Emulator) clickPayloadFrom(user string, msg Message, actionID string, stale bool) ([]byte, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	current := e.findMessage(msg.Channel, msg.TS)
 	if current == nil || current.Deleted {
 		return nil, fmt.Errorf("slackemu: no message %s in channel %s to click", msg.TS, msg.Channel)
 	}
-	b, found := findButton(current.Blocks, actionID)
+	view := current.Blocks
+	if stale {
+		view = msg.Blocks
+	}
+	b, found := findButton(view, actionID)
 	if !found {
 		return nil, fmt.Errorf("slackemu: message %s has no button %q", msg.TS, actionID)
 	}
