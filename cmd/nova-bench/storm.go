@@ -41,6 +41,7 @@ func (b *bench) storm() {
 		return
 	}
 	defer r.close()
+	r.pd.SetLatency(o.latency)
 	duration := time.Duration(o.stormCount) * o.stormEvery
 	b.logf("%d incidents, one every %s (%s), alternating high and low urgency, over %d action-mode services (auto_ack off);",
 		o.stormCount, o.stormEvery, duration, len(services))

@@ -40,7 +40,7 @@ func (b *bench) triage() {
 	b.logf("%d incidents, one every %s, on an action-mode service (auto_ack off), %s per PagerDuty call, store %s.",
 		o.triageCount, o.triageEvery, o.latency, backend)
 	b.logf("Evidence seeded per incident: alerts with details, a deploy 12 min before (correlated), a distractor change,")
-	b.logf("a similar past incident with its resolution note. At most %d incidents per Nova installation (see storm mode).", triageRound)
+	b.logf("a similar past incident with its resolution note, an outlier classification. At most %d incidents per Nova installation (see storm mode).", triageRound)
 	b.logf("Measured from the bench's clock just before the incident is created (PagerDuty then delivers incident.triggered)")
 	b.logf("to the note's created_at in the emulator; also from the emulator's record of the delivered webhook (stamped")
 	b.logf("when Nova's 202 arrived) to the note.")
@@ -82,6 +82,9 @@ func (b *bench) triage() {
 	})
 	b.logf("\n%d of %d incidents got a note within 60 s; %d notes name the seeded deploy; %d list evidence not checked.",
 		len(fromTrigger), len(samples), deploy, partial)
+	if len(samples) > 0 && samples[0].content != "" {
+		b.logf("First note, as posted:\n    %s", strings.ReplaceAll(strings.TrimSpace(samples[0].content), "\n", "\n    "))
+	}
 	b.summary.add(bench, fmt.Sprintf("p50 %s, p99 %s (n=%d, %s/call; from trigger; from webhook receipt p99 %s)",
 		secs(lt.p50), secs(lt.p99), lt.n, o.latency, secs(ld.p99)),
 		"p99 ≤ "+secs(triageTarget), met(lt.n > 0 && missing == 0 && lt.p99 <= triageTarget))
@@ -120,6 +123,8 @@ func (b *bench) triageRound(backend string, n int) ([]triageSample, error) {
 		r.pd.AddPastIncident(inc.ID, pdemu.PastIncidentSpec{Title: "checkout-api: 5xx error rate above 5%",
 			CreatedAt: now.Add(-20 * 24 * time.Hour), Score: 61.5, ResolvedBy: "PALICE1",
 			ResolutionNotes: []string{"Rolled back checkout to v2.2.9; error rate back to normal."}})
+		r.pd.SetOutlier(inc.ID, pdemu.OutlierSpec{Category: "rare", Count: 1, Frequency: 0.02,
+			Template: "checkout-api: 5xx error rate above <*>", Since: now.Add(-30 * 24 * time.Hour), Until: now})
 		samples = append(samples, triageSample{id: inc.ID, triggered: t0})
 	}
 	deadline := time.Now().Add(60 * time.Second)

@@ -94,7 +94,13 @@ func TestConcurrentApprovalsRunTheActionOnce(t *testing.T) {
 		go func(i int) {
 			defer wg.Done()
 			in := []*instance{a, b}[i%2]
-			resp, body, err := h.sl.Click(in.url+"/slack/interactions", h.env["prod"].Signing, people[i%len(people)], req, "approve")
+			// Everyone clicks on the view they all saw at the same moment.
+			click, err := h.sl.StaleClickRequest(in.url+"/slack/interactions", h.env["prod"].Signing, people[i%len(people)], req, "approve")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp, body, err := click.Send()
 			if err != nil || resp.StatusCode != 200 {
 				t.Errorf("click %d: %v %v %s", i, err, resp, body)
 			}
