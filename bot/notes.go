@@ -71,7 +71,8 @@ func writeEvidence(b *strings.Builder, ev []nova.Evidence, trigger time.Time) {
 	b.WriteString("\nEvidence:\n")
 	for _, e := range ev[:min(8, len(ev))] {
 		fmt.Fprintf(b, "- %s: %s", e.Kind, e.Summary)
-		if !e.At.IsZero() && !trigger.IsZero() {
+		if d := trigger.Sub(e.At); !e.At.IsZero() && !trigger.IsZero() && (d >= time.Minute || d <= -time.Minute) &&
+			!strings.Contains(e.Summary, " the incident") {
 			fmt.Fprintf(b, " (%s)", relative(e.At, trigger))
 		}
 		if e.URL != "" {
@@ -139,9 +140,10 @@ func StatusNote(r StatusReport, auditID string) string {
 // the footer (with the audit id) is never cut.
 func fitNote(body, auditID string) string {
 	footer := "\n" + noteFooter(auditID)
-	limit := maxNoteChars - utf8.RuneCountInString(footer)
+	const cut = "\n[truncated: the full result is in Nova's API]"
+	limit := maxNoteChars - utf8.RuneCountInString(footer) - 1
 	if utf8.RuneCountInString(body) > limit {
-		body = truncate(body, limit-40) + "\n[truncated: the full result is in Nova's API]"
+		body = truncate(body, limit-utf8.RuneCountInString(cut)) + cut
 	}
 	return strings.TrimRight(body, "\n") + "\n" + footer
 }

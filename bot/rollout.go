@@ -195,8 +195,25 @@ func (a *App) status(ctx context.Context, args []string) (nova.Reply, error) {
 	fmt.Fprintf(&b, "\n%s", feedbackSummary(st))
 	if st.NovaAcks+st.PersonAcks > 0 {
 		fmt.Fprintf(&b, "\nFirst acks: Nova %d%s, people %d%s", st.NovaAcks, meanSecs(st.NovaAckSeconds, st.NovaAcks), st.PersonAcks, meanSecs(st.PersonAckSeconds, st.PersonAcks))
+		if s := ackSaving(st); s != "" {
+			b.WriteString("\n" + s)
+		}
 	}
 	return nova.Reply{Message: text("%s", b.String())}, nil
+}
+
+// ackSaving says how much Nova's acks shortened time-to-acknowledge: the
+// difference between people's and Nova's mean first-ack times, and Nova's
+// share of first acks.
+func ackSaving(st nova.ServiceState) string {
+	if st.NovaAcks == 0 || st.PersonAcks == 0 {
+		return ""
+	}
+	novaMean := st.NovaAckSeconds / float64(st.NovaAcks)
+	peopleMean := st.PersonAckSeconds / float64(st.PersonAcks)
+	share := 100 * float64(st.NovaAcks) / float64(st.NovaAcks+st.PersonAcks)
+	return fmt.Sprintf("Nova made %.0f%% of first acks; its acks came %s sooner than people's on average",
+		share, (time.Duration((peopleMean-novaMean)*float64(time.Second))).Round(time.Second))
 }
 
 func meanSecs(sum float64, n int64) string {

@@ -1,0 +1,134 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/sirupsen/logrus"
+
+	"github.com/novasre/nova"
+)
+
+func quiet() logrus.FieldLogger {
+	l := logrus.New()
+	l.SetOutput(io.Discard)
+	return l
+}
+
+func TestRequireKey(t *testing.T) {
+	keys := func() []APIKey {
+		return []APIKey{{Name: "dash", Key: "read-key-0123456789", Scope: ScopeRead}, {Name: "ops", Key: "admin-key-0123456789", Scope: ScopeAdmin}}
+	}
+	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	cases := []struct {
+		name, scope, header string
+		want                int
+	}{
+		{"read key, read route", ScopeRead, "Bearer read-key-0123456789", 204},
+		{"admin key, read route", ScopeRead, "Bearer admin-key-0123456789", 204},
+		{"admin key, admin route", ScopeAdmin, "Bearer admin-key-0123456789", 204},
+		{"read key, admin route", ScopeAdmin, "Bearer read-key-0123456789", 403},
+		{"scheme is case-insensitive", ScopeRead, "bearer read-key-0123456789", 204},
+		{"no header", ScopeRead, "", 401},
+		{"basic auth", ScopeRead, "Basic cmVhZDprZXk=", 401},
+		{"prefix of a key", ScopeRead, "Bearer read-key-01234", 401},
+		{"key plus junk", ScopeRead, "Bearer read-key-0123456789x", 401},
+		{"empty bearer", ScopeRead, "Bearer ", 401},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "/api/v1/x", nil)
+			if c.header != "" {
+				r.Header.Set("Authorization", c.header)
+			}
+			w := httptest.NewRecorder()
+			RequireKey(keys, c.scope, quiet(), ok).ServeHTTP(w, r)
+			if w.Code != c.want {
+				t.Fatalf("status %d, want %d (%s)", w.Code, c.want, w.Body)
+			}
+			if strings.Contains(w.Body.String(), "key-0123456789") {
+				t.Fatal("an answer repeats a key")
+			}
+			if w.Code == 401 && w.Header().Get("WWW-Authenticate") == "" {
+				t.Error("401 without WWW-Authenticate")
+			}
+		})
+	}
+}
+
+type incidents map[string]nova.IncidentRecord
+
+func (m incidents) Incident(_ context.Context, id string) (nova.IncidentRecord, error) {
+	r, ok := m[id]
+	if !ok {
+		return r, nova.Errorf(nova.ENOTFOUND, "Nova has no record of incident %s", id)
+	}
+	return r, nil
+}
+
+func TestIncidentHandlerFlattensTheTriageResult(t *testing.T) {
+	at := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	src := incidents{
+		"Q1": {ID: "Q1", ServiceID: "P1", TriggeredAt: at, HypothesisAt: at.Add(4 * time.Second), Triage: &nova.TriageResult{
+			Hypotheses: []nova.Hypothesis{{Rank: 1, Summary: "deploy", Category: nova.CategoryChange, Confidence: 0.7,
+				Evidence: []nova.Evidence{{Kind: "change", ID: "C1", Summary: "deploy"}}}},
+			Checked: []string{"alerts"}, Elapsed: 1500 * time.Millisecond}},
+		"Q2": {ID: "Q2", ServiceID: "P1"},
+	}
+	r := mux.NewRouter()
+	r.Handle("/api/v1/incidents/{id}", IncidentHandler(src))
+	get := func(id string) (int, map[string]any) {
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/api/v1/incidents/"+id, nil))
+		var body map[string]any
+		_ = json.Unmarshal(w.Body.Bytes(), &body)
+		return w.Code, body
+	}
+	code, body := get("Q1")
+	if code != 200 || body["abstained"] != false || body["elapsed_ms"] != float64(1500) || body["triage_status"] != "done" ||
+		body["time_to_hypothesis_ms"] != float64(4000) || body["service_id"] != "P1" {
+		t.Fatalf("Q1: %d %v", code, body)
+	}
+	ev := body["hypotheses"].([]any)[0].(map[string]any)["evidence"].([]any)[0].(map[string]any)
+	if _, has := ev["at"]; has {
+		t.Errorf("a zero evidence time is rendered: %v", ev)
+	}
+	if _, nested := body["triage"]; nested {
+		t.Error("the triage result is nested as well as flattened")
+	}
+	if code, body = get("Q2"); code != 200 || body["triage_status"] != "pending" || len(body["hypotheses"].([]any)) != 0 {
+		t.Fatalf("Q2 before triage: %d %v", code, body)
+	}
+	if code, body = get("Q404"); code != 404 || !strings.Contains(body["error"].(string), "no record") {
+		t.Fatalf("unknown: %d %v", code, body)
+	}
+	if code, _ = get("Q-1;drop"); code != 400 {
+		t.Fatalf("malformed id: %d", code)
+	}
+}
+
+func TestWriteErrorHidesInternals(t *testing.T) {
+	w := httptest.NewRecorder()
+	WriteError(w, io.ErrUnexpectedEOF)
+	if w.Code != 500 || strings.Contains(w.Body.String(), "EOF") {
+		t.Errorf("plain error: %d %s", w.Code, w.Body)
+	}
+	w = httptest.NewRecorder()
+	WriteError(w, nova.WrapError(nova.EUNAVAILABLE, io.ErrUnexpectedEOF, "store unavailable"))
+	if w.Code != 503 || !strings.Contains(w.Body.String(), `"store unavailable"`) || strings.Contains(w.Body.String(), "EOF") {
+		t.Errorf("wrapped error: %d %s", w.Code, w.Body)
+	}
+	for code, status := range map[string]int{nova.EINVALID: 400, nova.EUNAUTHORIZED: 401, nova.EFORBIDDEN: 403, nova.ENOTFOUND: 404,
+		nova.ECONFLICT: 409, nova.ETOOLARGE: 413, nova.ERATELIMITED: 429, nova.EUNAVAILABLE: 503, "unheard-of": 500} {
+		if got := StatusCode(code); got != status {
+			t.Errorf("StatusCode(%s) = %d, want %d", code, got, status)
+		}
+	}
+}
