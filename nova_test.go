@@ -62,7 +62,7 @@ func TestVerifyChainNamesTheBrokenEntry(t *testing.T) {
 	}
 	resealed := append([]nova.AuditEntry(nil), chain...)
 	resealed[2].Detail = "rewritten"
-	resealed[2].Hash = resealed[2].ComputeHash() // a forger recomputes the hash…
+	resealed[2].Hash = resealed[2].ComputeHash()           // a forger recomputes the hash…
 	if i, _ := nova.VerifyChain(resealed, "", 0); i != 3 { // …and the next entry no longer follows it
 		t.Errorf("re-hashed entry detected at %d, want 3", i)
 	}

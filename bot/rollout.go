@@ -213,7 +213,7 @@ func ackSaving(st nova.ServiceState) string {
 	peopleMean := st.PersonAckSeconds / float64(st.PersonAcks)
 	share := 100 * float64(st.NovaAcks) / float64(st.NovaAcks+st.PersonAcks)
 	return fmt.Sprintf("Nova made %.0f%% of first acks; its acks came %s sooner than people's on average",
-		share, (time.Duration((peopleMean-novaMean)*float64(time.Second))).Round(time.Second))
+		share, (time.Duration((peopleMean - novaMean) * float64(time.Second))).Round(time.Second))
 }
 
 func meanSecs(sum float64, n int64) string {
