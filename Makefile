@@ -19,9 +19,9 @@ test: ## the whole suite: vet, unit, conformance (bolt and Redis), end-to-end
 test-race: ## the suite under the race detector (slower)
 	$(GO) test -count=1 -race ./...
 
-bench: build ## ingress, write-back and triage benchmarks on this machine
-	$(GO) test -run '^$$' -bench . -benchtime 2000x ./pagerduty/ ./store/... ./triage/
-	$(GO) run ./cmd/nova-bench all
+bench: build ## micro-benchmarks, then ingress, write-back, triage and storm end to end (~5 min; summary in bench-results.md)
+	$(GO) test -run '^$$' -bench 'WebhookHandler|Store|Analyze' -benchtime 2000x ./pagerduty/ ./store/... ./triage/
+	$(GO) run ./cmd/nova-bench all -nova $(BIN)
 
 eval: ## triage evaluation on the incident corpus, beside baselines
 	$(GO) run ./cmd/nova-eval

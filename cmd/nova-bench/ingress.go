@@ -140,7 +140,8 @@ func (b *bench) ingressSummary(runs []ingressRun, base ingressRun) {
 		case "nova redis":
 			b.summary.add(bench+" rate", fmt.Sprintf("%.0f deliveries/s (%s baseline)", r.res.perSecond(), ratio(r.res.perSecond(), base.res.perSecond())),
 				fmt.Sprintf("≥ %.0f/s", ingressTargetRate), met(r.res.perSecond() >= ingressTargetRate && !incomplete))
-			b.summary.add(bench+" p99", fmt.Sprintf("p99 %s (p50 %s, max %s)", ms(r.res.lat.p99), ms(r.res.lat.p50), ms(r.res.lat.max)),
+			b.summary.add(bench+" p99", fmt.Sprintf("p99 %s (p50 %s, max %s; %s baseline p99)", ms(r.res.lat.p99), ms(r.res.lat.p50), ms(r.res.lat.max),
+				ratio(float64(r.res.lat.p99), float64(base.res.lat.p99))),
 				"< "+ms(ingressTargetP99), met(r.res.lat.p99 < ingressTargetP99 && !incomplete))
 		default:
 			b.summary.add(bench, fig, "", verdictNone)

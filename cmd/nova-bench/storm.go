@@ -160,6 +160,7 @@ func (b *bench) stormReport(r *rig, incidents []*stormIncident, sl slackResult) 
 	limited := r.pd.RateLimited()
 	peak := peakPerMinute(reqs)
 	b.logf("\nPagerDuty: %d requests during the storm, peak %d in any 60 s window (limit 960), %d answered 429.", len(reqs), peak, limited)
+	b.logf("Slack Web API (Nova's posts, 1/s per channel with a burst of 3, as Slack): %d answered 429.", r.sl.RateLimited())
 	b.logf("Notes: %d incidents without a Nova note, %d with more than one.", groups["all"].missed, doubled)
 	b.logf("Slack during the storm: %d commands + %d clicks, p50 %s, p99 %s, max %s, %d not 200 (%d transport errors).",
 		sl.commands, sl.clicks, ms(sl.lat.p50), ms(sl.lat.p99), ms(sl.lat.max), sl.non200, sl.errors)
