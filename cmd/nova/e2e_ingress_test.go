@@ -59,6 +59,23 @@ func TestTriggeredIncidentGetsOneNoteAndAck(t *testing.T) {
 	if got := metricValue(t, in.url, "nova_acks_total", `by="nova"`); got != 1 {
 		t.Errorf("nova_acks_total{by=nova} = %v", got)
 	}
+	// PagerDuty redelivers the trigger (same X-Webhook-Id): nothing changes.
+	writes := h.pd.NonGET("prod")
+	for _, d := range h.pd.Deliveries() {
+		if d.IncidentID == inc && d.EventType == "incident.triggered" {
+			if err := h.pd.Redeliver(d.WebhookID); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	h.settle()
+	if n := h.pd.NonGET("prod"); n != writes || len(h.novaNotes(inc)) != 1 || len(h.messages("C0CHECKOUT")) != 1 {
+		t.Errorf("a redelivered webhook changed something: %d writes (was %d), %d notes, %d messages", n, writes, len(h.novaNotes(inc)), len(h.messages("C0CHECKOUT")))
+	}
+	if got := metricValue(t, in.url, "nova_webhook_deliveries_total", `result="duplicate"`); got != 1 {
+		t.Errorf("duplicate deliveries counted %v, want 1", got)
+	}
 }
 
 // The same delivery sent five times at once is processed once; so is the

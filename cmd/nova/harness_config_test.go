@@ -38,6 +38,8 @@ type harnessOptions struct {
 	NoActions bool
 	// PD configures the PagerDuty emulator.
 	PD pdemu.Options
+	// Triage is YAML for the triage section's body (indented two spaces).
+	Triage string
 }
 
 func (o *harnessOptions) defaults() {
@@ -121,6 +123,9 @@ func (h *harness) configYAML() string {
 		fmt.Fprintf(&b, "  - { id: %s, name: %s, environment: %s, mode: %s, slack_channel: %s, auto_ack: %v, watch_days: %d,\n",
 			s.ID, s.Name, s.Env, s.Mode, s.Channel, s.AutoAck, s.WatchDays)
 		b.WriteString("      runbooks: [{ title: \"Error-rate runbook\", url: \"https://wiki.test/runbooks/errors\", match: \"(?i)5xx|error rate\" }] }\n")
+	}
+	if o.Triage != "" {
+		b.WriteString("triage:\n" + o.Triage)
 	}
 	if !o.NoActions {
 		b.WriteString("actions:\n")
