@@ -43,7 +43,7 @@ func newBench(ctx context.Context, o options, out io.Writer) (*bench, error) {
 	return b, nil
 }
 
-// defer registers fn to run at cleanup.
+// deferCleanup registers fn to run at cleanup.
 func (b *bench) deferCleanup(fn func()) { b.cleanups = append(b.cleanups, fn) }
 
 // cleanup undoes everything the run set up.

@@ -64,6 +64,8 @@ func (b *bench) ingress() {
 	}
 	fmt.Fprintln(b.out)
 	table(b.out, []string{"target", "deliveries/s", "p50", "p99", "max", "non-202", "stored", "rate vs baseline", "inbox drained"}, rows)
+	b.logf("\nTargets (Redis, the production store): ≥ %.0f deliveries/s with p99 < %s, every delivery answered 202.",
+		ingressTargetRate, ms(ingressTargetP99))
 	for _, r := range runs {
 		if r.res.firstError != "" {
 			b.logf("%s: first transport error: %s", r.name, r.res.firstError)

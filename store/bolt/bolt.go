@@ -132,6 +132,13 @@ func (s *Store) update(op string, fn func(*bbolt.Tx) error) error {
 	return translate(op, s.db.Update(fn))
 }
 
+// batch runs fn in a write transaction that concurrent callers may share,
+// so that one disk sync commits many of them (webhook ingress under load).
+// bbolt may run fn more than once, so fn must set its results afresh.
+func (s *Store) batch(op string, fn func(*bbolt.Tx) error) error {
+	return translate(op, s.db.Batch(fn))
+}
+
 // view runs fn in a read transaction and translates its failure.
 func (s *Store) view(op string, fn func(*bbolt.Tx) error) error {
 	return translate(op, s.db.View(fn))

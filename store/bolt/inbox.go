@@ -86,7 +86,8 @@ func (s *Store) Enqueue(ctx context.Context, d store.Delivery, dedupTTL time.Dur
 	}
 	d.EnqueuedAt, d.Attempts, d.Lease = d.EnqueuedAt.UTC(), 0, ""
 	var stored bool
-	err := s.update("enqueue", func(tx *bbolt.Tx) error {
+	// Deliveries arrive concurrently; batching shares their fsyncs.
+	err := s.batch("enqueue", func(tx *bbolt.Tx) error {
 		stored = false
 		seen, exp := tx.Bucket(bucketDedup), tx.Bucket(bucketDedupExp)
 		for _, id := range ids {

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -107,8 +108,17 @@ func universalOptions(opts Options) (*redis.UniversalOptions, error) {
 	if uo.MaxRetries == 0 {
 		uo.MaxRetries = -1
 	}
+	// go-redis sizes its pool at 10 connections per CPU; on a small machine
+	// that is fewer than the concurrent webhook deliveries plus workers, and
+	// requests would queue for a connection. A pool_size in the URL wins.
+	if uo.PoolSize == 0 {
+		uo.PoolSize = max(defaultPoolSize, 10*runtime.GOMAXPROCS(0))
+	}
 	return uo, nil
 }
+
+// defaultPoolSize is the smallest connection pool Nova uses.
+const defaultPoolSize = 64
 
 // urlError describes a bad URL without quoting it.
 func urlError(err error) error {
