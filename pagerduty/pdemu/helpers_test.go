@@ -94,23 +94,36 @@ func (r reply) errorCode() int {
 	return int(c)
 }
 
-// fixture loads a file of shared/fixtures/pagerduty, skipping the test when
-// the shared folder is not beside the repository.
+// fixture loads a PagerDuty fixture: the copy in testdata/fixtures (so the
+// shape tests always run), checked against shared/fixtures/pagerduty when
+// that folder is beside the repository.
 func fixture(t *testing.T, name string) any {
 	t.Helper()
+	local, err := os.ReadFile(filepath.Join("testdata", "fixtures", name))
+	if err != nil {
+		t.Fatalf("fixture %s: %v (copy it from shared/fixtures/pagerduty)", name, err)
+	}
+	var v any
+	if err := json.Unmarshal(local, &v); err != nil {
+		t.Fatalf("fixture %s: %v", name, err)
+	}
+	if shared := sharedFixture(name); shared != nil && string(shared) != string(local) {
+		t.Errorf("testdata/fixtures/%s differs from shared/fixtures/pagerduty/%s", name, name)
+	}
+	return v
+}
+
+// sharedFixture returns shared/fixtures/pagerduty/name from a folder above
+// the package, or nil when shared/ is not beside the repository.
+func sharedFixture(name string) []byte {
 	dir, _ := filepath.Abs(".")
 	for {
-		p := filepath.Join(dir, "shared", "fixtures", "pagerduty", name)
-		if b, err := os.ReadFile(p); err == nil {
-			var v any
-			if err := json.Unmarshal(b, &v); err != nil {
-				t.Fatalf("fixture %s: %v", name, err)
-			}
-			return v
+		if b, err := os.ReadFile(filepath.Join(dir, "shared", "fixtures", "pagerduty", name)); err == nil {
+			return b
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			t.Skipf("fixture %s not found above the package (shared/ not beside the repo)", name)
+			return nil
 		}
 		dir = parent
 	}
