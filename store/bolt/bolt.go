@@ -90,6 +90,9 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, nova.WrapError(nova.EUNAVAILABLE, err, "open store file %s", path)
 	}
+	// Concurrent enqueues share a commit; a lone one waits at most this
+	// long for company (bbolt's default of 10 ms taxes quiet periods).
+	db.MaxBatchDelay = 2 * time.Millisecond
 	err = db.Update(func(tx *bbolt.Tx) error {
 		for _, name := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
