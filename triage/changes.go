@@ -198,22 +198,7 @@ func reasonFactor(c nova.ChangeEvent) float64 {
 }
 
 // changeText is what a change says about itself.
-func changeText(c nova.ChangeEvent) string {
-	var b strings.Builder
-	b.WriteString(c.Summary)
-	keys := make([]string, 0, len(c.Details))
-	for k := range c.Details {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		b.WriteString("\n")
-		b.WriteString(k)
-		b.WriteString(": ")
-		b.WriteString(truncate(c.Details[k], maxDetail))
-	}
-	return b.String()
-}
+func changeText(c nova.ChangeEvent) string { return withDetails(c.Summary, c.Details) }
 
 // changeNoun names a change the way an engineer would.
 func changeNoun(c nova.ChangeEvent) string {

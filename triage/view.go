@@ -65,11 +65,15 @@ func lowerText(s string) string { return strings.ToLower(s) }
 
 // alertText is an alert's summary followed by its details as "key: value"
 // lines in key order, so the same alert always reads the same.
-func alertText(a nova.Alert) string {
+func alertText(a nova.Alert) string { return withDetails(a.Summary, a.Details) }
+
+// withDetails appends details to summary as sorted "key: value" lines, each
+// value cut to maxDetail.
+func withDetails(summary string, details map[string]string) string {
 	var b strings.Builder
-	b.WriteString(a.Summary)
-	keys := make([]string, 0, len(a.Details))
-	for k := range a.Details {
+	b.WriteString(summary)
+	keys := make([]string, 0, len(details))
+	for k := range details {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
@@ -77,7 +81,7 @@ func alertText(a nova.Alert) string {
 		b.WriteString("\n")
 		b.WriteString(k)
 		b.WriteString(": ")
-		b.WriteString(truncate(a.Details[k], maxDetail))
+		b.WriteString(truncate(details[k], maxDetail))
 	}
 	return b.String()
 }
