@@ -32,6 +32,23 @@ func (a Action) AppliesTo(serviceID string) bool {
 	return false
 }
 
+// ActionRun is one execution of a catalog action, as an executor receives it.
+type ActionRun struct {
+	// RequestID is the approval request's id.
+	RequestID string
+	// IdempotencyKey is the same on every attempt and every retry of the
+	// whole run, so the receiver can run the action at most once.
+	IdempotencyKey string
+	Action         string
+	Title          string
+	Environment    string
+	ServiceID      string
+	IncidentID     string
+	Params         map[string]string
+	// ApprovedBy are the Slack user ids of the people who approved.
+	ApprovedBy []string
+}
+
 // ApprovalState is where an action request stands.
 type ApprovalState string
 

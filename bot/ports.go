@@ -35,17 +35,7 @@ type Chat interface {
 }
 
 // Run is one execution of a catalog action, as sent to an executor.
-type Run struct {
-	RequestID      string
-	IdempotencyKey string
-	Action         string
-	Title          string
-	Environment    string
-	ServiceID      string
-	IncidentID     string
-	Params         map[string]string
-	ApprovedBy     []string
-}
+type Run = nova.ActionRun
 
 // Executor runs catalog actions through the customer's automation.
 type Executor interface {

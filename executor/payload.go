@@ -12,21 +12,7 @@ import (
 const PayloadVersion = 1
 
 // Run is one approved action to execute.
-type Run struct {
-	// RequestID is the approval request's id.
-	RequestID string
-	// IdempotencyKey is the same on every attempt and every retry of the
-	// whole run, so the receiver can run the action at most once.
-	IdempotencyKey string
-	Action         string
-	Title          string
-	Environment    string
-	ServiceID      string
-	IncidentID     string
-	Params         map[string]string
-	// ApprovedBy are the Slack user ids of the people who approved.
-	ApprovedBy []string
-}
+type Run = nova.ActionRun
 
 // Payload is the JSON body of an action webhook, as documented in
 // docs/action-webhooks.md; receivers written in Go may decode into it.
@@ -43,8 +29,8 @@ type Payload struct {
 	ApprovedBy     []string          `json:"approved_by"`
 }
 
-// validate rejects runs a receiver could not act on safely.
-func (r Run) validate() error {
+// validateRun rejects runs a receiver could not act on safely.
+func validateRun(r Run) error {
 	for _, f := range []struct{ name, value string }{
 		{"request id", r.RequestID}, {"idempotency key", r.IdempotencyKey}, {"action", r.Action},
 	} {
@@ -58,10 +44,10 @@ func (r Run) validate() error {
 	return nil
 }
 
-// body encodes r once, so that every attempt sends the same bytes. Params
+// runBody encodes r once, so that every attempt sends the same bytes. Params
 // and ApprovedBy are always an object and an array, never null, so that
 // receivers need no special case.
-func (r Run) body() ([]byte, error) {
+func runBody(r Run) ([]byte, error) {
 	p := Payload{
 		Version: PayloadVersion, RequestID: r.RequestID, IdempotencyKey: r.IdempotencyKey,
 		Action: r.Action, Title: r.Title, Environment: r.Environment,

@@ -54,10 +54,10 @@ type attempt struct {
 // request again cannot change the answer. The Result is filled in on
 // failure too, for the audit trail.
 func (w *Webhook) Run(ctx context.Context, r Run) (Result, error) {
-	if err := r.validate(); err != nil {
+	if err := validateRun(r); err != nil {
 		return Result{}, err
 	}
-	body, err := r.body()
+	body, err := runBody(r)
 	if err != nil {
 		return Result{}, err
 	}

@@ -208,11 +208,7 @@ func (rt *runtime) Executor(action string) (bot.Executor, error) {
 type webhookExecutor struct{ w *executor.Webhook }
 
 func (e webhookExecutor) Run(ctx context.Context, r bot.Run) (string, error) {
-	res, err := e.w.Run(ctx, executor.Run{
-		RequestID: r.RequestID, IdempotencyKey: r.IdempotencyKey, Action: r.Action, Title: r.Title,
-		Environment: r.Environment, ServiceID: r.ServiceID, IncidentID: r.IncidentID,
-		Params: r.Params, ApprovedBy: r.ApprovedBy,
-	})
+	res, err := e.w.Run(ctx, r)
 	if err != nil {
 		return "", err
 	}
