@@ -23,7 +23,7 @@ func TestLLMSummaryAndFallback(t *testing.T) {
 			return
 		}
 		if slow.Load() {
-			time.Sleep(3 * time.Second)
+			time.Sleep(10 * time.Second) // far beyond Nova's 1 s timeout
 		}
 		_ = json.NewEncoder(w).Encode(map[string]any{"choices": []any{map[string]any{
 			"message": map[string]any{"role": "assistant", "content": "The 5xx spike began right after the checkout deploy; rolling it back is the fastest check."}}}})
@@ -44,7 +44,7 @@ func TestLLMSummaryAndFallback(t *testing.T) {
 	if n := h.novaNotes(fallback)[0].Content; strings.Contains(n, "fastest check") || !strings.HasPrefix(n, "Nova hypothesis:") {
 		t.Errorf("a slow LLM was waited for:\n%s", n)
 	}
-	if took := time.Since(start); took > 2500*time.Millisecond {
+	if took := time.Since(start); took > 6*time.Second {
 		t.Errorf("the note took %s with a slow LLM; the 1 s timeout should bound it", took)
 	}
 	if calls.Load() < 2 {
