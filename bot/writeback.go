@@ -44,16 +44,27 @@ func (a *App) writeNote(ctx context.Context, svc nova.Service, incidentID, purpo
 			return "", false, nil
 		},
 	})
-	entry := nova.AuditEntry{ID: auditID, Environment: svc.Environment, Service: svc.ID, Incident: incidentID,
-		Action: auditAction, Outcome: nova.OutcomeOK, PagerDutyRef: noteID}
+	err = a.recordWrite(ctx, "pagerduty_note", err, nova.AuditEntry{ID: auditID, Environment: svc.Environment,
+		Service: svc.ID, Incident: incidentID, Action: auditAction, PagerDutyRef: noteID})
 	if err != nil {
-		a.metrics.writes.WithLabelValues("pagerduty_note", "failed").Inc()
-		entry.ID, entry.Outcome, entry.Detail = "", nova.OutcomeFailed, nova.ErrorMessage(err)
-		_ = a.audit(context.WithoutCancel(ctx), entry)
 		return "", err
 	}
-	a.metrics.writes.WithLabelValues("pagerduty_note", "ok").Inc()
-	return noteID, a.audit(ctx, entry)
+	return noteID, nil
+}
+
+// recordWrite counts an external write and audits it: as the act itself,
+// under the audit id the write carried, when writeErr is nil; as a failure
+// with the error's message otherwise (writeErr is returned as is).
+func (a *App) recordWrite(ctx context.Context, target string, writeErr error, e nova.AuditEntry) error {
+	if writeErr != nil {
+		a.metrics.writes.WithLabelValues(target, "failed").Inc()
+		e.ID, e.Outcome, e.Detail, e.PagerDutyRef = "", nova.OutcomeFailed, nova.ErrorMessage(writeErr), ""
+		_ = a.audit(context.WithoutCancel(ctx), e)
+		return writeErr
+	}
+	a.metrics.writes.WithLabelValues(target, "ok").Inc()
+	e.Outcome = nova.OutcomeOK
+	return a.audit(ctx, e)
 }
 
 // acknowledge acknowledges an incident as the bot user, exactly once.
@@ -81,16 +92,8 @@ func (a *App) acknowledge(ctx context.Context, svc nova.Service, incidentID stri
 			return id, id != "", nil
 		},
 	})
-	entry := nova.AuditEntry{ID: auditID, Environment: svc.Environment, Service: svc.ID, Incident: incidentID,
-		Action: "pagerduty.acknowledge", Outcome: nova.OutcomeOK, PagerDutyRef: ref}
-	if err != nil {
-		a.metrics.writes.WithLabelValues("pagerduty_ack", "failed").Inc()
-		entry.ID, entry.Outcome, entry.Detail = "", nova.OutcomeFailed, nova.ErrorMessage(err)
-		_ = a.audit(context.WithoutCancel(ctx), entry)
-		return err
-	}
-	a.metrics.writes.WithLabelValues("pagerduty_ack", "ok").Inc()
-	return a.audit(ctx, entry)
+	return a.recordWrite(ctx, "pagerduty_ack", err, nova.AuditEntry{ID: auditID, Environment: svc.Environment,
+		Service: svc.ID, Incident: incidentID, Action: "pagerduty.acknowledge", PagerDutyRef: ref})
 }
 
 // ackLogEntry finds the bot user's acknowledge log entry, so the audit entry
@@ -155,16 +158,9 @@ func (a *App) postHypothesisMessage(ctx context.Context, svc nova.Service, rec *
 			return chat.FindByMetadata(ctx, svc.SlackChannel, "nova_audit_id", auditID, oldest)
 		},
 	})
-	entry := nova.AuditEntry{ID: auditID, Environment: svc.Environment, Service: svc.ID, Incident: rec.ID,
-		Action: "slack.post.hypothesis", Outcome: nova.OutcomeOK, Detail: "channel " + svc.SlackChannel + " ts " + ts}
+	err = a.recordWrite(ctx, "slack_post", err, nova.AuditEntry{ID: auditID, Environment: svc.Environment,
+		Service: svc.ID, Incident: rec.ID, Action: "slack.post.hypothesis", Detail: "channel " + svc.SlackChannel + " ts " + ts})
 	if err != nil {
-		a.metrics.writes.WithLabelValues("slack_post", "failed").Inc()
-		entry.ID, entry.Outcome, entry.Detail = "", nova.OutcomeFailed, nova.ErrorMessage(err)
-		_ = a.audit(context.WithoutCancel(ctx), entry)
-		return err
-	}
-	a.metrics.writes.WithLabelValues("slack_post", "ok").Inc()
-	if err := a.audit(ctx, entry); err != nil {
 		return err
 	}
 	updated, err := a.updateIncident(ctx, rec.ID, func(r *nova.IncidentRecord, _ bool) error {
