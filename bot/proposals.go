@@ -156,11 +156,8 @@ func (a *App) postApprovalMessage(ctx context.Context, svc nova.Service, rec nov
 			return chat.FindByMetadata(ctx, rec.SlackChannel, "nova_audit_id", auditID, req.CreatedAt.Add(-time.Minute))
 		},
 	})
-	if err != nil {
-		return err
-	}
-	if err := a.audit(ctx, nova.AuditEntry{ID: auditID, Environment: svc.Environment, Service: svc.ID, Incident: rec.ID,
-		Action: "slack.post.approval_request", Outcome: nova.OutcomeOK, Detail: req.ID}); err != nil {
+	if err := a.recordWrite(ctx, "slack_post", err, nova.AuditEntry{ID: auditID, Environment: svc.Environment,
+		Service: svc.ID, Incident: rec.ID, Action: "slack.post.approval_request", Detail: req.ID}); err != nil {
 		return err
 	}
 	_, err = a.updateRequest(ctx, req.ID, func(r *nova.ApprovalRequest) (bool, error) {
