@@ -20,12 +20,10 @@ func (a *App) decide(ctx context.Context, in nova.Interaction, approve bool) (no
 		return nova.Reply{}, err
 	}
 	var outcome approvals.Outcome
-	req, err = a.updateRequest(ctx, req.ID, func(r *nova.ApprovalRequest) (bool, error) {
-		next, out, err := approvals.Decide(*r, actor, approve, a.now())
+	req, err = a.advance(ctx, req.ID, func(r nova.ApprovalRequest) (nova.ApprovalRequest, error) {
+		next, out, err := approvals.Decide(r, actor, approve, a.now())
 		outcome = out
-		changed := next.State != r.State || len(next.Decisions) != len(r.Decisions)
-		*r = next
-		return changed, err
+		return next, err
 	})
 	if err != nil {
 		if req.State == nova.ApprovalExpired {
@@ -68,11 +66,8 @@ func (a *App) apply(ctx context.Context, in nova.Interaction) (nova.Reply, error
 	if err != nil {
 		return nova.Reply{}, err
 	}
-	req, err = a.updateRequest(ctx, req.ID, func(r *nova.ApprovalRequest) (bool, error) {
-		next, err := approvals.Apply(*r, actor, a.now())
-		changed := next.State != r.State
-		*r = next
-		return changed, err
+	req, err = a.advance(ctx, req.ID, func(r nova.ApprovalRequest) (nova.ApprovalRequest, error) {
+		return approvals.Apply(r, actor, a.now())
 	})
 	if err != nil {
 		if req.State == nova.ApprovalExpired {

@@ -170,6 +170,19 @@ func (a *App) postApprovalMessage(ctx context.Context, svc nova.Service, rec nov
 	return err
 }
 
+// advance applies one pure approvals transition to the stored request with
+// compare-and-set. The result is stored whenever the request changed (its
+// state or its decisions), even when step also returns an error: the
+// approvals package returns expired and cancelled requests that way.
+func (a *App) advance(ctx context.Context, id string, step func(nova.ApprovalRequest) (nova.ApprovalRequest, error)) (nova.ApprovalRequest, error) {
+	return a.updateRequest(ctx, id, func(r *nova.ApprovalRequest) (bool, error) {
+		next, err := step(*r)
+		changed := next.State != r.State || len(next.Decisions) != len(r.Decisions)
+		*r = next
+		return changed, err
+	})
+}
+
 // updateRequest changes a stored request with compare-and-set; fn reports
 // whether it changed anything. Final requests expire from the store after
 // 30 days and leave the sweeper's list.

@@ -15,16 +15,15 @@ import (
 func (a *App) startRun(ctx context.Context, id string) {
 	pre := approvals.Preconditions{}
 	won := false
-	req, err := a.updateRequest(ctx, id, func(r *nova.ApprovalRequest) (bool, error) {
+	req, err := a.advance(ctx, id, func(r nova.ApprovalRequest) (nova.ApprovalRequest, error) {
+		won = false // the step reruns after a lost compare-and-set
 		if r.State != nova.ApprovalApproved {
-			return false, nil // someone else started it, or it ended
+			return r, nil // someone else started it, or it ended
 		}
-		pre = a.preconditions(ctx, *r)
-		next, err := approvals.Start(*r, pre, a.now())
-		changed := next.State != r.State
-		won = changed && next.State == nova.ApprovalRunning
-		*r = next
-		return changed, err
+		pre = a.preconditions(ctx, r)
+		next, err := approvals.Start(r, pre, a.now())
+		won = next.State == nova.ApprovalRunning
+		return next, err
 	})
 	if err != nil {
 		a.log.WithError(err).WithField("approval_id", id).Info("approved action not run")
@@ -42,12 +41,10 @@ func (a *App) startRun(ctx context.Context, id string) {
 // autoRun starts a non-destructive auto_run request without a click.
 func (a *App) autoRun(ctx context.Context, id string, act nova.Action) {
 	won := false
-	req, err := a.updateRequest(ctx, id, func(r *nova.ApprovalRequest) (bool, error) {
-		next, err := approvals.AutoStart(*r, act, a.preconditions(ctx, *r), a.now())
-		changed := next.State != r.State
-		won = changed && next.State == nova.ApprovalRunning
-		*r = next
-		return changed, err
+	req, err := a.advance(ctx, id, func(r nova.ApprovalRequest) (nova.ApprovalRequest, error) {
+		next, err := approvals.AutoStart(r, act, a.preconditions(ctx, r), a.now())
+		won = r.State != nova.ApprovalRunning && next.State == nova.ApprovalRunning
+		return next, err
 	})
 	if err != nil {
 		a.log.WithError(err).WithField("approval_id", id).Info("auto_run action not run")
@@ -131,13 +128,11 @@ func mayExecute(req nova.ApprovalRequest) error {
 
 // finish records the run's outcome and tells both sides.
 func (a *App) finish(ctx context.Context, req nova.ApprovalRequest, ok bool, result string) {
-	done, err := a.updateRequest(ctx, req.ID, func(r *nova.ApprovalRequest) (bool, error) {
+	done, err := a.advance(ctx, req.ID, func(r nova.ApprovalRequest) (nova.ApprovalRequest, error) {
 		if r.State != nova.ApprovalRunning {
-			return false, nil
+			return r, nil
 		}
-		next, err := approvals.Finish(*r, ok, result, a.now())
-		*r = next
-		return err == nil, err
+		return approvals.Finish(r, ok, result, a.now())
 	})
 	if err != nil {
 		a.log.WithError(err).WithField("approval_id", req.ID).Error("could not record the action's outcome")
@@ -207,13 +202,12 @@ func (a *App) cancelWhere(ctx context.Context, reason string, match func(nova.Ap
 		return err
 	}
 	for _, id := range ids {
-		req, err := a.updateRequest(ctx, id, func(r *nova.ApprovalRequest) (bool, error) {
-			if !match(*r) || (r.State != nova.ApprovalPending && r.State != nova.ApprovalApproved) {
-				return false, nil
+		req, err := a.advance(ctx, id, func(r nova.ApprovalRequest) (nova.ApprovalRequest, error) {
+			if !match(r) || (r.State != nova.ApprovalPending && r.State != nova.ApprovalApproved) {
+				return r, nil
 			}
-			next, err := approvals.Cancel(*r, reason, a.now())
-			*r = next
-			return err == nil, nil
+			next, _ := approvals.Cancel(r, reason, a.now()) // only pending or approved reach here
+			return next, nil
 		})
 		if err != nil {
 			if nova.IsCode(err, nova.ENOTFOUND) {

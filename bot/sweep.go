@@ -48,10 +48,9 @@ func (a *App) Sweep(ctx context.Context) {
 		case req.State.Final():
 			_ = a.trackOpen(ctx, id, false)
 		case (req.State == nova.ApprovalPending || req.State == nova.ApprovalApproved) && !now.Before(req.ExpiresAt):
-			expired, err := a.updateRequest(ctx, id, func(r *nova.ApprovalRequest) (bool, error) {
-				next, err := approvals.Expire(*r, a.now())
-				*r = next
-				return err == nil, nil
+			expired, err := a.advance(ctx, id, func(r nova.ApprovalRequest) (nova.ApprovalRequest, error) {
+				next, _ := approvals.Expire(r, a.now()) // unchanged if another replica got there first
+				return next, nil
 			})
 			if err == nil && expired.State == nova.ApprovalExpired {
 				a.metrics.approvals.WithLabelValues("expired").Inc()
