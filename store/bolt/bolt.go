@@ -12,6 +12,7 @@ import (
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/novasre/nova"
 	"github.com/novasre/nova/store"
@@ -83,7 +84,7 @@ func Open(path string, opts Options) (*Store, error) {
 	// at Open, which is what NoFreelistSync does.
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: opts.LockTimeout, NoSync: opts.NoSync,
 		NoFreelistSync: true, FreelistType: bbolt.FreelistMapType})
-	if errors.Is(err, bbolt.ErrTimeout) {
+	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, nova.WrapError(nova.EUNAVAILABLE, err,
 			"store file %s is locked by another process (is another Nova running with the same file?)", path)
 	}
@@ -156,9 +157,9 @@ func translate(op string, err error) error {
 		return nil
 	case errors.As(err, &ne):
 		return err
-	case errors.Is(err, bbolt.ErrKeyTooLarge), errors.Is(err, bbolt.ErrValueTooLarge):
+	case errors.Is(err, berrors.ErrKeyTooLarge), errors.Is(err, berrors.ErrValueTooLarge):
 		return nova.WrapError(nova.ETOOLARGE, err, "%s: key or value too large for the store", op)
-	case errors.Is(err, bbolt.ErrKeyRequired), errors.Is(err, bbolt.ErrBucketNameRequired):
+	case errors.Is(err, berrors.ErrKeyRequired), errors.Is(err, berrors.ErrBucketNameRequired):
 		return nova.WrapError(nova.EINVALID, err, "%s: empty key", op)
 	}
 	// Everything else is the file going away, the disk failing or filling
