@@ -53,7 +53,9 @@ type App struct {
 	groups  *groupCache
 	caches  *evidenceCache
 
-	wake chan struct{}
+	// botUsers memoises the bot user id learned per environment.
+	botUsers sync.Map
+	wake     chan struct{}
 	// refusals rate-limits audit entries for refused requests.
 	refusals struct {
 		sync.Mutex

@@ -52,10 +52,14 @@ func (a *App) botUserID(ctx context.Context, env string) string {
 	if e, ok := a.settings().Environments[env]; ok && e.BotUserID != "" {
 		return e.BotUserID
 	}
+	if id, ok := a.botUsers.Load(env); ok {
+		return id.(string)
+	}
 	id, _, err := store.Load[string](ctx, a.store, store.KindMeta, "botuser:"+env)
 	if err != nil {
 		return ""
 	}
+	a.botUsers.Store(env, id) // a learned id never changes: read it once per process
 	return id
 }
 
@@ -65,7 +69,9 @@ func (a *App) learnBotUser(ctx context.Context, env, userID string) {
 	}
 	if _, err := store.Save(ctx, a.store, store.KindMeta, "botuser:"+env, userID, store.AnyVersion); err != nil {
 		a.log.WithError(err).Warn("could not remember the bot user id")
+		return
 	}
+	a.botUsers.Store(env, userID)
 }
 
 // updateIncident changes Nova's record of an incident with compare-and-set.
