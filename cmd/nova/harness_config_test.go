@@ -29,12 +29,6 @@ type harnessOptions struct {
 	RequiredApprovals int
 	Approvers         []string
 	Admins            []string
-	// EnvAdmins, when it names an environment, replaces Admins there.
-	EnvAdmins map[string][]string
-	// GlobalAdmins is the top-level global_admins list.
-	GlobalAdmins []string
-	// AuditKey, when set, keys the audit chain (audit.key, from a file).
-	AuditKey string
 	ExpiresAfter      string
 	Visibility        string
 	Workers           int
@@ -47,6 +41,13 @@ type harnessOptions struct {
 	PD pdemu.Options
 	// Triage is YAML for the triage section's body (indented two spaces).
 	Triage string
+
+	// EnvAdmins, when it names an environment, replaces Admins there.
+	EnvAdmins map[string][]string
+	// GlobalAdmins is the top-level global_admins list.
+	GlobalAdmins []string
+	// AuditKey, when set, keys the audit chain (audit.key, from a file).
+	AuditKey string
 }
 
 func (o *harnessOptions) defaults() {
