@@ -202,6 +202,13 @@ func (a AuditAnchor) String() string {
 	return s
 }
 
+func gone(n int64) string {
+	if n == 1 {
+		return "at least 1 entry is gone"
+	}
+	return "at least " + strconv.FormatInt(n, 10) + " entries are gone"
+}
+
 func truncateRunes(s string, n int) string {
 	if r := []rune(s); len(r) > n {
 		return string(r[:n]) + "…"
@@ -337,11 +344,10 @@ func (v *ChainVerifier) Finish() string {
 	}
 	if beyond != nil {
 		return "the log ends at seq " + strconv.FormatInt(v.prevSeq, 10) + ", but anchor " + beyond.String() +
-			" witnessed seq " + strconv.FormatInt(beyond.Seq, 10) + ": the log was truncated (at least " +
-			strconv.FormatInt(beyond.Seq-v.prevSeq, 10) + " entries are gone)"
+			" witnessed seq " + strconv.FormatInt(beyond.Seq, 10) + ": the log was truncated (" + gone(beyond.Seq-v.prevSeq) + ")"
 	}
 	if len(v.keys) > 0 && v.Entries > 0 && v.FirstKeyed == 0 {
-		return "no entry of the " + strconv.FormatInt(v.Entries, 10) + " is keyed, although an audit key is configured: " +
+		return "none of the " + strconv.FormatInt(v.Entries, 10) + " entries is keyed, although an audit key is configured: " +
 			"the log was rewritten without the key (or Nova has not run with this key yet)"
 	}
 	return ""

@@ -2,9 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/novasre/nova"
+	"github.com/novasre/nova/bot"
 )
 
 // auditEntries reads the audit log through the API.
@@ -110,5 +116,165 @@ func TestRedTeam4_StagingAdminCannotPauseOrReachProd(t *testing.T) {
 	}
 	if counts["nova.pause/ok/slack:U0BOB"] != 1 || counts["nova.resume/ok/slack:U0ALICE"] != 1 || counts["command.feedback/refused/slack:U0DAVE"] != 1 {
 		t.Errorf("audit counts: %v", counts)
+	}
+}
+
+// rewriteAudit rewrites every stored audit entry with fn, in seq order, as
+// an attacker with write access to the bolt file would.
+func rewriteAudit(t *testing.T, path string, fn func(e *nova.AuditEntry, prev *nova.AuditEntry)) {
+	t.Helper()
+	tamper(t, path, func(b *bbolt.Bucket) {
+		var prev *nova.AuditEntry
+		c := b.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			var e nova.AuditEntry
+			if err := json.Unmarshal(v, &e); err != nil {
+				t.Fatal(err)
+			}
+			fn(&e, prev)
+			nv, _ := json.Marshal(e)
+			if err := b.Put(append([]byte(nil), k...), nv); err != nil {
+				t.Fatal(err)
+			}
+			prev = &e
+		}
+	})
+}
+
+// plainRechain is the attacker's rechaining: the only hash they can
+// compute is plain SHA-256.
+func plainRechain(stripKeys bool) func(e, prev *nova.AuditEntry) {
+	return func(e, prev *nova.AuditEntry) {
+		if stripKeys {
+			e.KeyID = ""
+		}
+		e.PrevHash = ""
+		if prev != nil {
+			e.PrevHash = prev.Hash
+		}
+		e.Hash = e.ComputeHash()
+	}
+}
+
+// Issue 15 item 7, end to end: with audit.key configured, `nova audit
+// verify` fails, naming the problem, on an edited entry, on a log rewritten
+// and rechained with plain SHA-256, and on a truncated tail checked against
+// the chain head Nova wrote into its PagerDuty note.
+func TestRedTeam7_AuditVerifyCatchesEditsRechainsAndTruncation(t *testing.T) {
+	h := newHarness(t, harnessOptions{AuditKey: "audit-" + randHex(24), NoActions: true})
+	in := h.start()
+	first := h.trigger("PCHECKOUT", "checkout-api: 5xx error rate above 5%")
+	h.eventually(10*time.Second, "the first note", func() bool { return len(h.novaNotes(first)) == 1 })
+	h.slash(in, "prod", "U0MALLORY", "C0CHECKOUT", "disable checkout") // more entries after the anchor
+	second := h.trigger("PCHECKOUT", "checkout-api: pods in CrashLoopBackOff")
+	h.eventually(10*time.Second, "the second note", func() bool { return len(h.novaNotes(second)) == 1 })
+	h.settle()
+	h.stop(in)
+	db := h.dir + "/nova.db"
+
+	note := h.novaNotes(second)[0].Content
+	anchor, ok := bot.AuditAnchorInNote(note, "test")
+	if !ok || !strings.Contains(note, "Audit chain head: ") {
+		t.Fatalf("the note carries no audit chain head:\n%s", note)
+	}
+	code, out := run(t, "audit", "verify", "--config", h.cfgPath, "--incident", "prod:"+first, "--incident", "prod:"+second)
+	if code != 0 || !strings.Contains(out, "audit log OK") || !strings.Contains(out, "under audit key e2e-1") || !strings.Contains(out, "all 2 witnessed") {
+		t.Fatalf("verify of an untouched keyed log: %d %s", code, out)
+	}
+	var entries []nova.AuditEntry
+	rewriteAudit(t, db, func(e, _ *nova.AuditEntry) { entries = append(entries, *e) })
+	if entries[0].Action != "audit.key" || entries[0].KeyID != "e2e-1" || entries[len(entries)-1].KeyID != "e2e-1" {
+		t.Fatalf("the log does not start with the keyed audit.key entry: %+v", entries[0])
+	}
+	restore := func() {
+		i := 0
+		rewriteAudit(t, db, func(e, _ *nova.AuditEntry) { *e = entries[i]; i++ })
+	}
+
+	// 1. An edited entry.
+	target := entries[3]
+	rewriteAudit(t, db, func(e, _ *nova.AuditEntry) {
+		if e.Seq == target.Seq {
+			e.Outcome = "ok-but-edited"
+		}
+	})
+	code, out = run(t, "audit", "verify", "--config", h.cfgPath)
+	if code != 1 || !strings.Contains(out, target.ID) || !strings.Contains(out, "altered") {
+		t.Errorf("verify after editing %s: %d %s", target.ID, code, out)
+	}
+	restore()
+
+	// 2. Rewritten and rechained with plain SHA-256, key ids dropped or kept.
+	for _, strip := range []bool{true, false} {
+		rewriteAudit(t, db, func(e, prev *nova.AuditEntry) {
+			if e.Seq == target.Seq {
+				e.Detail = "nothing happened"
+			}
+			plainRechain(strip)(e, prev)
+		})
+		code, out = run(t, "audit", "verify", "--config", h.cfgPath)
+		want := "none of the"
+		if !strip {
+			want = "HMAC-SHA256 under audit key e2e-1"
+		}
+		if code != 1 || !strings.Contains(out, "FAILED") || !strings.Contains(out, want) {
+			t.Errorf("verify after a plain rechain (key ids dropped: %v): %d %s", strip, code, out)
+		}
+		restore()
+	}
+
+	// 3. A truncated tail: a valid chain by itself, but PagerDuty witnessed more.
+	tamper(t, db, func(b *bbolt.Bucket) {
+		for _, e := range entries {
+			if e.Seq >= anchor.Seq {
+				k, _ := seqKey(b, e.Seq)
+				_ = b.Delete(k)
+			}
+		}
+	})
+	if code, out := run(t, "audit", "verify", "--config", h.cfgPath); code != 0 || !strings.Contains(out, "no anchors checked") {
+		t.Errorf("a truncated log verifies by itself, and verify says it checked no anchor: %d %s", code, out)
+	}
+	code, out = run(t, "audit", "verify", "--config", h.cfgPath, "--incident", "prod:"+second)
+	if code != 1 || !strings.Contains(out, "truncated") || !strings.Contains(out, anchor.Hash) || !strings.Contains(out, second) {
+		t.Errorf("verify of a truncated log against the PagerDuty note: %d %s", code, out)
+	}
+	code, out = run(t, "audit", "verify", "--config", h.cfgPath, "--anchor", fmt.Sprintf("%d:%s", anchor.Seq, anchor.Hash))
+	if code != 1 || !strings.Contains(out, "truncated") {
+		t.Errorf("verify of a truncated log against --anchor: %d %s", code, out)
+	}
+	if code, out := run(t, "audit", "verify", "--config", h.cfgPath, "--anchor", "12:nothex"); code != 2 || !strings.Contains(out, "SEQ:HASH") {
+		t.Errorf("a malformed --anchor: %d %s", code, out)
+	}
+}
+
+// Without audit.key, verify says the chain is unkeyed; a rechained plain
+// log passes on its own but not against the head in a PagerDuty note.
+func TestRedTeam7_UnkeyedLogIsSaidSoAndAnchorsStillCatchARewrite(t *testing.T) {
+	h := newHarness(t, harnessOptions{NoActions: true})
+	in := h.start()
+	// The very first note has no head to witness (the log is empty); the next one has.
+	first := h.trigger("PCHECKOUT", "checkout-api: 5xx error rate above 5%")
+	h.eventually(10*time.Second, "the first note", func() bool { return len(h.novaNotes(first)) == 1 })
+	inc := h.trigger("PCHECKOUT", "checkout-api: pods in CrashLoopBackOff")
+	h.eventually(10*time.Second, "the second note", func() bool { return len(h.novaNotes(inc)) == 1 })
+	h.settle()
+	h.stop(in)
+	code, out := run(t, "audit", "verify", "--config", h.cfgPath, "--incident", "prod:"+inc)
+	if code != 0 || !strings.Contains(out, "audit log OK") || !strings.Contains(out, "UNKEYED") || !strings.Contains(out, "all 1 witnessed") {
+		t.Fatalf("verify of an unkeyed log: %d %s", code, out)
+	}
+	rewriteAudit(t, h.dir+"/nova.db", func(e, prev *nova.AuditEntry) {
+		if e.Seq == 1 {
+			e.Detail = "rewritten"
+		}
+		plainRechain(true)(e, prev)
+	})
+	if code, out := run(t, "audit", "verify", "--config", h.cfgPath); code != 0 {
+		t.Fatalf("a rechained plain log should pass on its own (that is what keys are for): %d %s", code, out)
+	}
+	code, out = run(t, "audit", "verify", "--config", h.cfgPath, "--incident", "prod:"+inc)
+	if code != 1 || !strings.Contains(out, "rewritten") || !strings.Contains(out, inc) {
+		t.Errorf("verify of a rechained plain log against the PagerDuty note: %d %s", code, out)
 	}
 }
