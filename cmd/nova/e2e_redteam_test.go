@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -276,5 +277,63 @@ func TestRedTeam7_UnkeyedLogIsSaidSoAndAnchorsStillCatchARewrite(t *testing.T) {
 	code, out = run(t, "audit", "verify", "--config", h.cfgPath, "--incident", "prod:"+inc)
 	if code != 1 || !strings.Contains(out, "rewritten") || !strings.Contains(out, inc) {
 		t.Errorf("verify of a rechained plain log against the PagerDuty note: %d %s", code, out)
+	}
+}
+
+// Issue 15 item 9: with Redis frozen (SIGSTOP: connections stay open, no
+// answer comes), a signed /nova command is answered before Slack gives up
+// (3 s; Nova's ack budget is 2.5 s) and /readyz within its 2 s budget,
+// both saying the store is unavailable; once Redis is back, so is Nova.
+func TestRedTeam9_FrozenRedisSlackCommandAndReadyzKeepTheirDeadlines(t *testing.T) {
+	srv := startRedisServer(t)
+	h := newHarness(t, harnessOptions{Backend: "redis", RedisURL: srv.url(), NoActions: true})
+	in := h.start()
+	if r := h.slash(in, "prod", "U0ALICE", "C0CHECKOUT", "status"); !strings.Contains(r, "checkout") {
+		t.Fatalf("status before the stall: %s", r)
+	}
+	if code, _ := httpGet(t, in.url+"/readyz", ""); code != 200 {
+		t.Fatalf("/readyz before the stall: %d", code)
+	}
+	if err := srv.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	thawed := false
+	thaw := func() {
+		if !thawed && srv.cmd != nil {
+			_ = srv.cmd.Process.Signal(syscall.SIGCONT)
+			thawed = true
+		}
+	}
+	t.Cleanup(thaw) // before the instance stops and the hygiene check scrapes metrics
+
+	start := time.Now()
+	resp, body, err := h.sl.SlashCommand(in.url+"/slack/commands", h.env["prod"].Signing, "U0ALICE", "C0CHECKOUT", "status")
+	took := time.Since(start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "store is unavailable") {
+		t.Errorf("/nova status with Redis frozen: %d %s; want 200 saying the store is unavailable", resp.StatusCode, body)
+	}
+	t.Logf("/nova status with Redis frozen answered in %v", took)
+	if took > 3500*time.Millisecond {
+		t.Errorf("/nova status with Redis frozen answered after %v; the ack budget is 2.5 s and Slack gives up at 3 s", took)
+	}
+
+	start = time.Now()
+	code, body2 := httpGet(t, in.url+"/readyz", "")
+	took = time.Since(start)
+	if code != 503 {
+		t.Errorf("/readyz with Redis frozen: %d %s; want 503", code, body2)
+	}
+	t.Logf("/readyz with Redis frozen answered in %v", took)
+	if took > 3*time.Second {
+		t.Errorf("/readyz with Redis frozen answered after %v; its budget is 2 s", took)
+	}
+
+	thaw()
+	h.eventually(15*time.Second, "/readyz to recover", func() bool { c, _ := httpGet(t, in.url+"/readyz", ""); return c == 200 })
+	if r := h.slash(in, "prod", "U0ALICE", "C0CHECKOUT", "status"); !strings.Contains(r, "checkout") {
+		t.Errorf("status after the stall: %s", r)
 	}
 }
