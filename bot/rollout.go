@@ -119,11 +119,11 @@ func (a *App) setPaused(ctx context.Context, req nova.CommandRequest, pause bool
 		return nova.Reply{}, err
 	}
 	if !admin {
-		why := "only Nova admins can %s Nova"
+		why := "only Nova admins can " + verb + " Nova"
 		if len(missing) < len(a.settings().Environments) {
-			why += fmt.Sprintf(", and it reaches every environment: you are not an admin of %s", strings.Join(missing, ", "))
+			why += ", and it reaches every environment: you are not an admin of " + strings.Join(missing, ", ")
 		}
-		return nova.Reply{}, nova.Errorf(nova.EFORBIDDEN, why+". It needs an admin of every environment or a global admin (`global_admins` in the config).", verb)
+		return nova.Reply{}, nova.Errorf(nova.EFORBIDDEN, "%s. It needs an admin of every environment or a global admin (`global_admins` in the config).", why)
 	}
 	p := pauseState{Paused: pause, By: req.UserID, At: a.now()}
 	if _, err := store.Save(ctx, a.store, store.KindMeta, pauseKey, p, store.AnyVersion); err != nil {

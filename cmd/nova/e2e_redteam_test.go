@@ -40,10 +40,11 @@ func TestRedTeam4_StagingAdminCannotPauseOrReachProd(t *testing.T) {
 			{ID: "PSTAGING", Name: "checkout-staging", Env: "staging", Mode: "action", Channel: "C0STAGING"},
 		},
 		EnvAdmins:    map[string][]string{"prod": {"U0ALICE"}, "staging": {"U0DAVE", "U0ALICE"}},
-		GlobalAdmins: []string{"U0BOB"},
+		GlobalAdmins: []string{"U0BOB", "S0ROOT"},
 		NoActions:    true,
 	})
 	h.sl.AddChannel("C0ELSEWHERE", "random")
+	h.sl.AddGroup("S0ROOT", "U0CAROL")
 	in := h.start()
 
 	// The staging-only admin's pause is refused, says why, and is audited.
@@ -111,11 +112,18 @@ func TestRedTeam4_StagingAdminCannotPauseOrReachProd(t *testing.T) {
 	if r := h.slash(in, "prod", "U0ALICE", "C0CHECKOUT", "resume"); !strings.Contains(r, "resumed Nova") {
 		t.Fatalf("resume by an admin of every environment: %s", r)
 	}
+	if r := h.slash(in, "prod", "U0CAROL", "C0CHECKOUT", "pause"); !strings.Contains(r, "paused Nova") { // through the S0ROOT group
+		t.Fatalf("pause by a member of a global admin group: %s", r)
+	}
+	if r := h.slash(in, "prod", "U0CAROL", "C0CHECKOUT", "resume"); !strings.Contains(r, "resumed Nova") {
+		t.Fatalf("resume by a member of a global admin group: %s", r)
+	}
 	counts := map[string]int{}
 	for _, e := range h.auditEntries(in) {
 		counts[e.Action+"/"+e.Outcome+"/"+e.Actor]++
 	}
-	if counts["nova.pause/ok/slack:U0BOB"] != 1 || counts["nova.resume/ok/slack:U0ALICE"] != 1 || counts["command.feedback/refused/slack:U0DAVE"] != 1 {
+	if counts["nova.pause/ok/slack:U0BOB"] != 1 || counts["nova.resume/ok/slack:U0ALICE"] != 1 || counts["nova.pause/ok/slack:U0CAROL"] != 1 ||
+		counts["command.feedback/refused/slack:U0DAVE"] != 1 {
 		t.Errorf("audit counts: %v", counts)
 	}
 }
