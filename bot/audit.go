@@ -14,6 +14,35 @@ var auditIDPattern = regexp.MustCompile(`nova-[0-9A-HJKMNP-TV-Z]{26}`)
 
 func containsAuditID(s string) bool { return auditIDPattern.MatchString(s) }
 
+// noteAnchorPattern finds the audit chain head Nova wrote into one of its
+// notes: only on the line right above the footer that ends the note, so
+// that outside text quoted in the note cannot pose as an anchor.
+var noteAnchorPattern = regexp.MustCompile(`(?:^|\n)` + regexp.QuoteMeta(auditHeadPrefix) +
+	`([0-9]{1,18}:[0-9a-f]{16})\r?\n` + regexp.QuoteMeta(noteFooter("")) + `nova-[0-9A-HJKMNP-TV-Z]{26}\s*$`)
+
+// AuditAnchorInNote returns the audit chain head a note of Nova's
+// witnesses, if it carries one.
+func AuditAnchorInNote(content, source string) (nova.AuditAnchor, bool) {
+	m := noteAnchorPattern.FindStringSubmatch(content)
+	if m == nil {
+		return nova.AuditAnchor{}, false
+	}
+	a, err := nova.ParseAuditAnchor(m[1], source)
+	return a, err == nil
+}
+
+// auditHead reads the audit chain's head for a note to witness; the zero
+// head (no anchor line) when the store cannot say, since the note matters
+// more than its anchor.
+func (a *App) auditHead(ctx context.Context) nova.AuditHead {
+	h, err := a.store.AuditHead(ctx)
+	if err != nil {
+		a.log.WithError(err).Warn("could not read the audit chain head; this note carries no anchor")
+		return nova.AuditHead{}
+	}
+	return h
+}
+
 // audit appends an entry to the audit log. An entry for an act that already
 // happened must not be lost, so the error is returned for the caller to
 // retry (the store appends an id only once).

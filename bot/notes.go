@@ -19,6 +19,28 @@ func noteFooter(auditID string) string {
 	return "— Nova, AI SRE agent · audit " + auditID
 }
 
+// auditHeadPrefix starts the line just above the footer that witnesses the
+// audit chain's head in PagerDuty's timeline (`nova audit verify
+// --incident` reads it back to detect a rewritten or truncated log).
+const auditHeadPrefix = "Audit chain head: "
+
+// withAuditHead adds the audit chain head above a rendered note's footer,
+// keeping the note within maxNoteChars; the note is unchanged when the head
+// is unknown.
+func withAuditHead(note string, head nova.AuditHead) string {
+	i := strings.LastIndex(note, "\n"+noteFooter(""))
+	anchor := head.Anchor()
+	if i < 0 || anchor == "" {
+		return note
+	}
+	line := "\n" + auditHeadPrefix + anchor
+	body := note[:i]
+	if over := utf8.RuneCountInString(note) + utf8.RuneCountInString(line) - maxNoteChars; over > 0 {
+		body = truncate(body, utf8.RuneCountInString(body)-over)
+	}
+	return body + line + note[i:]
+}
+
 // HypothesisNote renders the plain-text hypothesis note: headline first,
 // then evidence with links, next steps, what was and was not checked, and
 // the audit id.

@@ -24,7 +24,7 @@ func (a *App) writeNote(ctx context.Context, svc nova.Service, incidentID, purpo
 	key := "pd:" + svc.Environment + ":" + incidentID + ":note:" + purpose
 	noteID, auditID, _, err := a.once.Do(ctx, key, store.OnceOp{
 		Write: func(ctx context.Context, auditID string) (string, error) {
-			n, err := pd.AddNote(ctx, incidentID, render(auditID))
+			n, err := pd.AddNote(ctx, incidentID, withAuditHead(render(auditID), a.auditHead(ctx)))
 			if err != nil {
 				return "", err
 			}

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/novasre/nova"
 )
 
 // Config is the whole configuration file.
@@ -26,6 +28,13 @@ type Config struct {
 	Services     []ServiceConfig         `yaml:"services"`
 	Actions      []ActionConfig          `yaml:"actions"`
 	Triage       TriageConfig            `yaml:"triage"`
+
+	// GlobalAdmins are Slack user ids (U…/W…) or user-group ids (S…) who
+	// may pause and resume Nova as a whole; an admin of every environment
+	// may too.
+	GlobalAdmins []string `yaml:"global_admins"`
+	// Audit keys the audit chain.
+	Audit AuditConfig `yaml:"audit"`
 }
 
 // StoreConfig chooses the state backend.
@@ -62,6 +71,51 @@ type APIKey struct {
 	Key     Secret `yaml:"key"`
 	Scope   string `yaml:"scope"` // read or admin
 	Created Date   `yaml:"created"`
+}
+
+// AuditConfig keys the audit chain (HMAC-SHA256), so that whoever can write
+// to the store cannot rewrite the log undetected. The key must live outside
+// the store: ${file:/run/secrets/...} or ${VAR}.
+type AuditConfig struct {
+	// Key seals new entries; without it the chain is plain SHA-256.
+	Key Secret `yaml:"key"`
+	// KeyID names Key in the entries it seals (default: derived from it).
+	KeyID string `yaml:"key_id"`
+	// PreviousKeys verify entries sealed before a rotation.
+	PreviousKeys []AuditKeyConfig `yaml:"previous_keys"`
+}
+
+// AuditKeyConfig is a retired audit key, kept to verify old entries.
+type AuditKeyConfig struct {
+	ID  string `yaml:"id"`
+	Key Secret `yaml:"key"`
+}
+
+// AuditKeys returns the key new entries are sealed with (nil: the plain
+// chain) and every configured key, current first, for verification.
+// Call it on a validated configuration.
+func (c *Config) AuditKeys() (*nova.AuditKey, []*nova.AuditKey) {
+	var current *nova.AuditKey
+	var all []*nova.AuditKey
+	if !c.Audit.Key.IsZero() {
+		if k, err := nova.NewAuditKey(auditKeyID(c.Audit.KeyID, c.Audit.Key), []byte(c.Audit.Key.Value())); err == nil {
+			current = k
+			all = append(all, k)
+		}
+	}
+	for _, p := range c.Audit.PreviousKeys {
+		if k, err := nova.NewAuditKey(auditKeyID(p.ID, p.Key), []byte(p.Key.Value())); err == nil {
+			all = append(all, k)
+		}
+	}
+	return current, all
+}
+
+func auditKeyID(id string, key Secret) string {
+	if id != "" {
+		return id
+	}
+	return nova.AuditKeyID([]byte(key.Value()))
 }
 
 // Environment holds one environment's credentials (prod, staging, ...).

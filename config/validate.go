@@ -29,6 +29,7 @@ var (
 	slackUserPattern   = regexp.MustCompile(`^[UWS][A-Z0-9]{2,}$`)
 	slackChanPattern   = regexp.MustCompile(`^[CGD][A-Z0-9]{2,}$`)
 	actionNamePattern  = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+	auditKeyIDPattern  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 )
 
 func (c *Config) applyDefaults() {
@@ -155,6 +156,8 @@ func (c *Config) validate() []string {
 	for name, e := range c.Environments {
 		c.validateEnvironment(&p, name, e)
 	}
+	c.validateGlobalAdmins(&p)
+	c.validateAudit(&p)
 	c.validateServices(&p)
 	c.validateActions(&p)
 	if c.Triage.AbstainBelow < 0 || c.Triage.AbstainBelow >= 1 {
@@ -269,6 +272,65 @@ func (c *Config) validateEnvironment(p *problems, name string, e *Environment) {
 	}
 	if ap.ExpiresAfter.Duration < time.Minute {
 		p.add(f+".approvals.expires_after", "must be at least 1m")
+	}
+}
+
+func (c *Config) validateGlobalAdmins(p *problems) {
+	slackApps := 0
+	for _, e := range c.Environments {
+		if e != nil && e.Slack.Enabled() {
+			slackApps++
+		}
+	}
+	for i, a := range c.GlobalAdmins {
+		f := fmt.Sprintf("global_admins[%d]", i)
+		switch {
+		case !slackUserPattern.MatchString(a):
+			p.add(f, "%q is not a Slack user or user-group id", a)
+		case slackApps == 0:
+			p.add(f, "no environment has a Slack app (slack.bot_token), so no one can use Slack commands")
+		}
+	}
+}
+
+// validateAudit checks the audit keys without ever quoting them.
+func (c *Config) validateAudit(p *problems) {
+	a := c.Audit
+	ids := map[string]string{}
+	values := map[string]string{}
+	check := func(f, id string, key Secret) {
+		if key.IsZero() {
+			p.add(f+".key", "required")
+			return
+		}
+		if n := len(key.Value()); n < nova.MinAuditKeyLen {
+			p.add(f+".key", "is %d bytes; an audit key must be at least %d (e.g. `openssl rand -hex 32` into a file, then ${file:PATH})", n, nova.MinAuditKeyLen)
+		}
+		if id != "" && !auditKeyIDPattern.MatchString(id) {
+			p.add(f+".id", "%q: key ids are letters, digits, dots, dashes and underscores (at most 64)", id)
+		}
+		id = auditKeyID(id, key)
+		if other, dup := ids[id]; dup {
+			p.add(f, "key id %s is also used by %s; every audit key needs its own id", id, other)
+		}
+		ids[id] = f
+		if other, dup := values[key.Value()]; dup {
+			p.add(f+".key", "is the same key as %s", other)
+		}
+		values[key.Value()] = f
+	}
+	if !a.Key.IsZero() || a.KeyID != "" {
+		if a.KeyID != "" && !auditKeyIDPattern.MatchString(a.KeyID) {
+			p.add("audit.key_id", "%q: key ids are letters, digits, dots, dashes and underscores (at most 64)", a.KeyID)
+			a.KeyID = ""
+		}
+		check("audit", a.KeyID, a.Key)
+	}
+	if len(a.PreviousKeys) > 0 && a.Key.IsZero() {
+		p.add("audit.previous_keys", "set audit.key too: previous keys only verify, new entries need a current key")
+	}
+	for i, k := range a.PreviousKeys {
+		check(fmt.Sprintf("audit.previous_keys[%d]", i), k.ID, k.Key)
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/novasre/nova/pagerduty/pdemu"
@@ -40,6 +41,13 @@ type harnessOptions struct {
 	PD pdemu.Options
 	// Triage is YAML for the triage section's body (indented two spaces).
 	Triage string
+
+	// EnvAdmins, when it names an environment, replaces Admins there.
+	EnvAdmins map[string][]string
+	// GlobalAdmins is the top-level global_admins list.
+	GlobalAdmins []string
+	// AuditKey, when set, keys the audit chain (audit.key, from a file).
+	AuditKey string
 }
 
 func (o *harnessOptions) defaults() {
@@ -113,10 +121,24 @@ func (h *harness) configYAML() string {
 			}
 			fmt.Fprintf(&b, "%q", w)
 		}
+		admins := o.Admins
+		if a, ok := o.EnvAdmins[env]; ok {
+			admins = a
+		}
 		fmt.Fprintf(&b, "]\n    slack:\n      api_url: %q\n      bot_token: \"xoxb-e2e\"\n      signing_secret: %q\n      admins: [%s]\n",
-			h.sl.APIURL(), s.Signing, quoteList(o.Admins))
+			h.sl.APIURL(), s.Signing, quoteList(admins))
 		fmt.Fprintf(&b, "    approvals: { approvers: [%s], required_approvals: %d, expires_after: %s }\n",
 			quoteList(o.Approvers), o.RequiredApprovals, o.ExpiresAfter)
+	}
+	if len(o.GlobalAdmins) > 0 {
+		fmt.Fprintf(&b, "global_admins: [%s]\n", quoteList(o.GlobalAdmins))
+	}
+	if o.AuditKey != "" {
+		path := h.dir + "/audit.key"
+		if err := os.WriteFile(path, []byte(o.AuditKey), 0o600); err != nil {
+			h.t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "audit: { key: \"${file:%s}\", key_id: e2e-1 }\n", path)
 	}
 	b.WriteString("services:\n")
 	for _, s := range o.Services {

@@ -4,7 +4,8 @@
 //	nova sandbox                           run locally against emulators (make run)
 //	nova config validate FILE              check a configuration file
 //	nova keys status --config FILE         credential ages and rotation status
-//	nova audit verify --config FILE        check the audit log's hash chain
+//	nova audit verify --config FILE [--anchor SEQ:HASH] [--incident ENV:ID]
+//	                                       check the audit log's chain and anchors
 //	nova audit export --config FILE --since 2026-11-01 --format jsonl
 package main
 
@@ -33,7 +34,9 @@ commands:
   sandbox [--listen ADDR]          run Nova locally against PagerDuty and Slack emulators
   config validate FILE             check a configuration file and list its problems
   keys status --config FILE        list credentials with their age; 'due' after 90 days
-  audit verify --config FILE       check that the audit log's hash chain is intact
+  audit verify --config FILE [--anchor SEQ:HASH]... [--incident ENV:ID]...
+                                   check the audit log's chain (keyed with audit.key) and that it
+                                   still reaches heads witnessed outside Nova (PagerDuty notes)
   audit export --config FILE [--since DATE] [--format jsonl]
   version                          print the version
 `

@@ -76,6 +76,9 @@ func serve(ctx context.Context, o serveOptions) error {
 		return err
 	}
 	defer st.Close()
+	if err := useAuditKey(ctx, cfg, st, log); err != nil {
+		return err
+	}
 
 	rt := newRuntime(cfg, st, log, reg)
 	var app *bot.App
@@ -184,6 +187,9 @@ func reload(ctx context.Context, path string, rt *runtime, app *bot.App, log log
 	}
 	scrub.setSecrets(append(cfg.AllSecrets(), old.AllSecrets()...))
 	rt.swap(cfg)
+	if err := useAuditKey(ctx, cfg, rt.store, log); err != nil {
+		log.WithError(err).Error("audit key reload incomplete; reload again once the store answers")
+	}
 	if err := app.SeedServices(ctx); err != nil {
 		log.WithError(err).Warn("could not seed new services after reload")
 	}

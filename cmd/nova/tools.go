@@ -6,12 +6,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"sort"
+	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sirupsen/logrus"
 
 	"github.com/novasre/nova"
+	"github.com/novasre/nova/bot"
 	"github.com/novasre/nova/config"
 )
 
@@ -66,12 +70,29 @@ func cmdKeysStatus(args []string, stdout io.Writer) error {
 	return nil
 }
 
-// cmdAuditVerify walks the audit log and checks its hash chain.
+// cmdAuditVerify walks the audit log and checks its chain: every entry's
+// hash (the HMAC under the audit key it names, when keyed), the links, that
+// no plain entry follows a keyed one, and that the log still reaches every
+// anchor witnessed outside Nova: --anchor SEQ:HASH, or the heads in Nova's
+// notes on --incident ENV:ID, read from PagerDuty with the scoped client
+// (GET only).
 func cmdAuditVerify(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
 	path := fs.String("config", envOr("NOVA_CONFIG", "nova.yaml"), "configuration file")
+	var anchorArgs, incidentArgs listFlag
+	fs.Var(&anchorArgs, "anchor", "`SEQ:HASH` of a chain head witnessed outside Nova (repeatable)")
+	fs.Var(&incidentArgs, "incident", "`ENV:INCIDENT` whose Nova notes in PagerDuty carry chain heads to check (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return exitError(2)
+	}
+	var anchors []nova.AuditAnchor
+	for _, s := range anchorArgs {
+		a, err := nova.ParseAuditAnchor(s, "--anchor")
+		if err != nil {
+			fmt.Fprintf(stdout, "nova audit verify: %s\n", nova.ErrorMessage(err))
+			return exitError(2)
+		}
+		anchors = append(anchors, a)
 	}
 	cfg, err := config.Load(*path)
 	if err != nil {
@@ -82,28 +103,98 @@ func cmdAuditVerify(ctx context.Context, args []string, stdout io.Writer) error 
 		return err
 	}
 	defer st.Close()
-	var (
-		prevHash string
-		prevSeq  int64
-		n        int
-	)
-	for {
-		page, err := st.ListAudit(ctx, prevSeq, 1000)
+	var rt *runtime
+	if len(incidentArgs) > 0 {
+		rt = newRuntime(cfg, st, quietLogger(), prometheus.NewRegistry())
+		rt.onRefused = func(string, string, string) {} // the client only reads
+	}
+	for _, s := range incidentArgs {
+		found, err := anchorsFromPagerDuty(ctx, rt, s)
 		if err != nil {
 			return err
 		}
-		if i, why := nova.VerifyChain(page, prevHash, prevSeq); i >= 0 {
-			fmt.Fprintf(stdout, "audit log FAILED verification after %d good entries: %s\n", n+i, why)
+		if len(found) == 0 {
+			fmt.Fprintf(stdout, "note: incident %s has no Nova note with an audit chain head\n", s)
+		}
+		anchors = append(anchors, found...)
+	}
+	_, keys := cfg.AuditKeys()
+	v := nova.NewChainVerifier(keys, anchors)
+	var after int64
+	for {
+		page, err := st.ListAudit(ctx, after, 1000)
+		if err != nil {
+			return err
+		}
+		if i, why := v.Add(page); i >= 0 {
+			fmt.Fprintf(stdout, "audit log FAILED verification after %d good entries: %s\n", v.Entries, why)
 			return exitError(1)
 		}
 		if len(page) == 0 {
 			break
 		}
-		n += len(page)
-		last := page[len(page)-1]
-		prevHash, prevSeq = last.Hash, last.Seq
+		after = page[len(page)-1].Seq
 	}
-	fmt.Fprintf(stdout, "audit log OK: %d entries, chain intact, head %s\n", n, orDash(prevHash))
+	if why := v.Finish(); why != "" {
+		fmt.Fprintf(stdout, "audit log FAILED verification (%d entries checked): %s\n", v.Entries, why)
+		return exitError(1)
+	}
+	fmt.Fprintf(stdout, "audit log OK: %d entries, chain intact, head %s\n", v.Entries, orDash(v.Head().Anchor()))
+	if v.Keyed() {
+		var ids []string
+		for id, n := range v.PerKey {
+			ids = append(ids, fmt.Sprintf("%s (%d)", id, n))
+		}
+		sort.Strings(ids)
+		fmt.Fprintf(stdout, "keyed: entries from seq %d on are sealed with HMAC-SHA256 under audit key %s", v.FirstKeyed, strings.Join(ids, ", "))
+		if v.Unkeyed > 0 {
+			fmt.Fprintf(stdout, "; the %d earlier entries are on the plain chain, bound by the first keyed entry", v.Unkeyed)
+		}
+		fmt.Fprintln(stdout)
+	} else {
+		fmt.Fprintln(stdout, "UNKEYED: no audit.key is configured, so this is a plain SHA-256 chain that anyone who can write to the store "+
+			"can rewrite and recompute; configure audit.key (README: Trust boundary and audit) and check anchors.")
+	}
+	if len(anchors) == 0 {
+		fmt.Fprintln(stdout, "no anchors checked: a truncated tail cannot be detected without one; pass --incident ENV:ID "+
+			"(an incident with a recent Nova note) or --anchor SEQ:HASH")
+	} else {
+		fmt.Fprintf(stdout, "anchors: the log reaches and matches all %d witnessed head(s)\n", v.AnchorsChecked)
+	}
+	return nil
+}
+
+// anchorsFromPagerDuty reads the chain heads in Nova's notes on one
+// incident ("ENV:ID"), through the environment's scoped client.
+func anchorsFromPagerDuty(ctx context.Context, rt *runtime, ref string) ([]nova.AuditAnchor, error) {
+	env, id, ok := strings.Cut(ref, ":")
+	if !ok || env == "" || id == "" {
+		return nil, fmt.Errorf("--incident %q is not ENV:INCIDENT_ID (e.g. prod:Q1ABC2DEF)", ref)
+	}
+	pd, err := rt.PagerDuty(env)
+	if err != nil {
+		return nil, err
+	}
+	notes, err := pd.ListNotes(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("read the notes of %s incident %s: %w", env, id, err)
+	}
+	var out []nova.AuditAnchor
+	for _, n := range notes {
+		if a, ok := bot.AuditAnchorInNote(n.Content, fmt.Sprintf("PagerDuty note %s on %s incident %s", n.ID, env, id)); ok {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// listFlag collects a repeatable flag's values.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(s string) error {
+	*l = append(*l, s)
 	return nil
 }
 
