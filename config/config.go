@@ -35,6 +35,10 @@ type Config struct {
 	GlobalAdmins []string `yaml:"global_admins"`
 	// Audit keys the audit chain.
 	Audit AuditConfig `yaml:"audit"`
+	// Promotion is the feedback bar for read-only → action.
+	Promotion PromotionConfig `yaml:"promotion"`
+	// Review schedules the rollout review.
+	Review ReviewConfig `yaml:"review"`
 }
 
 // StoreConfig chooses the state backend.
