@@ -3,6 +3,9 @@ package review
 import (
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
+	"time"
 )
 
 // Precision is the helpful share of answered hypotheses, and whether there
@@ -48,4 +51,29 @@ func (p Promotion) Earned(helpful, wrong int64) (ok bool, why string) {
 		return true, "no answers needed"
 	}
 	return true, fmt.Sprintf("%d answers, %s (bar: %d answers, %s)", answered, prec, p.MinFeedback, Percent(p.MinPrecision))
+}
+
+// MaxPeriod bounds how far back a review looks: ten years.
+const MaxPeriod = 3650 * 24 * time.Hour
+
+// ParsePeriod parses a review period: whole days ("90d") or a Go duration
+// ("2160h"), between one hour and MaxPeriod.
+func ParsePeriod(s string) (time.Duration, error) {
+	var d time.Duration
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil || days < 0 || days > int(MaxPeriod/(24*time.Hour)) {
+			return 0, fmt.Errorf("period %q is not a number of days (e.g. 90d) up to %dd", s, int(MaxPeriod/(24*time.Hour)))
+		}
+		d = time.Duration(days) * 24 * time.Hour
+	} else {
+		var err error
+		if d, err = time.ParseDuration(s); err != nil {
+			return 0, fmt.Errorf("period %q is not a duration: use days (90d) or hours (2160h)", s)
+		}
+	}
+	if d < time.Hour || d > MaxPeriod {
+		return 0, fmt.Errorf("period %q must be between 1h and %dd", s, int(MaxPeriod/(24*time.Hour)))
+	}
+	return d, nil
 }

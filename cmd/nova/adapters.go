@@ -22,11 +22,18 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 )
 
-// webhookSink hands verified PagerDuty events to the bot's ingest.
-type webhookSink struct{ app *bot.App }
+// webhookSink hands verified PagerDuty events to the bot's ingest, and
+// counts the events ignored for their service for the rollout review.
+type webhookSink struct {
+	app  *bot.App
+	seen *sightings
+}
 
 func (s webhookSink) Accept(ctx context.Context, ev nova.Event) (pagerduty.Disposition, error) {
 	r, err := s.app.Ingest(ctx, ev)
+	if err == nil && r == bot.IngestIgnoredService && s.seen != nil {
+		s.seen.saw(ctx, ev.Environment, ev.ServiceID)
+	}
 	return pagerduty.Disposition(r), err
 }
 

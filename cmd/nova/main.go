@@ -7,6 +7,8 @@
 //	nova audit verify --config FILE [--anchor SEQ:HASH] [--incident ENV:ID]
 //	                                       check the audit log's chain and anchors
 //	nova audit export --config FILE --since 2026-11-01 --format jsonl
+//	nova review --config FILE [--since 90d] [--format md|json]
+//	                                       the rollout review; exit 1 when something needs action
 package main
 
 import (
@@ -38,6 +40,9 @@ commands:
                                    check the audit log's chain (keyed with audit.key) and that it
                                    still reaches heads witnessed outside Nova (PagerDuty notes)
   audit export --config FILE [--since DATE] [--format jsonl]
+  review --config FILE [--since 90d] [--format md|json] [--reconcile=config|store [--apply]]
+                                   the rollout review: drift, key age, quality, integrity; exit 1
+                                   when something needs action
   version                          print the version
 `
 
@@ -79,6 +84,8 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprint(stderr, "usage: nova audit verify|export --config FILE\n")
 			return 2
 		}
+	case "review":
+		err = cmdReview(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "nova", version)
 	case "help", "-h", "--help":

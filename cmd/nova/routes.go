@@ -18,7 +18,7 @@ import (
 // routes lists every HTTP route Nova serves, in one place.
 func routes(rt *runtime, app *bot.App, st store.Store, sl *slack.Handler, reg *prometheus.Registry, log logrus.FieldLogger) (http.Handler, error) {
 	webhooks, err := pagerduty.NewWebhookHandler(pagerduty.WebhookConfig{
-		Secrets: rt.webhookSecrets, Sink: webhookSink{app}, Log: log, Registerer: reg,
+		Secrets: rt.webhookSecrets, Sink: webhookSink{app: app, seen: newSightings(st, rt.now, log)}, Log: log, Registerer: reg,
 		OnRefused: func(env, reason, remote string) { app.AuditRefusedRequest("pagerduty", "webhook "+env, reason, remote) },
 	})
 	if err != nil {
@@ -36,6 +36,7 @@ func routes(rt *runtime, app *bot.App, st store.Store, sl *slack.Handler, reg *p
 	// Nova's API.
 	r.Handle("/api/v1/incidents/{id}", read(web.IncidentHandler(app))).Methods(http.MethodGet)
 	r.Handle("/api/v1/audit", admin(web.AuditHandler(st))).Methods(http.MethodGet)
+	r.Handle("/api/v1/review", read(web.ReviewHandler(reviewSource{rt: rt, st: st}))).Methods(http.MethodGet)
 	// Operations.
 	r.Handle("/healthz", web.Health()).Methods(http.MethodGet)
 	r.Handle("/readyz", web.Ready(st)).Methods(http.MethodGet)

@@ -36,6 +36,8 @@ type runtime struct {
 	http     *http.Client
 	// onRefused audits calls refused by a client's allow-list.
 	onRefused func(env, method, path string)
+	// now is the application's clock (tests move it); nil means time.Now.
+	now func() time.Time
 
 	mu        sync.Mutex
 	pd        map[string]builtPD

@@ -81,6 +81,7 @@ func serve(ctx context.Context, o serveOptions) error {
 	}
 
 	rt := newRuntime(cfg, st, log, reg)
+	rt.now = o.Now
 	var app *bot.App
 	rt.onRefused = func(env, method, path string) {
 		if app != nil {
