@@ -2,6 +2,7 @@ package review
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -104,8 +105,11 @@ func (r Report) Summary(link string) string {
 	} else {
 		b.WriteString("Full report: `nova review`")
 	}
-	return b.String()
+	return mentionPattern.ReplaceAllString(b.String(), "<@$1>")
 }
+
+// mentionPattern finds the @U123 the report names people with.
+var mentionPattern = regexp.MustCompile(`(?:^|\B)@([UW][A-Z0-9]{2,20})\b`)
 
 func oneLine(s string, n int) string {
 	s = strings.NewReplacer("\r", " ", "\n", " ").Replace(s)

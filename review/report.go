@@ -2,6 +2,7 @@ package review
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -159,13 +160,14 @@ func span(d time.Duration) string {
 	if d < 48*time.Hour {
 		return fmt.Sprintf("%.1f hours", d.Hours())
 	}
-	return fmt.Sprintf("%d days", int(d.Hours()/24))
+	return fmt.Sprintf("%d days", int(math.Round(d.Hours()/24)))
 }
 
-// who renders an audit actor for people: slack:U123 as <@U123>.
+// who renders an audit actor for people: slack:U123 as @U123 (the Slack
+// summary turns these into mentions).
 func who(actor string) string {
 	if u, ok := strings.CutPrefix(actor, "slack:"); ok {
-		return "<@" + u + ">"
+		return "@" + u
 	}
 	if actor == "" {
 		return "an unknown actor"

@@ -93,14 +93,14 @@ func TestEveryDriftUnderItsHeading(t *testing.T) {
 		t.Fatal("a drifted installation needs action")
 	}
 	wantItem(t, r, SectionMode, "checkout", RecFix, "intended read-only (config), actual action")
-	wantItem(t, r, SectionMode, "checkout", "", "override: <@U0ALICE> forced")
-	wantItem(t, r, SectionMode, "payments", RecFix, "paused: intended read-only (config), but off since 2026-11-11 12:00 UTC (20 days), disabled by <@U0ALICE>")
+	wantItem(t, r, SectionMode, "checkout", "", "override: @U0ALICE forced")
+	wantItem(t, r, SectionMode, "payments", RecFix, "paused: intended read-only (config), but off since 2026-11-11 12:00 UTC (20 days), disabled by @U0ALICE")
 	wantItem(t, r, SectionCoverage, "PUNKNOWN", RecFix, "undeclared service sent 3 events")
 	wantItem(t, r, SectionCoverage, "search", RecFix, "sent no event since")
 	wantItem(t, r, SectionCoverage, "webhook subscriptions (prod)", "", "subscription PSUB1 (account scope) is disabled")
 	wantItem(t, r, SectionCoverage, "webhook subscriptions (prod)", RecFix, "no active subscription delivers")
-	wantItem(t, r, SectionAccess, "<@U0BOB>", RecCheck, "approved request req-1 on prod incident Q1")
-	if got := find(r, SectionAccess, "<@U0DAVE>"); len(got) != 0 {
+	wantItem(t, r, SectionAccess, "@U0BOB", RecCheck, "approved request req-1 on prod incident Q1")
+	if got := find(r, SectionAccess, "@U0DAVE"); len(got) != 0 {
 		t.Errorf("an approver through a user group is listed: %+v", got)
 	}
 	wantItem(t, r, SectionAccess, "refused attempts", "", "forged (bad signature) 1, unauthorised 1")
@@ -108,7 +108,7 @@ func TestEveryDriftUnderItsHeading(t *testing.T) {
 	wantItem(t, r, SectionKeys, "webhook_secrets[0]", RecRotate, "add the subscription's new secret")
 	wantItem(t, r, SectionKeys, "signing_secret", "", "age unknown")
 	wantItem(t, r, SectionQuality, "checkout", RecDemote, "precision 0%")
-	wantItem(t, r, SectionQuality, "checkout", RecDemote, "Q1 by <@U0CAROL> (real cause: \"DNS\")")
+	wantItem(t, r, SectionQuality, "checkout", RecDemote, "Q1 by @U0CAROL (real cause: \"DNS\")")
 	wantItem(t, r, SectionQuality, "ledger", RecPromote, "/nova mode ledger action")
 	wantItem(t, r, SectionIntegrity, "audit chain", "", "intact: 6 entries verified")
 	if r.Recommendations[0].Recommendation != RecFix || r.Recommendations[len(r.Recommendations)-1].Recommendation != RecPromote {
@@ -164,16 +164,16 @@ func TestAccessDriftForModeChangesAndPauses(t *testing.T) {
 	in.Access["prod"] = Access{Admins: []string{"U0CAROL"}, Approvers: []string{"U0BOB", "S0ONCALL"}}
 	in.GroupErrors = map[string]string{"S0ONCALL": "missing_scope"}
 	r := Build(in)
-	wantItem(t, r, SectionAccess, "<@U0ALICE>", RecCheck, "changed the mode of PCHECK")
-	wantItem(t, r, SectionAccess, "<@U0ALICE>", RecCheck, "ran pause")
-	wantItem(t, r, SectionAccess, "<@U0DAVE>", RecCheck, "user groups that could not be read: S0ONCALL: missing_scope")
+	wantItem(t, r, SectionAccess, "@U0ALICE", RecCheck, "changed the mode of PCHECK")
+	wantItem(t, r, SectionAccess, "@U0ALICE", RecCheck, "ran pause")
+	wantItem(t, r, SectionAccess, "@U0DAVE", RecCheck, "user groups that could not be read: S0ONCALL: missing_scope")
 	wantItem(t, r, SectionAccess, "PagerDuty allow-list", RecCheck, "1 call outside its allow-list")
 }
 
 func TestPauseIsDrift(t *testing.T) {
 	in := drifted()
 	in.Pause = Pause{Paused: true, By: "U0ALICE", At: now.Add(-3 * day24)}
-	wantItem(t, Build(in), SectionMode, "Nova (every service)", RecFix, "paused by <@U0ALICE> since 2026-11-28 12:00 UTC (3 days)")
+	wantItem(t, Build(in), SectionMode, "Nova (every service)", RecFix, "paused by @U0ALICE since 2026-11-28 12:00 UTC (3 days)")
 }
 
 func TestSubscriptionProblems(t *testing.T) {
@@ -240,7 +240,7 @@ func TestSummary(t *testing.T) {
 	r := Build(drifted())
 	s := r.Summary("https://nova.test/api/v1/review")
 	if !strings.HasPrefix(s, "Rollout review, 2026-09-02 12:00 → 2026-12-01 12:00 UTC (90 days): needs action (") ||
-		!strings.Contains(s, "• FIX · Mode drift · checkout") || !strings.HasSuffix(s, "Full report: https://nova.test/api/v1/review (or `nova review`)") {
+		!strings.Contains(s, "• FIX · Mode drift · checkout") || !strings.Contains(s, "set by <@U0ALICE>") || !strings.HasSuffix(s, "Full report: https://nova.test/api/v1/review (or `nova review`)") {
 		t.Errorf("summary:\n%s", s)
 	}
 }

@@ -48,6 +48,16 @@ type harnessOptions struct {
 	GlobalAdmins []string
 	// AuditKey, when set, keys the audit chain (audit.key, from a file).
 	AuditKey string
+
+	// PublicURL replaces https://nova.test.
+	PublicURL string
+	// CredentialsCreated (YYYY-MM-DD) replaces 2026-10-01 as the created
+	// date of the PagerDuty token and the API keys.
+	CredentialsCreated string
+	// WebhookCreated gives webhook secrets a created date, by secret.
+	WebhookCreated map[string]string
+	// ExtraConfig is top-level YAML appended to the file.
+	ExtraConfig string
 }
 
 func (o *harnessOptions) defaults() {
@@ -102,24 +112,35 @@ type envSecrets struct {
 func (h *harness) configYAML() string {
 	o := h.opts
 	var b strings.Builder
-	fmt.Fprintf(&b, "listen: \"127.0.0.1:0\"\npublic_url: \"https://nova.test\"\ntier: %s\n", o.Tier)
+	publicURL, created := "https://nova.test", "2026-10-01"
+	if o.PublicURL != "" {
+		publicURL = o.PublicURL
+	}
+	if o.CredentialsCreated != "" {
+		created = o.CredentialsCreated
+	}
+	fmt.Fprintf(&b, "listen: \"127.0.0.1:0\"\npublic_url: %q\ntier: %s\n", publicURL, o.Tier)
 	if o.Backend == "redis" {
 		fmt.Fprintf(&b, "store: { backend: redis, url: %q, prefix: %q }\n", o.RedisURL, o.Prefix)
 	} else {
 		fmt.Fprintf(&b, "store: { backend: bolt, path: %q }\n", h.dir+"/nova.db")
 	}
 	fmt.Fprintf(&b, "log: { level: debug }\nworkers: { count: %d, visibility_timeout: %s }\n", o.Workers, o.Visibility)
-	fmt.Fprintf(&b, "api_keys:\n  - { name: dashboards, key: %q, scope: read, created: 2026-10-01 }\n  - { name: auditors, key: %q, scope: admin, created: 2026-10-01 }\n", h.readKey, h.adminKey)
+	fmt.Fprintf(&b, "api_keys:\n  - { name: dashboards, key: %q, scope: read, created: %s }\n  - { name: auditors, key: %q, scope: admin, created: %s }\n", h.readKey, created, h.adminKey, created)
 	b.WriteString("environments:\n")
 	for _, env := range o.Envs {
 		s := h.env[env]
-		fmt.Fprintf(&b, "  %s:\n    pagerduty:\n      api_url: %q\n      token: %q\n      token_created: 2026-10-01\n      from: %q\n      rate_per_minute: %d\n      webhook_secrets: [",
-			env, h.pdURL, s.PDToken, s.BotEmail, o.RatePerMinute)
+		fmt.Fprintf(&b, "  %s:\n    pagerduty:\n      api_url: %q\n      token: %q\n      token_created: %s\n      from: %q\n      rate_per_minute: %d\n      webhook_secrets: [",
+			env, h.pdURL, s.PDToken, created, s.BotEmail, o.RatePerMinute)
 		for i, w := range s.Webhook {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			fmt.Fprintf(&b, "%q", w)
+			if d, ok := o.WebhookCreated[w]; ok {
+				fmt.Fprintf(&b, "{ secret: %q, created: %s }", w, d)
+			} else {
+				fmt.Fprintf(&b, "%q", w)
+			}
 		}
 		admins := o.Admins
 		if a, ok := o.EnvAdmins[env]; ok {
@@ -149,6 +170,7 @@ func (h *harness) configYAML() string {
 	if o.Triage != "" {
 		b.WriteString("triage:\n" + o.Triage)
 	}
+	b.WriteString(o.ExtraConfig)
 	if !o.NoActions {
 		b.WriteString("actions:\n")
 		var ids []string
