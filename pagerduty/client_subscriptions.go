@@ -51,4 +51,3 @@ func (c *Client) WebhookSubscriptions(ctx context.Context) ([]WebhookSubscriptio
 			return resp.Subscriptions, resp.More, nil
 		})
 }
-
