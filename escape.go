@@ -195,6 +195,34 @@ func MentionGroup(id string) Mrkdwn {
 	return EscapeLine(id)
 }
 
+// keptMention is a user or user-group mention as Nova writes them.
+var keptMention = regexp.MustCompile(`^(?:<@[UW][A-Z0-9]{2,32}>|<!subteam\^S[A-Z0-9]{2,32}>)`)
+
+// EscapeExceptMentions is Escape for Nova's own error messages, which name
+// approvers as <@U…> and <!subteam^S…> and may quote outside text: those
+// two mention forms are kept, everything else is escaped (so <!channel>,
+// <!here>, links and HTML never survive). Use it only for an ephemeral
+// reply, which notifies nobody but its reader.
+func EscapeExceptMentions(s string) Mrkdwn {
+	s = clean(s, true)
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(s, '<')
+		if i < 0 {
+			b.WriteString(mrkdwnEscaper.Replace(s))
+			return Mrkdwn(b.String())
+		}
+		b.WriteString(mrkdwnEscaper.Replace(s[:i]))
+		if m := keptMention.FindString(s[i:]); m != "" {
+			b.WriteString(m)
+			s = s[i+len(m):]
+			continue
+		}
+		b.WriteString("&lt;")
+		s = s[i+1:]
+	}
+}
+
 // Mrkdwnf formats Nova's own mrkdwn. format is Nova's (a constant); every
 // argument is outside text and is escaped (Escape) unless it is already
 // Mrkdwn. Numbers and booleans are formatted as usual.

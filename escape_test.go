@@ -147,3 +147,11 @@ func FuzzEscape(f *testing.F) {
 		}
 	})
 }
+
+func TestEscapeExceptMentions(t *testing.T) {
+	in := "only <@U0ALICE> or members of <!subteam^S0ONCALL> may; you typed \"<!channel> <@U0A|x> <https://e.example|doc> <@u1> <b>\" & more"
+	want := "only <@U0ALICE> or members of <!subteam^S0ONCALL> may; you typed \"&lt;!channel&gt; &lt;@U0A|x&gt; &lt;https://e.example|doc&gt; &lt;@u1&gt; &lt;b&gt;\" &amp; more"
+	if got := EscapeExceptMentions(in); string(got) != want {
+		t.Errorf("EscapeExceptMentions =\n%q\nwant\n%q", got, want)
+	}
+}

@@ -202,6 +202,11 @@ func approvalState(req nova.ApprovalRequest) nova.Mrkdwn {
 	case nova.ApprovalFailed:
 		return ":x: Failed: " + nova.EscapeLine(truncate(orDash(req.Result), 300))
 	case nova.ApprovalDenied:
+		for _, d := range req.Decisions {
+			if !d.Approve {
+				return ":no_entry: Denied by " + nova.MentionUser(d.UserID) + " — nothing ran"
+			}
+		}
 		return ":no_entry: Denied (" + nova.EscapeLine(orDash(req.StateReason)) + ") — nothing ran"
 	}
 	return ":grey_question: " + nova.EscapeLine(string(req.State)+": "+req.StateReason) + " — nothing ran"

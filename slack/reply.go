@@ -54,8 +54,10 @@ func emptyReply(r nova.Reply) bool {
 // errorReply is what a person sees when App refuses or fails: Slack shows
 // a non-200 answer as a bare failure, so errors travel as ephemeral text.
 func errorReply(err error) nova.Reply {
-	// Error messages can quote what the user typed: escaped like any outside text.
-	return nova.Reply{Message: nova.Message{Text: "⚠️ " + nova.Escape(nova.ErrorMessage(err))}}
+	// Error messages can quote outside text (what the user typed, a
+	// request's title): escaped, keeping only the approver mentions Nova
+	// writes. The reply is ephemeral, so even those notify nobody.
+	return nova.Reply{Message: nova.Message{Text: "⚠️ " + nova.EscapeExceptMentions(nova.ErrorMessage(err))}}
 }
 
 // workingReply acknowledges a slash command whose answer is still being
