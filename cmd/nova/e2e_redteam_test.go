@@ -116,10 +116,8 @@ func TestRedTeam1_MentionInjectionEndToEnd(t *testing.T) {
 	h.settle()
 
 	checkEntities(t, h.slackViews("C0CHECKOUT", "C0PAYMENTS"))
+	h.eventually(10*time.Second, "the hypothesis and the run's status notes", func() bool { return len(h.novaNotes(inc)) >= 2 })
 	notes := h.novaNotes(inc)
-	if len(notes) < 2 {
-		t.Fatalf("%d Nova notes on the incident, want the hypothesis and the run's status", len(notes))
-	}
 	checkNotes(t, notes)
 	if !strings.Contains(notes[0].Content, "‹!channel›") {
 		t.Errorf("the hypothesis note does not show the title's markup as text:\n%s", notes[0].Content)
@@ -158,8 +156,14 @@ func TestRedTeam11_SteeredModelFallsBackEndToEnd(t *testing.T) {
 		strings.Contains(note, "99%") || strings.Contains(note, "evil.example") || strings.Contains(note, "language model") {
 		t.Errorf("the steered summary reached the note:\n%s", note)
 	}
-	if m, ok := h.messageFor("C0CHECKOUT", steered); !ok || m.Contains("Root cause: a BGP") || m.Contains("evil.example") || m.Contains("language model") {
-		t.Errorf("the steered summary reached Slack: %v %s", ok, m.Blocks)
+	var m slackemu.Message
+	h.eventually(10*time.Second, "the Slack message", func() bool {
+		var ok bool
+		m, ok = h.messageFor("C0CHECKOUT", steered)
+		return ok
+	})
+	if m.Contains("Root cause: a BGP") || m.Contains("evil.example") || m.Contains("language model") {
+		t.Errorf("the steered summary reached Slack: %s", m.Blocks)
 	}
 	if n := metricValue(t, in.url, "nova_llm_summaries_total", `result="refused"`); n != 1 {
 		t.Errorf("nova_llm_summaries_total{result=\"refused\"} = %v, want 1", n)
