@@ -26,10 +26,11 @@ bench: build ## micro-benchmarks, then ingress, write-back, triage and storm end
 eval: ## triage evaluation on the incident corpus, beside baselines
 	$(GO) run ./cmd/nova-eval
 
-fuzz: ## fuzz every parser of untrusted input (and the approval invariant) for FUZZTIME each
+fuzz: ## fuzz every parser and renderer of untrusted input (and the approval invariant) for FUZZTIME each
 	@set -e; for t in pagerduty:FuzzVerifySignature pagerduty:FuzzParseSignatureHeader pagerduty:FuzzDecodeEvent \
 	  slack:FuzzVerifyRequest slack:FuzzParseCommand slack:FuzzParseInteraction slack:FuzzRenderNeverBreaksLimits \
-	  executor:FuzzVerifySignature approvals:FuzzNoRunWithoutQuorum triage:FuzzAnalyze; do \
+	  executor:FuzzVerifySignature approvals:FuzzNoRunWithoutQuorum triage:FuzzAnalyze \
+	  .:FuzzEscape bot:FuzzOutsideTextStaysText; do \
 	  pkg=$${t%%:*}; fn=$${t#*:}; echo "== $$pkg $$fn"; \
 	  $(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) ./$$pkg/; done
 

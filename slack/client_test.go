@@ -93,7 +93,7 @@ func TestFindByMetadataPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 230 {
-		if _, err := c.Post(ctx, "C0OTHER", "", nova.Message{Text: fmt.Sprint(i)}); err != nil {
+		if _, err := c.Post(ctx, "C0OTHER", "", nova.Message{Text: nova.Mrkdwn(fmt.Sprint(i))}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -184,7 +184,7 @@ func TestStormDelaysButLosesNothing(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := c.Post(context.Background(), "C0INCIDENT", "", nova.Message{Text: fmt.Sprintf("update %d", i)})
+			_, err := c.Post(context.Background(), "C0INCIDENT", "", nova.Message{Text: nova.Mrkdwn(fmt.Sprintf("update %d", i))})
 			errs <- err
 		}()
 		time.Sleep(5 * time.Millisecond) // enqueue in a known order
@@ -254,7 +254,7 @@ func TestRespondUsesTheURLAtMostFiveTimes(t *testing.T) {
 	}
 	u := responseURLOf(t, req)
 	for i := range 5 {
-		if err := c.Respond(context.Background(), u, nova.Reply{Message: nova.Message{Text: fmt.Sprint(i)}}); err != nil {
+		if err := c.Respond(context.Background(), u, nova.Reply{Message: nova.Message{Text: nova.Mrkdwn(fmt.Sprint(i))}}); err != nil {
 			t.Fatalf("use %d: %v", i+1, err)
 		}
 	}
