@@ -248,10 +248,16 @@ func Parse(b []byte, lookup Lookup) (*Config, error) {
 	if err := enc.Encode(&root); err != nil {
 		return nil, fmt.Errorf("config: %v", err)
 	}
+	doc := bytes.Clone(out.Bytes())
 	dec := yaml.NewDecoder(&out)
 	dec.KnownFields(true)
 	var c Config
 	if err := dec.Decode(&c); err != nil {
+		// Type errors would quote the value, which may be a secret: name
+		// the field and the types instead.
+		if decoded, ok := decodeProblems(err, doc); ok {
+			return nil, &ValidationError{Problems: append(problems, decoded...)}
+		}
 		return nil, fmt.Errorf("config: %v", err)
 	}
 	c.applyDefaults()

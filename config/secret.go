@@ -44,6 +44,9 @@ func (s *Secret) UnmarshalYAML(n *yaml.Node) error {
 		s.value = n.Value
 		return nil
 	}
+	if n.Kind != yaml.MappingNode {
+		return &yaml.TypeError{Errors: []string{"line " + itoa(n.Line) + ": cannot unmarshal " + n.ShortTag() + " into config.Secret"}}
+	}
 	var v struct {
 		Secret  string `yaml:"secret"`
 		Created Date   `yaml:"created"`
