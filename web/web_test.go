@@ -3,6 +3,8 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"math"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +16,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/novasre/nova"
+	"github.com/novasre/nova/store/bolt"
 )
 
 func quiet() logrus.FieldLogger {
@@ -130,5 +133,42 @@ func TestWriteErrorHidesInternals(t *testing.T) {
 		if got := StatusCode(code); got != status {
 			t.Errorf("StatusCode(%s) = %d, want %d", code, got, status)
 		}
+	}
+}
+
+// TestRedTeam12_AuditAfterOverflow: after=MaxInt64 wrapped to the start of
+// the log in the bolt store (after+1 overflowed), serving every entry again.
+func TestRedTeam12_AuditAfterOverflow(t *testing.T) {
+	st, err := bolt.Open(t.TempDir()+"/nova.db", bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for i := range 3 {
+		if _, err := st.AppendAudit(context.Background(), nova.AuditEntry{Actor: "nova", Action: "test", Outcome: "ok", Detail: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := AuditHandler(st)
+	get := func(after string) (int, string) {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/api/v1/audit?after="+after, nil))
+		return w.Code, w.Body.String()
+	}
+	for _, after := range []string{"9223372036854775807", "9223372036854775806", "99999999999999999999999", "-1", "9007199254740992"} {
+		code, body := get(after)
+		if code != http.StatusBadRequest || !strings.Contains(body, "after must be an audit sequence number between 0 and") {
+			t.Errorf("after=%s: %d %s", after, code, body)
+		}
+	}
+	if code, body := get("9007199254740991"); code != 200 || !strings.Contains(body, `"entries":[]`) {
+		t.Errorf("after=MaxAuditSeq: %d %s", code, body)
+	}
+	if code, body := get("1"); code != 200 || strings.Count(body, `"action":"test"`) != 2 {
+		t.Errorf("after=1: %d %s", code, body)
+	}
+	// The store itself no longer wraps either.
+	if got, err := st.ListAudit(context.Background(), math.MaxInt64, 10); err != nil || len(got) != 0 {
+		t.Errorf("ListAudit(MaxInt64) = %d entries, %v", len(got), err)
 	}
 }
