@@ -18,6 +18,7 @@ type metrics struct {
 	writes           *prometheus.CounterVec
 	approvals        *prometheus.CounterVec
 	commands         *prometheus.CounterVec
+	unaudited        *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer, st store.Store) (*metrics, error) {
@@ -48,6 +49,9 @@ func newMetrics(reg prometheus.Registerer, st store.Store) (*metrics, error) {
 		commands: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "nova_commands_total", Help: "Slash commands and clicks, by command and result.",
 		}, []string{"command", "result"}),
+		unaudited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "nova_refusals_unaudited_total", Help: "Refusals beyond the audit log's per-minute budget, counted into the next entry of their kind.",
+		}, []string{"kind"}),
 	}
 	depth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "nova_inbox_depth", Help: "Events stored in the inbox (ready, leased or delayed); -1 when the store is unreachable.",
@@ -60,7 +64,7 @@ func newMetrics(reg prometheus.Registerer, st store.Store) (*metrics, error) {
 		}
 		return float64(n)
 	})
-	for _, c := range []prometheus.Collector{m.events, m.deadLetters, m.timeToHypothesis, m.triageDuration, m.acks, m.writes, m.approvals, m.commands, depth} {
+	for _, c := range []prometheus.Collector{m.events, m.deadLetters, m.timeToHypothesis, m.triageDuration, m.acks, m.writes, m.approvals, m.commands, m.unaudited, depth} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -92,7 +92,7 @@ func describeDecodeError(e string, refs []nodeRef) string {
 	}
 	// Messages of Nova's own decoders (dates, durations) name no secret, but
 	// anything else is passed on without whatever it quotes.
-	if strings.Contains(msg, "is not a date") || strings.Contains(msg, "is not a duration") {
+	if strings.Contains(msg, "is not a date") || strings.Contains(msg, "is not a duration") || strings.Contains(msg, "is not a size") {
 		return fieldAt(refs, line, "", false, "") + ": " + msg
 	}
 	if i, j := strings.IndexByte(msg, '`'), strings.LastIndexByte(msg, '`'); i >= 0 && j > i {

@@ -124,14 +124,25 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
-// Ready serves /readyz: the store is reachable, so deliveries can be accepted.
-func Ready(p Pinger) http.Handler {
+// ReadyCheck is one more condition of readiness; its error (with a Nova
+// code and a message without secrets) is the answer when it fails.
+type ReadyCheck func(ctx context.Context) error
+
+// Ready serves /readyz: the store is reachable and every check passes (such
+// as enough free disk for the store), so deliveries can be accepted.
+func Ready(p Pinger, checks ...ReadyCheck) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := p.Ping(ctx); err != nil {
 			WriteError(w, nova.WrapError(nova.EUNAVAILABLE, err, "store unreachable"))
 			return
+		}
+		for _, check := range checks {
+			if err := check(ctx); err != nil {
+				WriteError(w, err)
+				return
+			}
 		}
 		WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
