@@ -19,6 +19,7 @@ type metrics struct {
 	approvals        *prometheus.CounterVec
 	commands         *prometheus.CounterVec
 	unaudited        *prometheus.CounterVec
+	stormSummaries   prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer, st store.Store) (*metrics, error) {
@@ -52,6 +53,9 @@ func newMetrics(reg prometheus.Registerer, st store.Store) (*metrics, error) {
 		unaudited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "nova_refusals_unaudited_total", Help: "Refusals beyond the audit log's per-minute budget, counted into the next entry of their kind.",
 		}, []string{"kind"}),
+		stormSummaries: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "nova_slack_storm_summaries_total", Help: "Storm summary messages started: a channel's backlog of hypothesis messages summarised in one message.",
+		}),
 	}
 	depth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "nova_inbox_depth", Help: "Events stored in the inbox (ready, leased or delayed); -1 when the store is unreachable.",
@@ -64,7 +68,7 @@ func newMetrics(reg prometheus.Registerer, st store.Store) (*metrics, error) {
 		}
 		return float64(n)
 	})
-	for _, c := range []prometheus.Collector{m.events, m.deadLetters, m.timeToHypothesis, m.triageDuration, m.acks, m.writes, m.approvals, m.commands, m.unaudited, depth} {
+	for _, c := range []prometheus.Collector{m.events, m.deadLetters, m.timeToHypothesis, m.triageDuration, m.acks, m.writes, m.approvals, m.commands, m.unaudited, m.stormSummaries, depth} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
