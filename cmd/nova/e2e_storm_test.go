@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -123,6 +124,83 @@ func TestRedTeam10_NotesWhileSlackLaneIsBlocked(t *testing.T) {
 		s, _ := summary()
 		return strings.Contains(lineOf(s, fmt.Sprintf("#%d", listed.Number)), ":white_check_mark:")
 	})
+}
+
+// TestRedTeam10_SlackOutboxSurvivesCrash: Slack messages waiting in a
+// channel's outbox when Nova is killed are posted after the restart, each
+// incident exactly once (on its own or in the storm summary).
+func TestRedTeam10_SlackOutboxSurvivesCrash(t *testing.T) {
+	h := newHarness(t, harnessOptions{Visibility: "2s", NoActions: true})
+	p := h.startProcess()
+	for _, env := range h.opts.Envs {
+		h.pd.Subscribe(env, p.url+"/webhooks/pagerduty/"+env, h.env[env].Webhook)
+	}
+	h.sl.SetPostRate(time.Hour, 1) // one post, then Slack makes Nova wait an hour
+	create := func(i int) nova.Incident {
+		return h.pd.CreateIncident(pdemu.IncidentSpec{ServiceID: "PCHECKOUT", Title: fmt.Sprintf("checkout-api: pool exhausted (pod %d)", i)})
+	}
+	incs := []nova.Incident{create(0)}
+	h.eventually(10*time.Second, "the first incident's message", func() bool { _, ok := ownMessage(h, incs[0].ID); return ok })
+	for i := 1; i < 8; i++ {
+		incs = append(incs, create(i))
+	}
+	h.eventually(20*time.Second, "every note", func() bool {
+		for _, inc := range incs {
+			if len(h.novaNotes(inc.ID)) != 1 {
+				return false
+			}
+		}
+		return true
+	})
+	h.eventually(10*time.Second, "Slack to make Nova wait", func() bool { return h.sl.RateLimited() > 0 })
+	before := len(topLevel(h.messages("C0CHECKOUT")))
+	p.kill(syscall.SIGKILL)
+	h.sl.SetPostRate(time.Second, 3)
+	p = h.startProcess()
+	var s slackemu.Message
+	h.eventually(30*time.Second, "every incident in Slack after the restart", func() bool {
+		s = slackemu.Message{}
+		for _, m := range topLevel(h.messages("C0CHECKOUT")) {
+			if m.Metadata != nil && m.Metadata.EventPayload["storm_id"] != nil {
+				s = m
+			}
+		}
+		for _, inc := range incs {
+			if _, own := ownMessage(h, inc.ID); !own && !listedIn(s, inc.Number) {
+				return false
+			}
+		}
+		return true
+	})
+	time.Sleep(time.Second) // anything posted twice would show by now
+	t.Logf("%d message(s) before the crash, %d after", before, len(topLevel(h.messages("C0CHECKOUT"))))
+	seen := map[string]int{}
+	for _, m := range topLevel(h.messages("C0CHECKOUT")) {
+		if m.Metadata != nil {
+			if id, ok := m.Metadata.EventPayload["incident_id"].(string); ok {
+				seen[id]++
+			}
+		}
+	}
+	posts := map[string]int{}
+	for _, e := range auditEntries(t, p.instance(), h.adminKey) {
+		if e.Action == "slack.post.hypothesis" && e.Outcome == nova.OutcomeOK {
+			posts[e.Incident]++
+		}
+	}
+	for _, inc := range incs {
+		if own := seen[inc.ID]; own+boolInt(listedIn(s, inc.Number)) != 1 || posts[inc.ID] != 1 {
+			t.Errorf("incident #%d: %d own message(s), listed in the summary %v, %d audit entries; want it posted exactly once",
+				inc.Number, own, listedIn(s, inc.Number), posts[inc.ID])
+		}
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func topLevel(ms []slackemu.Message) []slackemu.Message {
