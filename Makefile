@@ -19,7 +19,7 @@ test: ## the whole suite: vet, unit, conformance (bolt and Redis), end-to-end
 test-race: ## the suite under the race detector (slower)
 	$(GO) test -count=1 -race ./...
 
-bench: build ## micro-benchmarks, then ingress, write-back, triage and storm end to end (~5 min; summary in bench-results.md)
+bench: build ## micro-benchmarks, then ingress, write-back, triage, storm and one-channel storm end to end (~6 min; summary in bench-results.md)
 	$(GO) test -run '^$$' -bench 'WebhookHandler|Store|Analyze' -benchtime 2000x ./pagerduty/ ./store/... ./triage/
 	$(GO) run ./cmd/nova-bench all -nova $(BIN)
 

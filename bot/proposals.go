@@ -41,7 +41,7 @@ func (a *App) proposeActions(ctx context.Context, svc nova.Service, rec nova.Inc
 			}
 			return err
 		}
-		if err := a.postApprovalMessage(ctx, svc, rec, req); err != nil {
+		if err := a.queueApprovalMessage(ctx, svc, rec, req); err != nil {
 			return err
 		}
 		if !act.Destructive && act.AutoRun && req.State == nova.ApprovalPending {

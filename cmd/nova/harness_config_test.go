@@ -48,6 +48,12 @@ type harnessOptions struct {
 	GlobalAdmins []string
 	// AuditKey, when set, keys the audit chain (audit.key, from a file).
 	AuditKey string
+	// StoreExtra is appended inside the store mapping (", key: value").
+	StoreExtra string
+	// ExtraYAML is appended at the top level (http:, metrics: sections).
+	ExtraYAML string
+	// MetricsListen serves metrics.listen on a loopback port (instance.metricsURL).
+	MetricsListen bool
 }
 
 func (o *harnessOptions) defaults() {
@@ -104,10 +110,14 @@ func (h *harness) configYAML() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "listen: \"127.0.0.1:0\"\npublic_url: \"https://nova.test\"\ntier: %s\n", o.Tier)
 	if o.Backend == "redis" {
-		fmt.Fprintf(&b, "store: { backend: redis, url: %q, prefix: %q }\n", o.RedisURL, o.Prefix)
+		fmt.Fprintf(&b, "store: { backend: redis, url: %q, prefix: %q%s }\n", o.RedisURL, o.Prefix, o.StoreExtra)
 	} else {
-		fmt.Fprintf(&b, "store: { backend: bolt, path: %q }\n", h.dir+"/nova.db")
+		fmt.Fprintf(&b, "store: { backend: bolt, path: %q%s }\n", h.dir+"/nova.db", o.StoreExtra)
 	}
+	if o.MetricsListen {
+		b.WriteString("metrics: { listen: \"127.0.0.1:0\" }\n")
+	}
+	b.WriteString(o.ExtraYAML)
 	fmt.Fprintf(&b, "log: { level: debug }\nworkers: { count: %d, visibility_timeout: %s }\n", o.Workers, o.Visibility)
 	fmt.Fprintf(&b, "api_keys:\n  - { name: dashboards, key: %q, scope: read, created: 2026-10-01 }\n  - { name: auditors, key: %q, scope: admin, created: 2026-10-01 }\n", h.readKey, h.adminKey)
 	b.WriteString("environments:\n")
