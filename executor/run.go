@@ -53,6 +53,11 @@ type attempt struct {
 // the action. Any other 4xx or a 3xx fails at once, since sending the same
 // request again cannot change the answer. The Result is filled in on
 // failure too, for the audit trail.
+//
+// A deadline on ctx bounds the whole run, Retry-After waits included: each
+// attempt ends by it, and Run never waits for a retry that could not start
+// before it. Nova gives every run a deadline inside the lease that keeps
+// other replicas from starting the same run.
 func (w *Webhook) Run(ctx context.Context, r Run) (Result, error) {
 	if err := validateRun(r); err != nil {
 		return Result{}, err
@@ -72,7 +77,15 @@ func (w *Webhook) Run(ctx context.Context, r Run) (Result, error) {
 		if !a.retry || n >= w.maxAttempts {
 			return res, a.err
 		}
-		timer := time.NewTimer(w.delay(n, a.retryAfter))
+		wait := w.delay(n, a.retryAfter)
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= wait {
+			// The run's time limit ends before the next attempt could start:
+			// say so now rather than sleep until it does.
+			return res, nova.WrapError(nova.EUNAVAILABLE, context.DeadlineExceeded,
+				"stopped retrying the action webhook %s after %d attempt(s): the next one (in %s) could not start within the run's time limit; the last one failed with: %s",
+				w.shownURL, n, wait.Round(time.Millisecond), nova.ErrorMessage(a.err))
+		}
+		timer := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			timer.Stop()
