@@ -172,12 +172,14 @@ func (a *App) postApprovalMessage(ctx context.Context, svc nova.Service, rec nov
 
 // advance applies one pure approvals transition to the stored request with
 // compare-and-set. The result is stored whenever the request changed (its
-// state or its decisions), even when step also returns an error: the
-// approvals package returns expired and cancelled requests that way.
+// state, decisions, approvers, quorum or expiry), even when step also
+// returns an error: the approvals package returns expired and cancelled
+// requests that way, and a click refused under a tightened policy still
+// stores the tightened request.
 func (a *App) advance(ctx context.Context, id string, step func(nova.ApprovalRequest) (nova.ApprovalRequest, error)) (nova.ApprovalRequest, error) {
 	return a.updateRequest(ctx, id, func(r *nova.ApprovalRequest) (bool, error) {
 		next, err := step(*r)
-		changed := next.State != r.State || len(next.Decisions) != len(r.Decisions)
+		changed := requestChanged(*r, next)
 		*r = next
 		return changed, err
 	})
