@@ -153,7 +153,8 @@ func (a *App) postApprovalMessage(ctx context.Context, svc nova.Service, rec nov
 			return chat.Post(ctx, rec.SlackChannel, rec.SlackTS, m)
 		},
 		Find: func(ctx context.Context, auditID string) (string, bool, error) {
-			return chat.FindByMetadata(ctx, rec.SlackChannel, "nova_audit_id", auditID, req.CreatedAt.Add(-time.Minute))
+			// Look where the post went: in the incident's thread.
+			return chat.FindByMetadata(ctx, rec.SlackChannel, rec.SlackTS, "nova_audit_id", auditID, req.CreatedAt.Add(-time.Minute))
 		},
 	})
 	if err := a.recordWrite(ctx, "slack_post", err, nova.AuditEntry{ID: auditID, Environment: svc.Environment,

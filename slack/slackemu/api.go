@@ -47,6 +47,7 @@ var methods = map[string]method{
 	"chat.update":           (*Emulator).update,
 	"chat.postEphemeral":    (*Emulator).postEphemeral,
 	"conversations.history": (*Emulator).history,
+	"conversations.replies": (*Emulator).replies,
 	"conversations.info":    (*Emulator).conversationInfo,
 	"conversations.join":    (*Emulator).join,
 	"users.info":            (*Emulator).userInfo,
@@ -60,6 +61,13 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 	rec.Status = res.status
 	if errCode, _ := res.body["error"].(string); errCode != "" {
 		rec.Error = errCode
+	}
+	if e.loseAnswer(name) {
+		// The call happened (a post is stored); the answer never arrives.
+		rec.Status, rec.Error = 0, "answer lost"
+		e.recordRequest(rec)
+		dropConnection(w)
+		return
 	}
 	e.recordRequest(rec)
 	if res.retryAfter > 0 {
@@ -153,3 +161,38 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // truthy reads Slack's booleans, which arrive as true, "true" or "1".
 func truthy(s string) bool { return s == "true" || s == "1" }
+
+// LoseAnswers makes the next n calls of the Web API method (such as
+// "chat.postMessage") take effect and then close the connection without an
+// answer: Slack accepted the write, but the client never heard back, as
+// when a network path breaks or a proxy times out after Slack committed.
+func (e *Emulator) LoseAnswers(method string, n int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.lose == nil {
+		e.lose = map[string]int{}
+	}
+	e.lose[method] += n
+}
+
+// loseAnswer reports whether this call's answer is to be lost.
+func (e *Emulator) loseAnswer(method string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.lose[method] <= 0 {
+		return false
+	}
+	e.lose[method]--
+	return true
+}
+
+// dropConnection closes the client's connection without writing a response.
+func dropConnection(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			_ = conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler) // net/http closes the connection unanswered
+}
