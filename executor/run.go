@@ -142,6 +142,10 @@ func (w *Webhook) post(ctx context.Context, body []byte, key string) attempt {
 // giving up stops the run; a timeout or a network error is retried.
 func (w *Webhook) transportFailure(ctx context.Context, err error) attempt {
 	cause := w.safe(err)
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return attempt{err: nova.WrapError(nova.EUNAVAILABLE, cause,
+			"the action webhook %s did not answer within the run's time limit; the action may have started anyway", w.shownURL)}
+	}
 	if ctx.Err() != nil {
 		return attempt{err: nova.WrapError(nova.EUNAVAILABLE, cause, "gave up on the action webhook %s", w.shownURL)}
 	}

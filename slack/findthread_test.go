@@ -25,7 +25,7 @@ func TestRedTeam6_FindByMetadataLooksInTheThread(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	emu.LoseAnswers("chat.postMessage", 1)
+	emu.LoseAnswers(slackemu.AnswerLoss{Method: "chat.postMessage", InThread: true, Count: 1})
 	if _, err := c.Post(ctx, "C0INCIDENT", parent, nova.Message{Text: "Approval needed", Metadata: map[string]string{"nova_audit_id": "nova-LOST"}}); err == nil {
 		t.Fatal("the post's answer was not lost")
 	}

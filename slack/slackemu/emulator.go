@@ -59,7 +59,7 @@ type Emulator struct {
 	requests     []Request
 	unexpected   []string
 	rateLimited  int
-	lose         map[string]int // Web API method → answers still to lose
+	lose         []*AnswerLoss
 	seq          int64
 	lastSec      int64
 	socket       socketHub

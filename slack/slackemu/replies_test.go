@@ -107,17 +107,21 @@ func TestReplies(t *testing.T) {
 // A lost answer: the post is stored, the client hears nothing.
 func TestLoseAnswers(t *testing.T) {
 	f := start(t, Options{})
-	f.LoseAnswers("chat.postMessage", 1)
+	f.LoseAnswers(AnswerLoss{Method: "chat.postMessage", InThread: true, Count: 1})
+	parent := f.call("chat.postMessage", url.Values{"channel": {"C1"}, "text": {"top level"}})
+	if !parent.ok() {
+		t.Fatalf("a top-level post lost its answer: %+v", parent)
+	}
 	resp, err := f.Emulator.opts.HTTPClient.PostForm(f.APIURL()+"chat.postMessage",
-		url.Values{"token": {f.BotToken()}, "channel": {"C1"}, "text": {"hello"}})
+		url.Values{"token": {f.BotToken()}, "channel": {"C1"}, "thread_ts": {parent.str("ts")}, "text": {"hello"}})
 	if err == nil {
 		resp.Body.Close()
 		t.Fatalf("the answer arrived (%d); want the connection closed", resp.StatusCode)
 	}
-	if msgs := f.Messages("C1"); len(msgs) != 1 || msgs[0].Text != "hello" {
+	if msgs := f.Messages("C1"); len(msgs) != 2 || msgs[1].Text != "hello" {
 		t.Fatalf("the post was not stored: %+v", msgs)
 	}
-	if a := f.call("chat.postMessage", url.Values{"channel": {"C1"}, "text": {"again"}}); !a.ok() {
+	if a := f.call("chat.postMessage", url.Values{"channel": {"C1"}, "thread_ts": {parent.str("ts")}, "text": {"again"}}); !a.ok() {
 		t.Fatalf("the next call lost its answer too: %+v", a)
 	}
 }
