@@ -144,7 +144,9 @@ func TestValidationNamesTheField(t *testing.T) {
 
 // Red-team item 2: an approval request may stay open at most 24 hours.
 func TestRedTeam2_ApprovalExpiryIsBounded(t *testing.T) {
-	doc := func(d string) string { return minimal(baseEnv + "    approvals: {approvers: [U0ALICE], expires_after: " + d + "}\n") }
+	doc := func(d string) string {
+		return minimal(baseEnv + "    approvals: {approvers: [U0ALICE], expires_after: " + d + "}\n")
+	}
 	_, err := Parse([]byte(doc("25h")), lookupFrom(nil))
 	if want := "environments.prod.approvals.expires_after: 25h0m0s is longer than the maximum of 24h0m0s"; err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("expires_after 25h: %v\nwant %q", err, want)
