@@ -155,7 +155,7 @@ func TestRedTeam2_ReloadReachesPendingRequests(t *testing.T) {
 	if !nova.IsCode(err, nova.EFORBIDDEN) || r.exec.calls.Load() != 0 {
 		t.Fatalf("removed approver's click: %v, %d runs; want EFORBIDDEN and no run", err, r.exec.calls.Load())
 	}
-	if reply, err := click(a, "U0BOB", req.ID); err != nil || !strings.Contains(reply.Message.Text, "1 of 2") {
+	if reply, err := click(a, "U0BOB", req.ID); err != nil || !strings.Contains(string(reply.Message.Text), "1 of 2") {
 		t.Fatalf("first approval under the raised quorum: %q %v; want 1 of 2", reply.Message.Text, err)
 	}
 	a.Wait()
@@ -183,7 +183,7 @@ func TestRedTeam2_RemovedApproverLosesTheirApproval(t *testing.T) {
 	if have, need := approvals.Tally(got); have != 0 || need != 2 || len(r.audited("approval.revoke")) != 1 {
 		t.Fatalf("after the sweep: %d of %d, revocations audited %d", have, need, len(r.audited("approval.revoke")))
 	}
-	if reply, err := click(a, "U0BOB", req.ID); err != nil || !strings.Contains(reply.Message.Text, "1 of 2") {
+	if reply, err := click(a, "U0BOB", req.ID); err != nil || !strings.Contains(string(reply.Message.Text), "1 of 2") {
 		t.Fatalf("bob after alice was removed: %q %v; want 1 of 2", reply.Message.Text, err)
 	}
 	a.Wait()

@@ -30,7 +30,7 @@ func TestRedTeam6_FindByMetadataLooksInTheThread(t *testing.T) {
 		t.Fatal("the post's answer was not lost")
 	}
 	for i := range 230 { // the thread goes on: the lost post is on the first of several pages
-		if _, err := c.Post(ctx, "C0INCIDENT", parent, nova.Message{Text: fmt.Sprint(i)}); err != nil {
+		if _, err := c.Post(ctx, "C0INCIDENT", parent, nova.Message{Text: nova.Mrkdwn(fmt.Sprint(i))}); err != nil {
 			t.Fatal(err)
 		}
 	}
