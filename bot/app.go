@@ -60,6 +60,8 @@ type App struct {
 	refusals refusalBudget
 	// background tracks work that outlives a request (action runs, late replies).
 	background sync.WaitGroup
+	// runs remembers action runs whose lease the sweeper saw ended.
+	runs runWatch
 }
 
 // New validates cfg and returns an App.

@@ -20,14 +20,25 @@ func (a *App) decide(ctx context.Context, in nova.Interaction, approve bool) (no
 		return nova.Reply{}, err
 	}
 	var outcome approvals.Outcome
+	var rc reconciled
 	req, err = a.advance(ctx, req.ID, func(r nova.ApprovalRequest) (nova.ApprovalRequest, error) {
-		next, out, err := approvals.Decide(r, actor, approve, a.now())
+		// Decide under the policy in force now, not the one copied at proposal.
+		var err error
+		if rc, err = a.reconcile(ctx, r); err != nil {
+			return r, err
+		}
+		next, out, err := approvals.Decide(rc.req, actor, approve, a.now())
 		outcome = out
 		return next, err
 	})
+	if rc.changed {
+		a.auditReconciled(ctx, rc)
+	}
 	if err != nil {
 		if req.State == nova.ApprovalExpired {
 			a.afterTransition(ctx, req, "")
+		} else if rc.changed {
+			a.refreshApproval(ctx, req)
 		}
 		return nova.Reply{}, err
 	}
@@ -52,6 +63,9 @@ func (a *App) decide(ctx context.Context, in nova.Interaction, approve bool) (no
 		have, need := approvals.Tally(req)
 		return nova.Reply{Message: text("Your approval is counted (%d of %d). A different approver must approve too.", have, need)}, nil
 	case approvals.OutcomeAlreadyCounted:
+		if rc.changed {
+			a.refreshApproval(ctx, req)
+		}
 		return nova.Reply{Message: text("You have already approved this; the two-person rule needs someone else.")}, nil
 	case approvals.OutcomeDenied:
 		a.afterTransition(ctx, req, "")
@@ -66,12 +80,22 @@ func (a *App) apply(ctx context.Context, in nova.Interaction) (nova.Reply, error
 	if err != nil {
 		return nova.Reply{}, err
 	}
+	var rc reconciled
 	req, err = a.advance(ctx, req.ID, func(r nova.ApprovalRequest) (nova.ApprovalRequest, error) {
-		return approvals.Apply(r, actor, a.now())
+		var err error
+		if rc, err = a.reconcile(ctx, r); err != nil {
+			return r, err
+		}
+		return approvals.Apply(rc.req, actor, a.now())
 	})
+	if rc.changed {
+		a.auditReconciled(ctx, rc)
+	}
 	if err != nil {
 		if req.State == nova.ApprovalExpired {
 			a.afterTransition(ctx, req, "")
+		} else if rc.changed {
+			a.refreshApproval(ctx, req)
 		}
 		return nova.Reply{}, err
 	}

@@ -156,7 +156,7 @@ func (a *App) postHypothesisMessage(ctx context.Context, svc nova.Service, rec *
 			return chat.Post(ctx, svc.SlackChannel, "", m)
 		},
 		Find: func(ctx context.Context, auditID string) (string, bool, error) {
-			return chat.FindByMetadata(ctx, svc.SlackChannel, "nova_audit_id", auditID, oldest)
+			return chat.FindByMetadata(ctx, svc.SlackChannel, "", "nova_audit_id", auditID, oldest)
 		},
 	})
 	err = a.recordWrite(ctx, "slack_post", err, nova.AuditEntry{ID: auditID, Environment: svc.Environment,

@@ -142,6 +142,20 @@ func TestValidationNamesTheField(t *testing.T) {
 	}
 }
 
+// Red-team item 2: an approval request may stay open at most 24 hours.
+func TestRedTeam2_ApprovalExpiryIsBounded(t *testing.T) {
+	doc := func(d string) string {
+		return minimal(baseEnv + "    approvals: {approvers: [U0ALICE], expires_after: " + d + "}\n")
+	}
+	_, err := Parse([]byte(doc("25h")), lookupFrom(nil))
+	if want := "environments.prod.approvals.expires_after: 25h0m0s is longer than the maximum of 24h0m0s"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("expires_after 25h: %v\nwant %q", err, want)
+	}
+	if _, err := Parse([]byte(doc("24h")), lookupFrom(nil)); err != nil {
+		t.Fatalf("expires_after 24h: %v", err)
+	}
+}
+
 func TestCredentialAges(t *testing.T) {
 	doc := minimal(baseEnv + "      token_created: 2026-01-01\napi_keys: [{name: dash, key: 0123456789abcdef0, scope: read, created: 2026-11-01}]\n")
 	c, err := Parse([]byte(doc), lookupFrom(nil))

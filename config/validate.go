@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/novasre/nova"
+	"github.com/novasre/nova/approvals"
 )
 
 // Defaults.
@@ -339,8 +340,12 @@ func (c *Config) validateEnvironment(p *problems, name string, e *Environment) {
 	if ap.RequiredApprovals < 1 || ap.RequiredApprovals > 5 {
 		p.add(f+".approvals.required_approvals", "must be between 1 and 5")
 	}
-	if ap.ExpiresAfter.Duration < time.Minute {
+	switch {
+	case ap.ExpiresAfter.Duration < time.Minute:
 		p.add(f+".approvals.expires_after", "must be at least 1m")
+	case ap.ExpiresAfter.Duration > approvals.MaxExpiresAfter:
+		p.add(f+".approvals.expires_after", "%s is longer than the maximum of %s: an approval given for what an incident looked like a day ago no longer fits it",
+			ap.ExpiresAfter.Duration, approvals.MaxExpiresAfter)
 	}
 }
 

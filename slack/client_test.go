@@ -58,14 +58,14 @@ func TestPostUpdateAndFindByMetadata(t *testing.T) {
 		t.Fatalf("blocks lost: %s", msgs[0].Blocks)
 	}
 
-	found, ok, err := c.FindByMetadata(ctx, "C0INCIDENT", "key", "hyp-P1234", start)
+	found, ok, err := c.FindByMetadata(ctx, "C0INCIDENT", "", "key", "hyp-P1234", start)
 	if err != nil || !ok || found != ts {
 		t.Fatalf("FindByMetadata = %q %v %v, want %q", found, ok, err, ts)
 	}
-	if _, ok, err := c.FindByMetadata(ctx, "C0INCIDENT", "key", "hyp-P9999", start); err != nil || ok {
+	if _, ok, err := c.FindByMetadata(ctx, "C0INCIDENT", "", "key", "hyp-P9999", start); err != nil || ok {
 		t.Fatalf("found a message that was never posted: %v %v", ok, err)
 	}
-	if _, ok, _ := c.FindByMetadata(ctx, "C0INCIDENT", "key", "hyp-P1234", time.Now().Add(time.Hour)); ok {
+	if _, ok, _ := c.FindByMetadata(ctx, "C0INCIDENT", "", "key", "hyp-P1234", time.Now().Add(time.Hour)); ok {
 		t.Fatal("found a message older than oldest")
 	}
 
@@ -97,7 +97,7 @@ func TestFindByMetadataPages(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if ts, ok, err := c.FindByMetadata(ctx, "C0OTHER", "key", "first", time.Time{}); err != nil || !ok || ts != first {
+	if ts, ok, err := c.FindByMetadata(ctx, "C0OTHER", "", "key", "first", time.Time{}); err != nil || !ok || ts != first {
 		t.Fatalf("FindByMetadata across pages = %q %v %v", ts, ok, err)
 	}
 }
