@@ -109,13 +109,13 @@ func (a *App) Interact(ctx context.Context, in nova.Interaction) (nova.Reply, er
 			verdict = nova.FeedbackWrong
 		}
 		reply, err = a.feedback(ctx, caller{user: in.UserID, channel: in.ChannelID, envs: in.Environments}, in.Value, verdict, "")
-	case strings.HasPrefix(in.ActionID, ActionApprove):
+	case in.ActionID == ActionApprove:
 		name = "approve"
 		reply, err = a.decide(ctx, in, true)
-	case strings.HasPrefix(in.ActionID, ActionDeny):
+	case in.ActionID == ActionDeny:
 		name = "deny"
 		reply, err = a.decide(ctx, in, false)
-	case strings.HasPrefix(in.ActionID, ActionApply):
+	case in.ActionID == ActionApply:
 		name = "apply"
 		reply, err = a.apply(ctx, in)
 	default:

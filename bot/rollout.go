@@ -90,7 +90,7 @@ func (a *App) changeMode(ctx context.Context, req nova.CommandRequest, name stri
 	case nova.ModeOff:
 		msg += " Nova will ignore its incidents."
 	}
-	return nova.Reply{Message: text("%s", msg), InChannel: true}, nil
+	return nova.Reply{Message: text("%s", nova.Mrkdwn(msg)), InChannel: true}, nil
 }
 
 func feedbackSummary(st nova.ServiceState) string {
@@ -174,7 +174,7 @@ func (a *App) status(ctx context.Context, c caller, args []string) (nova.Reply, 
 			}
 			fmt.Fprintf(&b, "• *%s* (%s, %s): %s, %d incidents seen\n", s.Name, s.ID, s.Environment, st.Mode, st.IncidentsSeen)
 		}
-		return nova.Reply{Message: text("%s", strings.TrimRight(b.String(), "\n"))}, nil
+		return nova.Reply{Message: text("%s", nova.Mrkdwn(strings.TrimRight(b.String(), "\n")))}, nil
 	}
 	svc, ok := set.ServiceByName(args[0])
 	if ok {
@@ -215,7 +215,7 @@ func (a *App) status(ctx context.Context, c caller, args []string) (nova.Reply, 
 			b.WriteString("\n" + s)
 		}
 	}
-	return nova.Reply{Message: text("%s", b.String())}, nil
+	return nova.Reply{Message: text("%s", nova.Mrkdwn(b.String()))}, nil
 }
 
 // ackSaving says how much Nova's acks shortened time-to-acknowledge: the

@@ -26,10 +26,14 @@ func (a *App) Run(ctx context.Context) error {
 			a.workLoop(ctx)
 		}()
 	}
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		a.sweepLoop(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		a.outboxSweepLoop(ctx)
 	}()
 	wg.Wait()
 	a.background.Wait()
@@ -89,7 +93,12 @@ func (a *App) process(ctx context.Context, d *store.Delivery) {
 	}
 	workCtx, cancel := context.WithTimeout(ctx, a.cfg.Visibility*9/10)
 	stop := a.keepLease(workCtx, d, log)
-	err := a.handle(workCtx, ev, log)
+	var err error
+	if ev.Type == eventSlackOutbox {
+		err = a.drainOutbox(workCtx, ev.ID, log)
+	} else {
+		err = a.handle(workCtx, ev, log)
+	}
 	stop()
 	cancel()
 	result := "ok"

@@ -39,6 +39,37 @@ type Config struct {
 	Promotion PromotionConfig `yaml:"promotion"`
 	// Review schedules the rollout review.
 	Review ReviewConfig `yaml:"review"`
+	// HTTP and Metrics bound and protect the HTTP listeners.
+	HTTP    HTTPConfig    `yaml:"http"`
+	Metrics MetricsConfig `yaml:"metrics"`
+}
+
+// HTTPConfig bounds what clients can make Nova's HTTP listeners hold.
+type HTTPConfig struct {
+	// MaxHeaderBytes bounds a request's header block; larger ones get 431.
+	MaxHeaderBytes ByteSize `yaml:"max_header_bytes"`
+	// ReadHeaderTimeout bounds how long a client may take to send headers.
+	ReadHeaderTimeout Duration `yaml:"read_header_timeout"`
+	// IdleTimeout closes keep-alive connections left idle this long.
+	IdleTimeout Duration `yaml:"idle_timeout"`
+	// MaxConnections caps the open connections of each listener.
+	MaxConnections int `yaml:"max_connections"`
+	// ReservedConnections are accepted beyond MaxConnections for health
+	// checks only (/healthz, /readyz): everything else on them gets 503.
+	ReservedConnections int `yaml:"reserved_connections"`
+	// MaxAuthFailuresPerMinute is how many requests with a wrong API key
+	// (or metrics token) one client address may send per minute, in a
+	// burst of as many, before it gets 429 with Retry-After.
+	MaxAuthFailuresPerMinute int `yaml:"max_auth_failures_per_minute"`
+}
+
+// MetricsConfig protects the Prometheus endpoint.
+type MetricsConfig struct {
+	// Listen, when set, serves /metrics (and /healthz, /readyz) on this
+	// separate address, and no longer on the main listener.
+	Listen string `yaml:"listen"`
+	// BearerToken, when set, is required as "Authorization: Bearer <token>".
+	BearerToken Secret `yaml:"bearer_token"`
 }
 
 // StoreConfig chooses the state backend.
@@ -51,6 +82,9 @@ type StoreConfig struct {
 	Addrs      []string `yaml:"addrs"`
 	MasterName string   `yaml:"master_name"`
 	Prefix     string   `yaml:"prefix"`
+	// MinFreeDisk is the free space below which /readyz reports not ready
+	// (bolt: the filesystem holding path).
+	MinFreeDisk ByteSize `yaml:"min_free_disk"`
 }
 
 // LogConfig sets logging.
@@ -252,10 +286,16 @@ func Parse(b []byte, lookup Lookup) (*Config, error) {
 	if err := enc.Encode(&root); err != nil {
 		return nil, fmt.Errorf("config: %v", err)
 	}
+	doc := bytes.Clone(out.Bytes())
 	dec := yaml.NewDecoder(&out)
 	dec.KnownFields(true)
 	var c Config
 	if err := dec.Decode(&c); err != nil {
+		// Type errors would quote the value, which may be a secret: name
+		// the field and the types instead.
+		if decoded, ok := decodeProblems(err, doc); ok {
+			return nil, &ValidationError{Problems: append(problems, decoded...)}
+		}
 		return nil, fmt.Errorf("config: %v", err)
 	}
 	c.applyDefaults()

@@ -80,5 +80,6 @@ func (c *Config) AllSecrets() []string {
 	for _, k := range c.Audit.PreviousKeys {
 		add(k.Key)
 	}
+	add(c.Metrics.BearerToken)
 	return out
 }

@@ -59,5 +59,6 @@ func (c *Config) Credentials(now time.Time) []Credential {
 	for i, k := range c.Audit.PreviousKeys {
 		add("", "audit_key_previous", "audit.previous_keys["+itoa(i)+"] ("+auditKeyID(k.ID, k.Key)+")", k.Key)
 	}
+	add("", "metrics_bearer_token", "metrics.bearer_token", c.Metrics.BearerToken)
 	return out
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/novasre/nova"
+	"github.com/novasre/nova/approvals"
 )
 
 // Defaults.
@@ -20,6 +21,14 @@ const (
 	DefaultRatePerMinute = 900
 	DefaultWatchDays     = 14
 	DefaultWorkers       = 8
+
+	DefaultMaxHeaderBytes           = 64 << 10
+	DefaultReadHeaderTimeout        = 5 * time.Second
+	DefaultIdleTimeout              = 2 * time.Minute
+	DefaultMaxConnections           = 1024
+	DefaultReservedConnections      = 32
+	DefaultMaxAuthFailuresPerMinute = 10
+	DefaultMinFreeDisk              = 64 << 20
 )
 
 var (
@@ -48,6 +57,10 @@ func (c *Config) applyDefaults() {
 	if c.Store.Prefix == "" {
 		c.Store.Prefix = "nova"
 	}
+	if c.Store.MinFreeDisk == 0 {
+		c.Store.MinFreeDisk = DefaultMinFreeDisk
+	}
+	c.HTTP.applyDefaults()
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}
@@ -119,6 +132,27 @@ func (c *Config) applyDefaults() {
 	}
 }
 
+func (h *HTTPConfig) applyDefaults() {
+	if h.MaxHeaderBytes == 0 {
+		h.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	if h.ReadHeaderTimeout.Duration == 0 {
+		h.ReadHeaderTimeout.Duration = DefaultReadHeaderTimeout
+	}
+	if h.IdleTimeout.Duration == 0 {
+		h.IdleTimeout.Duration = DefaultIdleTimeout
+	}
+	if h.MaxConnections == 0 {
+		h.MaxConnections = DefaultMaxConnections
+	}
+	if h.ReservedConnections == 0 {
+		h.ReservedConnections = DefaultReservedConnections
+	}
+	if h.MaxAuthFailuresPerMinute == 0 {
+		h.MaxAuthFailuresPerMinute = DefaultMaxAuthFailuresPerMinute
+	}
+}
+
 // problems collects validation messages, each starting with a field path.
 type problems []string
 
@@ -147,6 +181,7 @@ func (c *Config) validate() []string {
 	if c.Workers.Visibility.Duration < time.Second {
 		p.add("workers.visibility_timeout", "must be at least 1s")
 	}
+	c.validateHTTP(&p)
 	c.validateAPIKeys(&p)
 	if len(c.Environments) == 0 {
 		p.add("environments", "at least one environment is required")
@@ -174,6 +209,41 @@ func (c *Config) validate() []string {
 		}
 	}
 	return p
+}
+
+func (c *Config) validateHTTP(p *problems) {
+	h := c.HTTP
+	if h.MaxHeaderBytes < 4<<10 || h.MaxHeaderBytes > 1<<20 {
+		p.add("http.max_header_bytes", "must be between 4KiB and 1MiB")
+	}
+	if h.ReadHeaderTimeout.Duration < 100*time.Millisecond || h.ReadHeaderTimeout.Duration > time.Minute {
+		p.add("http.read_header_timeout", "must be between 100ms and 1m")
+	}
+	if h.IdleTimeout.Duration < time.Second || h.IdleTimeout.Duration > time.Hour {
+		p.add("http.idle_timeout", "must be between 1s and 1h")
+	}
+	if h.MaxConnections < 1 || h.MaxConnections > 1<<20 {
+		p.add("http.max_connections", "must be between 1 and 1048576")
+	}
+	if h.ReservedConnections < 1 || h.ReservedConnections > 1024 {
+		p.add("http.reserved_connections", "must be between 1 and 1024 (health checks need at least one)")
+	}
+	if h.MaxAuthFailuresPerMinute < 1 || h.MaxAuthFailuresPerMinute > 10000 {
+		p.add("http.max_auth_failures_per_minute", "must be between 1 and 10000")
+	}
+	if m := c.Metrics.Listen; m != "" {
+		if _, port, err := net.SplitHostPort(m); err != nil {
+			p.add("metrics.listen", "%q is not host:port (e.g. \"127.0.0.1:9100\")", m)
+		} else if m == c.Listen && port != "0" {
+			p.add("metrics.listen", "must differ from listen")
+		}
+	}
+	if t := c.Metrics.BearerToken.Value(); t != "" && len(t) < 16 {
+		p.add("metrics.bearer_token", "must be at least 16 characters")
+	}
+	if c.Store.MinFreeDisk < 0 {
+		p.add("store.min_free_disk", "must not be negative")
+	}
 }
 
 func (c *Config) validateStore(p *problems) {
@@ -272,8 +342,12 @@ func (c *Config) validateEnvironment(p *problems, name string, e *Environment) {
 	if ap.RequiredApprovals < 1 || ap.RequiredApprovals > 5 {
 		p.add(f+".approvals.required_approvals", "must be between 1 and 5")
 	}
-	if ap.ExpiresAfter.Duration < time.Minute {
+	switch {
+	case ap.ExpiresAfter.Duration < time.Minute:
 		p.add(f+".approvals.expires_after", "must be at least 1m")
+	case ap.ExpiresAfter.Duration > approvals.MaxExpiresAfter:
+		p.add(f+".approvals.expires_after", "%s is longer than the maximum of %s: an approval given for what an incident looked like a day ago no longer fits it",
+			ap.ExpiresAfter.Duration, approvals.MaxExpiresAfter)
 	}
 }
 

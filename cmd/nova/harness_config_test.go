@@ -56,8 +56,12 @@ type harnessOptions struct {
 	CredentialsCreated string
 	// WebhookCreated gives webhook secrets a created date, by secret.
 	WebhookCreated map[string]string
-	// ExtraConfig is top-level YAML appended to the file.
-	ExtraConfig string
+	// StoreExtra is appended inside the store mapping (", key: value").
+	StoreExtra string
+	// ExtraYAML is appended at the top level (http:, metrics: sections).
+	ExtraYAML string
+	// MetricsListen serves metrics.listen on a loopback port (instance.metricsURL).
+	MetricsListen bool
 }
 
 func (o *harnessOptions) defaults() {
@@ -121,10 +125,14 @@ func (h *harness) configYAML() string {
 	}
 	fmt.Fprintf(&b, "listen: \"127.0.0.1:0\"\npublic_url: %q\ntier: %s\n", publicURL, o.Tier)
 	if o.Backend == "redis" {
-		fmt.Fprintf(&b, "store: { backend: redis, url: %q, prefix: %q }\n", o.RedisURL, o.Prefix)
+		fmt.Fprintf(&b, "store: { backend: redis, url: %q, prefix: %q%s }\n", o.RedisURL, o.Prefix, o.StoreExtra)
 	} else {
-		fmt.Fprintf(&b, "store: { backend: bolt, path: %q }\n", h.dir+"/nova.db")
+		fmt.Fprintf(&b, "store: { backend: bolt, path: %q%s }\n", h.dir+"/nova.db", o.StoreExtra)
 	}
+	if o.MetricsListen {
+		b.WriteString("metrics: { listen: \"127.0.0.1:0\" }\n")
+	}
+	b.WriteString(o.ExtraYAML)
 	fmt.Fprintf(&b, "log: { level: debug }\nworkers: { count: %d, visibility_timeout: %s }\n", o.Workers, o.Visibility)
 	fmt.Fprintf(&b, "api_keys:\n  - { name: dashboards, key: %q, scope: read, created: %s }\n  - { name: auditors, key: %q, scope: admin, created: %s }\n", h.readKey, created, h.adminKey, created)
 	b.WriteString("environments:\n")
@@ -170,7 +178,6 @@ func (h *harness) configYAML() string {
 	if o.Triage != "" {
 		b.WriteString("triage:\n" + o.Triage)
 	}
-	b.WriteString(o.ExtraConfig)
 	if !o.NoActions {
 		b.WriteString("actions:\n")
 		var ids []string

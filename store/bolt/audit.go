@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"context"
+	"math"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -91,6 +92,9 @@ func (s *Store) ListAudit(ctx context.Context, afterSeq int64, limit int) ([]nov
 		limit = defaultListLimit
 	}
 	limit = min(limit, maxAuditPage)
+	if afterSeq == math.MaxInt64 {
+		return nil, nil // nothing follows, and afterSeq+1 would wrap to the start
+	}
 	var out []nova.AuditEntry
 	err := s.view("list audit", func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bucketAudit).Cursor()
