@@ -102,7 +102,7 @@ func TestReviewFindsDriftAndPassesOnceFixed(t *testing.T) {
 		Admins:             []string{"U0ALICE"},
 		Approvers:          []string{"U0ALICE", "U0BOB"},
 		CredentialsCreated: start.Add(-10 * 24 * time.Hour).Format("2006-01-02"),
-		ExtraYAML:        "promotion: { min_feedback: 1, min_precision: 0.8 }\n",
+		ExtraYAML:          "promotion: { min_feedback: 1, min_precision: 0.8 }\n",
 	})
 	h.pd.AddService("prod", pdemu.Service{ID: "PLEGACY", Name: "legacy-batch"})
 	oldSecret := h.env["prod"].Webhook[0]
