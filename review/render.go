@@ -2,7 +2,6 @@ package review
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 )
 
@@ -82,9 +81,10 @@ func mdEscape(s string) string {
 // MaxSummaryItems bounds the recommendations a summary lists.
 const MaxSummaryItems = 15
 
-// Summary renders a short plain-text summary (for Slack): the period, the
-// tally and the recommendations, most urgent first, with a link to the
-// full report when one is given.
+// Summary renders a short plain-text summary (for Slack, escaped there: it
+// names people as @U123 without notifying them): the period, the tally and
+// the recommendations, most urgent first, with a link to the full report
+// when one is given.
 func (r Report) Summary(link string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Rollout review, %s: ", r.Period())
@@ -105,11 +105,8 @@ func (r Report) Summary(link string) string {
 	} else {
 		b.WriteString("Full report: `nova review`")
 	}
-	return mentionPattern.ReplaceAllString(b.String(), "<@$1>")
+	return b.String()
 }
-
-// mentionPattern finds the @U123 the report names people with.
-var mentionPattern = regexp.MustCompile(`(?:^|\B)@([UW][A-Z0-9]{2,20})\b`)
 
 func oneLine(s string, n int) string {
 	s = strings.NewReplacer("\r", " ", "\n", " ").Replace(s)

@@ -163,8 +163,7 @@ func span(d time.Duration) string {
 	return fmt.Sprintf("%d days", int(math.Round(d.Hours()/24)))
 }
 
-// who renders an audit actor for people: slack:U123 as @U123 (the Slack
-// summary turns these into mentions).
+// who renders an audit actor for people: slack:U123 as @U123.
 func who(actor string) string {
 	if u, ok := strings.CutPrefix(actor, "slack:"); ok {
 		return "@" + u

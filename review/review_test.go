@@ -240,7 +240,7 @@ func TestSummary(t *testing.T) {
 	r := Build(drifted())
 	s := r.Summary("https://nova.test/api/v1/review")
 	if !strings.HasPrefix(s, "Rollout review, 2026-09-02 12:00 → 2026-12-01 12:00 UTC (90 days): needs action (") ||
-		!strings.Contains(s, "• FIX · Mode drift · checkout") || !strings.Contains(s, "set by <@U0ALICE>") || !strings.HasSuffix(s, "Full report: https://nova.test/api/v1/review (or `nova review`)") {
+		!strings.Contains(s, "• FIX · Mode drift · checkout") || !strings.Contains(s, "set by @U0ALICE") || !strings.HasSuffix(s, "Full report: https://nova.test/api/v1/review (or `nova review`)") {
 		t.Errorf("summary:\n%s", s)
 	}
 }
