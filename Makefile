@@ -3,6 +3,11 @@
 GO      ?= go
 BIN     ?= bin/nova
 FUZZTIME ?= 20s
+# Stamped into the binary (nova version, nova_build_info); Go's own VCS
+# stamping misses git worktrees and GOFLAGS=-buildvcs=false.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
+LDFLAGS ?= -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
 .PHONY: run build test test-race bench eval fuzz lint clean
 
@@ -10,7 +15,7 @@ run: build ## build Nova and run it against local PagerDuty and Slack emulators
 	$(BIN) sandbox
 
 build: ## build the nova binary
-	$(GO) build -o $(BIN) ./cmd/nova
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/nova
 
 test: ## the whole suite: vet, unit, conformance (bolt and Redis), end-to-end
 	$(GO) vet ./...

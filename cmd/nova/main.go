@@ -17,9 +17,6 @@ import (
 	"syscall"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -35,7 +32,7 @@ commands:
   keys status --config FILE        list credentials with their age; 'due' after 90 days
   audit verify --config FILE       check that the audit log's hash chain is intact
   audit export --config FILE [--since DATE] [--format jsonl]
-  version                          print the version
+  version                          print the version, commit and Go version
 `
 
 // runMain dispatches a subcommand and returns the process exit code.
@@ -77,7 +74,7 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	case "version", "--version":
-		fmt.Fprintln(stdout, "nova", version)
+		err = cmdVersion(stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usageText)
 	default:
