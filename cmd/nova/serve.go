@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -28,11 +27,12 @@ import (
 const shutdownGrace = 30 * time.Second
 
 func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	path := fs.String("config", envOr("NOVA_CONFIG", "nova.yaml"), "configuration file")
-	if err := fs.Parse(args); err != nil {
-		return exitError(2)
+	fs := newFlags("serve")
+	path := configFlag(fs)
+	if rest, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if err := noPositional(fs, rest); err != nil {
+		return err
 	}
 	cfg, err := config.Load(*path)
 	if err != nil {
