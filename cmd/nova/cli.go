@@ -33,20 +33,22 @@ func commands() []command {
 	return []command{
 		{name: "serve", args: "[--config FILE]", summary: "run Nova",
 			detail: "Runs the service: webhook ingress, workers, Slack, API, metrics. The configuration comes from\n--config, else $NOVA_CONFIG, else nova.yaml. SIGHUP reloads it; SIGTERM shuts down gracefully.",
-			run: func(ctx context.Context, args []string, _, stderr io.Writer) error { return cmdServe(ctx, args, stderr) }},
+			run: func(ctx context.Context, args []string, _, stderr io.Writer) error {
+				return cmdServe(ctx, args, stderr)
+			}},
 		{name: "sandbox", args: "[--listen ADDR] [--dir DIR] [--once]", summary: "run Nova locally against PagerDuty and Slack emulators (make run)",
 			run: cmdSandbox},
 		{name: "config validate", args: "[--config FILE | FILE] [--offline]", summary: "check a configuration file and list its problems and warnings",
 			detail: "Lists every problem with its field path (services[2].environment: ...), suggests the intended\nname for unknown fields, and warns about settings that cannot work together. --offline checks\nthe structure only: ${VAR} and ${file:...} references need not resolve (for CI and laptops).\nExit 1 when the file is invalid; warnings alone exit 0.",
-			run: cmdValidate},
+			run:    cmdValidate},
 		{name: "keys status", args: "[--config FILE] [--json]", summary: "list credentials with their age; exit 1 when one is due (older than 90 days)",
 			run: cmdKeysStatus},
 		{name: "audit verify", args: "[--config FILE | --file EXPORT [--allow-gaps]]", summary: "check the audit log's hash chain (the store, or an export offline)",
 			detail: "With --config, reads the audit log from the configured store (on bolt, stop Nova first).\nWith --file, checks a JSON-lines export from `nova audit export` without any store: every\nentry's hash, the links between consecutive entries, and no missing sequence numbers (an export\nfiltered with --incident has gaps: add --allow-gaps). Entries cut from the end of an export\ncannot be detected offline: compare the head hash printed with the live log's. Exit 1 names\nthe first bad entry.",
-			run: cmdAuditVerify},
+			run:    cmdAuditVerify},
 		{name: "audit export", args: "[--config FILE] [--since T] [--until T] [--incident ID] [--format jsonl|csv]", summary: "export audit entries",
 			detail: "T is a date (YYYY-MM-DD, UTC midnight) or an RFC 3339 time; --since is inclusive, --until\nexclusive. jsonl keeps every field and can be checked with `nova audit verify --file`; csv is\nfor spreadsheets.",
-			run: cmdAuditExport},
+			run:    cmdAuditExport},
 		{name: "version", summary: "print the version, commit and Go version",
 			run: func(_ context.Context, args []string, stdout, _ io.Writer) error {
 				fs := newFlags("version")
