@@ -19,6 +19,14 @@ const (
 	EventPing           EventType = "pagey.ping"
 )
 
+// HandledEventTypes are the event types Nova acts on, in the order a
+// webhook subscription lists them (nova setup pagerduty subscribes to
+// exactly these).
+var HandledEventTypes = []EventType{
+	EventTriggered, EventAcknowledged, EventUnacknowledged, EventResolved,
+	EventReopened, EventAnnotated, EventEscalated, EventReassigned, EventPriorityUpdate,
+}
+
 // Handled reports whether Nova does anything with events of type t.
 func (t EventType) Handled() bool {
 	switch t {

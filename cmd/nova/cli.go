@@ -49,6 +49,11 @@ func commands() []command {
 		{name: "audit export", args: "[--config FILE] [--since T] [--until T] [--incident ID] [--format jsonl|csv]", summary: "export audit entries",
 			detail: "T is a date (YYYY-MM-DD, UTC midnight) or an RFC 3339 time; --since is inclusive, --until\nexclusive. jsonl keeps every field and can be checked with `nova audit verify --file`; csv is\nfor spreadsheets.",
 			run:    cmdAuditExport},
+		{name: "setup pagerduty", args: "[--config FILE] --environment ENV [--scope account|team|service] [--scope-id ID] [--url URL]", summary: "create or find the PagerDuty webhook subscription for an environment",
+			detail: setupPagerDutyDetail, run: cmdSetupPagerDuty},
+		{name: "setup slack", args: "[--config FILE] [--url URL] [--socket-mode]", summary: "print the Slack app manifest with Nova's public URL filled in",
+			detail: setupSlackDetail,
+			run: cmdSetupSlack},
 		{name: "version", summary: "print the version, commit and Go version",
 			run: func(_ context.Context, args []string, stdout, _ io.Writer) error {
 				fs := newFlags("version")
