@@ -53,7 +53,7 @@ func commands() []command {
 			detail: setupPagerDutyDetail, run: cmdSetupPagerDuty},
 		{name: "setup slack", args: "[--config FILE] [--url URL] [--socket-mode]", summary: "print the Slack app manifest with Nova's public URL filled in",
 			detail: setupSlackDetail,
-			run: cmdSetupSlack},
+			run:    cmdSetupSlack},
 		{name: "version", summary: "print the version, commit and Go version",
 			run: func(_ context.Context, args []string, stdout, _ io.Writer) error {
 				fs := newFlags("version")
