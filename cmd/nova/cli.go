@@ -54,6 +54,8 @@ func commands() []command {
 		{name: "setup slack", args: "[--config FILE] [--url URL] [--socket-mode]", summary: "print the Slack app manifest with Nova's public URL filled in",
 			detail: setupSlackDetail,
 			run:    cmdSetupSlack},
+		{name: "doctor", args: "[--config FILE] [--environment ENV] [--timeout D]", summary: "check credentials, ids, channels, people, Redis and executors against the real services",
+			detail: doctorDetail, run: cmdDoctor},
 		{name: "version", summary: "print the version, commit and Go version",
 			run: func(_ context.Context, args []string, stdout, _ io.Writer) error {
 				fs := newFlags("version")
