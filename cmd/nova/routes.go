@@ -28,6 +28,7 @@ func routes(rt *runtime, app *bot.App, st store.Store, sl *slack.Handler, reg *p
 	admin := func(h http.Handler) http.Handler { return web.RequireKey(rt.apiKeys, web.ScopeAdmin, log, h) }
 
 	r := mux.NewRouter()
+	r.Use(instrumentRoutes(reg))
 	// PagerDuty V3 webhooks, one subscription URL per environment.
 	r.Handle("/webhooks/pagerduty/{environment}", webhooks).Methods(http.MethodPost)
 	// Slack: slash commands and interactivity (buttons).

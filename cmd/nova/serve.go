@@ -100,7 +100,7 @@ func serve(ctx context.Context, o serveOptions) error {
 	if err := app.SeedServices(ctx); err != nil {
 		return fmt.Errorf("seed service states: %w", err)
 	}
-	reg.MustRegister(credentialAges{rt: rt})
+	registerOpsMetrics(reg, rt)
 
 	slackHandler, err := newSlackHandler(rt, app, st, log, reg)
 	if err != nil {

@@ -98,7 +98,7 @@ func cmdKeysStatus(_ context.Context, args []string, stdout, _ io.Writer) error 
 		for _, c := range creds {
 			created, age := "unknown", "-"
 			if !c.Created.IsZero() {
-				created, age = c.Created.Format("2006-01-02"), fmt.Sprint(c.AgeDays)
+				created, age = c.Created.Format("2006-01-02"), fmt.Sprint(*c.AgeDays)
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", orDash(c.Environment), c.Kind, c.Name, created, age, c.Status)
 		}
