@@ -39,6 +39,10 @@ func (t EventType) Handled() bool {
 
 // Event is one PagerDuty webhook event as Nova keeps it in its inbox.
 type Event struct {
+	// TraceParent is the W3C traceparent of the webhook request that
+	// delivered the event, so processing continues its trace ("" when
+	// tracing is off).
+	TraceParent  string    `json:"traceparent,omitempty"`
 	ID           string    `json:"id"`
 	WebhookID    string    `json:"webhook_id"`
 	Environment  string    `json:"environment"`

@@ -86,6 +86,9 @@ func (a *App) preconditions(ctx context.Context, req nova.ApprovalRequest) appro
 // under the request's idempotency key, so after a crash it is resumed with
 // the same key (the receiver deduplicates) and never started twice by Nova.
 func (a *App) execute(ctx context.Context, req nova.ApprovalRequest) {
+	ctx, endSpan := a.span(ctx, "nova.run "+req.Action, "", map[string]string{
+		"nova.incident_id": req.IncidentID, "nova.approval_id": req.ID, "nova.action": req.Action})
+	defer endSpan(nil)
 	if err := mayExecute(req); err != nil {
 		// Unreachable through Start; kept as the last check before any side effect.
 		a.log.WithError(err).WithField("approval_id", req.ID).Error("refusing to execute")

@@ -26,6 +26,7 @@ type Config struct {
 	Services     []ServiceConfig         `yaml:"services"`
 	Actions      []ActionConfig          `yaml:"actions"`
 	Triage       TriageConfig            `yaml:"triage"`
+	Tracing      TracingConfig           `yaml:"tracing"`
 }
 
 // StoreConfig chooses the state backend.
@@ -223,7 +224,7 @@ func ParseWith(b []byte, lookup Lookup, o Options) (*Config, error) {
 		return nil, fmt.Errorf("config: %v", err)
 	}
 	c.applyDefaults()
-	problems = append(problems, dropUnresolved(append(structural, c.validate()...), x.unresolved)...)
+	problems = append(problems, dropUnresolved(append(append(structural, c.validate()...), c.validateTracing()...), x.unresolved)...)
 	if len(problems) > 0 {
 		return nil, &ValidationError{Problems: problems}
 	}

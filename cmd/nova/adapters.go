@@ -21,10 +21,15 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 )
 
-// webhookSink hands verified PagerDuty events to the bot's ingest.
-type webhookSink struct{ app *bot.App }
+// webhookSink hands verified PagerDuty events to the bot's ingest, with the
+// delivery's trace so that processing continues it.
+type webhookSink struct {
+	app *bot.App
+	tr  *tracing
+}
 
 func (s webhookSink) Accept(ctx context.Context, ev nova.Event) (pagerduty.Disposition, error) {
+	ev.TraceParent = s.tr.traceparent(ctx)
 	r, err := s.app.Ingest(ctx, ev)
 	return pagerduty.Disposition(r), err
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
 	"github.com/novasre/nova/pagerduty/pdemu"
 )
 
@@ -40,6 +42,8 @@ type harnessOptions struct {
 	PD pdemu.Options
 	// Triage is YAML for the triage section's body (indented two spaces).
 	Triage string
+	// Spans, when set, receives the instances' spans (tracing on).
+	Spans sdktrace.SpanExporter
 }
 
 func (o *harnessOptions) defaults() {

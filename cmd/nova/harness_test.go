@@ -119,7 +119,7 @@ func (h *harness) start() *instance {
 	ready := make(chan struct{})
 	go func() {
 		in.done <- serve(ctx, serveOptions{Config: cfg, ConfigPath: h.cfgPath, Log: in.logs, Listener: ln,
-			Reload: in.reload, Now: h.clock.Now, Ready: func(string) { close(ready) }})
+			Reload: in.reload, Now: h.clock.Now, Ready: func(string) { close(ready) }, SpanExporter: h.opts.Spans})
 	}()
 	select {
 	case <-ready:

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/sirupsen/logrus"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/novasre/nova/bot"
 	"github.com/novasre/nova/config"
@@ -60,6 +61,9 @@ type serveOptions struct {
 	// Now is the application's clock; tests move it to cross watching
 	// periods and expiries. Nil means time.Now.
 	Now func() time.Time
+	// SpanExporter, when set, receives every span (tests); otherwise
+	// spans go to tracing.otlp_endpoint, if configured.
+	SpanExporter sdktrace.SpanExporter
 }
 
 // serve runs Nova until ctx ends, then shuts down gracefully: it stops
@@ -77,7 +81,19 @@ func serve(ctx context.Context, o serveOptions) error {
 	}
 	defer st.Close()
 
+	tr, err := startTracing(ctx, cfg, o.SpanExporter)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := tr.shutdown(flushCtx); err != nil {
+			log.WithError(err).Warn("could not flush the last spans")
+		}
+	}()
 	rt := newRuntime(cfg, st, log, reg)
+	rt.tracing = tr
 	var app *bot.App
 	rt.onRefused = func(env, method, path string) {
 		if app != nil {
@@ -93,6 +109,7 @@ func serve(ctx context.Context, o serveOptions) error {
 		Log: log, Registerer: reg, Now: o.Now,
 		Workers: cfg.Workers.Count, Visibility: cfg.Workers.Visibility.Duration,
 		DedupTTL: cfg.Workers.DedupTTL.Duration, MaxAttempts: cfg.Workers.MaxAttempts,
+		Tracer: tr.botTracer(),
 	})
 	if err != nil {
 		return err
