@@ -97,6 +97,12 @@ func cmdSetupPagerDuty(ctx context.Context, args []string, stdout, stderr io.Wri
 		return fmt.Errorf("list webhook subscriptions: %w", err)
 	}
 	for _, s := range subs {
+		if s.DeliveryMethod.URL == hookURL && (s.Filter.Type != scopeType || s.Filter.ID != *scopeID) {
+			fmt.Fprintf(stdout, "Note: subscription %s (%s %s) also sends to %s; an incident in both scopes reaches Nova twice, and Nova drops the second by its event id.\n",
+				s.ID, s.Filter.Type, s.Filter.ID, hookURL)
+		}
+	}
+	for _, s := range subs {
 		if s.DeliveryMethod.URL != hookURL || s.Filter.Type != scopeType || s.Filter.ID != *scopeID {
 			continue
 		}
