@@ -242,6 +242,7 @@ func TestHelmChartRefusesWhatCannotWork(t *testing.T) {
 		want string
 	}{
 		{"replicas on bolt", []string{"-f", bolt, "--set", "replicaCount=2"}, "replicaCount is 2, but config.store.backend is bolt: several replicas need Redis"},
+		{"redis without a URL", []string{"-f", bolt, "--set", "replicaCount=2", "--set", "config.store.backend=redis"}, "neither config.store.url nor config.store.addrs is set"},
 		{"literal secret", []string{"-f", bolt, "--set", "config.environments.prod.pagerduty.token=pd-literal-token"}, "config.environments.prod.pagerduty.token holds a literal value"},
 		{"missing key", []string{"-f", bolt, "--set", "config.environments.prod.slack.app_token=${file:/etc/nova/secrets/slack-app-token}"}, `.Values.secrets has no key "slack-app-token"`},
 		{"outside the mount", []string{"-f", bolt, "--set", "config.triage.llm.api_key=${file:/etc/passwd}"}, "reads /etc/passwd, outside the mounted Secret /etc/nova/secrets"},

@@ -60,6 +60,9 @@ a ${file:...} reference to the mounted Secret.
 {{- end }}
 {{- $_ := set $cfg "listen" (printf ":%d" (int .Values.containerPort)) }}
 {{- $store := deepCopy ($cfg.store | default dict) }}
+{{- if and (eq $backend "redis") (not $store.url) (not $store.addrs) }}
+{{- fail "config.store.backend is redis but neither config.store.url nor config.store.addrs is set: write url: \"${file:/etc/nova/secrets/redis-url}\" and put the URL in the Secret" }}
+{{- end }}
 {{- if eq $backend "bolt" }}
 {{- $_ := set $store "backend" "bolt" }}
 {{- $_ := set $store "path" "/data/nova.db" }}
