@@ -28,17 +28,18 @@ test: ## the whole suite: vet, unit, conformance (bolt and Redis), end-to-end
 test-race: ## the suite under the race detector (slower)
 	$(GO) test -count=1 -race ./...
 
-bench: build ## micro-benchmarks, then ingress, write-back, triage and storm end to end (~5 min; summary in bench-results.md)
+bench: build ## micro-benchmarks, then ingress, write-back, triage, storm and one-channel storm end to end (~6 min; summary in bench-results.md)
 	$(GO) test -run '^$$' -bench 'WebhookHandler|Store|Analyze' -benchtime 2000x ./pagerduty/ ./store/... ./triage/
 	$(GO) run ./cmd/nova-bench all -nova $(BIN)
 
 eval: ## triage evaluation on the incident corpus, beside baselines
 	$(GO) run ./cmd/nova-eval
 
-fuzz: ## fuzz every parser of untrusted input (and the approval invariant) for FUZZTIME each
+fuzz: ## fuzz every parser and renderer of untrusted input (and the approval invariant) for FUZZTIME each
 	@set -e; for t in pagerduty:FuzzVerifySignature pagerduty:FuzzParseSignatureHeader pagerduty:FuzzDecodeEvent \
 	  slack:FuzzVerifyRequest slack:FuzzParseCommand slack:FuzzParseInteraction slack:FuzzRenderNeverBreaksLimits \
-	  executor:FuzzVerifySignature approvals:FuzzNoRunWithoutQuorum triage:FuzzAnalyze; do \
+	  executor:FuzzVerifySignature approvals:FuzzNoRunWithoutQuorum triage:FuzzAnalyze \
+	  .:FuzzEscape bot:FuzzOutsideTextStaysText; do \
 	  pkg=$${t%%:*}; fn=$${t#*:}; echo "== $$pkg $$fn"; \
 	  $(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) ./$$pkg/; done
 

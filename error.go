@@ -80,3 +80,9 @@ func ErrorMessage(err error) string {
 
 // IsCode reports whether err carries code.
 func IsCode(err error, code string) bool { return err != nil && ErrorCode(err) == code }
+
+// ErrUngrounded marks a language model's answer that says something the
+// triage result does not: a cause outside the candidates, an id, URL or
+// number not in the evidence, markup, or a catalog action triage did not
+// suggest. The caller posts the deterministic text instead and counts it.
+var ErrUngrounded = errors.New("the model's text is not supported by the evidence")

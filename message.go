@@ -3,8 +3,8 @@ package nova
 // Message is a platform-neutral chat message; the Slack adapter renders it
 // as Block Kit. Keeping it neutral lets bot build messages without slack-go.
 type Message struct {
-	// Text is the notification and fallback text.
-	Text   string  `json:"text"`
+	// Text is the notification and fallback text (mrkdwn: Slack parses it).
+	Text   Mrkdwn  `json:"text"`
 	Blocks []Block `json:"blocks,omitempty"`
 	// Metadata tags the message (for example with an idempotency key) so that
 	// it can be found again after a crash.
@@ -24,14 +24,16 @@ const (
 	BlockDivider BlockKind = "divider"
 )
 
-// Block is one block of a message. Text is Slack mrkdwn for sections and
-// context, plain text for headers.
+// Block is one block of a message. Text and Fields are Mrkdwn, so outside
+// text in them is escaped (see Escape); a header shows its Text as plain
+// text (Mrkdwn.Plain).
 type Block struct {
 	Kind    BlockKind `json:"kind"`
-	Text    string    `json:"text,omitempty"`
-	Fields  []string  `json:"fields,omitempty"`
+	Text    Mrkdwn    `json:"text,omitempty"`
+	Fields  []Mrkdwn  `json:"fields,omitempty"`
 	Buttons []Button  `json:"buttons,omitempty"`
-	// MoreURL is where a reader finds the full text when it is truncated.
+	// MoreURL is where a reader finds the full text when it is truncated;
+	// it is linked only if it passes SafeURL.
 	MoreURL string `json:"more_url,omitempty"`
 }
 
@@ -41,7 +43,9 @@ const (
 	StyleDanger  = "danger"
 )
 
-// Button is an interactive button. Value carries only an opaque id.
+// Button is an interactive button. Value carries only an opaque id. Text
+// and the Confirm texts are plain text (Slack does not parse them); URL is
+// kept only if it passes SafeURL.
 type Button struct {
 	ActionID string   `json:"action_id"`
 	Text     string   `json:"text"`

@@ -52,6 +52,9 @@ type IncidentRecord struct {
 
 	SlackChannel string `json:"slack_channel,omitempty"`
 	SlackTS      string `json:"slack_ts,omitempty"`
+	// SlackSummarised: SlackTS is a storm summary listing this incident
+	// among others, not a message of its own.
+	SlackSummarised bool `json:"slack_summarised,omitempty"`
 
 	Feedback []Feedback `json:"feedback,omitempty"`
 }

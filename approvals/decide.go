@@ -112,7 +112,7 @@ func stateConflict(req nova.ApprovalRequest) error {
 // expiredError is the message for a click on an expired request.
 func expiredError(req nova.ApprovalRequest) error {
 	return nova.Errorf(nova.ECONFLICT, "this approval request expired at %s; nothing was run. Ask Nova to propose it again if it is still needed",
-		stamp(req.ExpiresAt))
+		stamp(expiresAt(req)))
 }
 
 // orState returns the state reason, or the state when there is none.

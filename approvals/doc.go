@@ -32,6 +32,15 @@
 // approved by anything other than Decide (a bug, a hand-edited record) still
 // cannot run.
 //
+// A request is decided under the approval policy in force now, never a
+// weaker one than it was proposed with: the caller passes each open request
+// through Reconcile (with the current Policy) before Decide, Apply or Start,
+// and a running one through Authorize right before its executor is called.
+// Reconcile narrows who may decide and whose approvals count, raises the
+// quorum, shortens the expiry, and moves an approved request that lost its
+// quorum back to pending. No request stays open longer than MaxExpiresAfter
+// after it was created, whatever its record says.
+//
 // Errors carry nova error codes: EINVALID for malformed input, EFORBIDDEN
 // for an actor who may not decide, ECONFLICT for a state that forbids the
 // change. When a function returns an error together with a request whose

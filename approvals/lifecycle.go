@@ -19,7 +19,7 @@ func Expire(req nova.ApprovalRequest, now time.Time) (nova.ApprovalRequest, erro
 		return req, nova.Errorf(nova.ECONFLICT, "cannot expire %q: it is %s", req.Title, req.State)
 	}
 	if !isExpired(req, now) {
-		return req, nova.Errorf(nova.ECONFLICT, "%q does not expire until %s", req.Title, stamp(req.ExpiresAt))
+		return req, nova.Errorf(nova.ECONFLICT, "%q does not expire until %s", req.Title, stamp(expiresAt(req)))
 	}
 	return expire(req, now), nil
 }
@@ -48,7 +48,7 @@ func Cancel(req nova.ApprovalRequest, reason string, now time.Time) (nova.Approv
 
 // expire moves req to expired, saying what it was still waiting for.
 func expire(req nova.ApprovalRequest, now time.Time) nova.ApprovalRequest {
-	at := stamp(req.ExpiresAt)
+	at := stamp(expiresAt(req))
 	switch req.State {
 	case nova.ApprovalApproved:
 		req.StateReason = "approved but not started before it expired at " + at

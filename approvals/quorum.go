@@ -47,7 +47,7 @@ func deniedBy(req nova.ApprovalRequest) string {
 
 // countable reports whether decision d could have been recorded by Decide.
 func countable(req nova.ApprovalRequest, d nova.Decision) bool {
-	return !isNovaID(d.UserID) && !d.At.IsZero() && d.At.Before(req.ExpiresAt)
+	return !isNovaID(d.UserID) && !d.At.IsZero() && d.At.Before(expiresAt(req))
 }
 
 // hasApproved reports whether user already has a counted approval on req.
@@ -58,7 +58,16 @@ func hasApproved(req nova.ApprovalRequest, user string) bool {
 // isExpired treats the instant ExpiresAt itself as expired, and a missing
 // ExpiresAt as long expired, so that a broken record fails closed.
 func isExpired(req nova.ApprovalRequest, now time.Time) bool {
-	return !now.Before(req.ExpiresAt)
+	return !now.Before(expiresAt(req))
+}
+
+// expiresAt is when req expires: its ExpiresAt, but never more than
+// MaxExpiresAfter after it was created, whatever the stored record says.
+func expiresAt(req nova.ApprovalRequest) time.Time {
+	if req.CreatedAt.IsZero() {
+		return req.ExpiresAt
+	}
+	return earliest(req.ExpiresAt, req.CreatedAt.Add(MaxExpiresAfter))
 }
 
 // mentions renders user ids as Slack mentions, "<@U1> and <@U2>".

@@ -16,8 +16,13 @@ const MaxResultLen = 4096
 // approved action. The zero value fails every check, so forgetting to fill
 // it in cancels the run instead of running it.
 type Preconditions struct {
-	// IncidentOpen: the incident is still triggered or acknowledged.
+	// IncidentOpen: PagerDuty confirmed, just now, that the incident is
+	// still triggered or acknowledged. Nova's own record never stands in.
 	IncidentOpen bool
+	// IncidentUnconfirmed: PagerDuty could not be asked (unreachable, an
+	// error), so whether the incident is open is unknown; with IncidentOpen
+	// false it explains why the run was refused.
+	IncidentUnconfirmed bool
 	// ServiceInActionMode: the service is still in action mode.
 	ServiceInActionMode bool
 	// Paused: an admin paused Nova for all services.
@@ -30,7 +35,10 @@ func (c Preconditions) failed() []string {
 	if c.Paused {
 		why = append(why, "Nova is paused")
 	}
-	if !c.IncidentOpen {
+	switch {
+	case !c.IncidentOpen && c.IncidentUnconfirmed:
+		why = append(why, "could not confirm with PagerDuty that the incident is still open")
+	case !c.IncidentOpen:
 		why = append(why, "the incident is resolved")
 	}
 	if !c.ServiceInActionMode {

@@ -58,14 +58,12 @@ type App struct {
 	// botUsers memoises the bot user id learned per environment.
 	botUsers sync.Map
 	wake     chan struct{}
-	// refusals rate-limits audit entries for refused requests.
-	refusals struct {
-		sync.Mutex
-		window            time.Time
-		count, suppressed int
-	}
+	// refusals rate-limits audit entries for refusals, per kind.
+	refusals refusalBudget
 	// background tracks work that outlives a request (action runs, late replies).
 	background sync.WaitGroup
+	// runs remembers action runs whose lease the sweeper saw ended.
+	runs runWatch
 }
 
 // New validates cfg and returns an App.

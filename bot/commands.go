@@ -16,7 +16,8 @@ const helpText = "*Nova commands*\n" +
 	"`/nova disable <service>` — stop all work on a service\n" +
 	"`/nova pause` / `/nova resume` — stop / restart every PagerDuty write and action, for all services\n" +
 	"`/nova feedback <incident> helpful|wrong [cause]` — judge a hypothesis\n" +
-	"Changing modes, pausing and resuming need a Nova admin."
+	"Status and feedback cover the services of this channel and of the environments you administer. " +
+	"Changing modes needs a Nova admin of the service's environment; pausing and resuming, an admin of every environment (or a global admin)."
 
 // Command runs a /nova slash command. It answers quickly: every command is
 // a few store operations. Refusals are answered (ephemerally) and audited.
@@ -53,7 +54,7 @@ func (a *App) runCommand(ctx context.Context, req nova.CommandRequest, name stri
 	case "help", "":
 		return nova.Reply{Message: text("%s", helpText)}, nil
 	case "status":
-		return a.status(ctx, args)
+		return a.status(ctx, callerOf(req), args)
 	case "enable":
 		if len(args) != 1 {
 			return nova.Reply{}, usage("enable <service>")
@@ -83,7 +84,7 @@ func (a *App) runCommand(ctx context.Context, req nova.CommandRequest, name stri
 		if len(args) < 2 {
 			return nova.Reply{}, usage("feedback <incident> helpful|wrong [cause]")
 		}
-		return a.feedback(ctx, req.UserID, args[0], args[1], strings.Join(args[2:], " "))
+		return a.feedback(ctx, callerOf(req), args[0], args[1], strings.Join(args[2:], " "))
 	}
 	return nova.Reply{}, nova.Errorf(nova.EINVALID, "unknown command %q. Try `/nova help`.", truncate(name, 30))
 }
@@ -107,14 +108,14 @@ func (a *App) Interact(ctx context.Context, in nova.Interaction) (nova.Reply, er
 		if in.ActionID == ActionFeedbackWrong {
 			verdict = nova.FeedbackWrong
 		}
-		reply, err = a.feedback(ctx, in.UserID, in.Value, verdict, "")
-	case strings.HasPrefix(in.ActionID, ActionApprove):
+		reply, err = a.feedback(ctx, caller{user: in.UserID, channel: in.ChannelID, envs: in.Environments}, in.Value, verdict, "")
+	case in.ActionID == ActionApprove:
 		name = "approve"
 		reply, err = a.decide(ctx, in, true)
-	case strings.HasPrefix(in.ActionID, ActionDeny):
+	case in.ActionID == ActionDeny:
 		name = "deny"
 		reply, err = a.decide(ctx, in, false)
-	case strings.HasPrefix(in.ActionID, ActionApply):
+	case in.ActionID == ActionApply:
 		name = "apply"
 		reply, err = a.apply(ctx, in)
 	default:
@@ -129,6 +130,87 @@ func (a *App) Interact(ctx context.Context, in nova.Interaction) (nova.Reply, er
 	}
 	a.metrics.commands.WithLabelValues("click_"+name, result).Inc()
 	return reply, err
+}
+
+// caller is who sent a command or click, and from where: the channel, and
+// the environments whose Slack app verified the request (none when an
+// in-process caller did not say: then every environment).
+type caller struct {
+	user    string
+	channel string
+	envs    []string
+}
+
+func callerOf(req nova.CommandRequest) caller {
+	return caller{user: req.UserID, channel: req.ChannelID, envs: req.Environments}
+}
+
+// reaches reports whether the request came through env's Slack app.
+func (c caller) reaches(env string) bool {
+	return len(c.envs) == 0 || slices.Contains(c.envs, env)
+}
+
+// sees reports whether svc is within the caller's reach: its environment
+// is one the request came through, and the caller either administers that
+// environment or is asking in the service's own channel (where Nova posts
+// about it anyway). Nothing of another environment is ever shown or changed.
+func (a *App) sees(ctx context.Context, c caller, svc nova.Service) (bool, error) {
+	if !c.reaches(svc.Environment) {
+		return false, nil
+	}
+	if c.channel != "" && c.channel == svc.SlackChannel {
+		return true, nil
+	}
+	return a.isAdmin(ctx, svc.Environment, c.user)
+}
+
+// globalAdmin reports whether the caller may act on Nova as a whole
+// (pause, resume): listed in global_admins (directly or through a user
+// group), or an admin of every configured environment. Otherwise it names
+// the environments the caller does not administer.
+func (a *App) globalAdmin(ctx context.Context, c caller) (bool, []string, error) {
+	set := a.settings()
+	if slices.Contains(set.GlobalAdmins, c.user) && c.user != nova.ActorNova {
+		return true, nil, nil
+	}
+	if env, ok := a.groupLookupEnv(c); ok && slices.ContainsFunc(set.GlobalAdmins, func(id string) bool { return strings.HasPrefix(id, "S") }) {
+		groups, err := a.userGroups(ctx, env, c.user, set.GlobalAdmins)
+		if err != nil {
+			return false, nil, err
+		}
+		if len(groups) > 0 {
+			return true, nil, nil
+		}
+	}
+	var missing []string
+	for env := range set.Environments {
+		ok, err := a.isAdmin(ctx, env, c.user)
+		if err != nil {
+			return false, nil, err
+		}
+		if !ok {
+			missing = append(missing, env)
+		}
+	}
+	slices.Sort(missing)
+	return len(missing) == 0 && len(set.Environments) > 0, missing, nil
+}
+
+// groupLookupEnv picks the environment whose Slack app resolves user
+// groups of global_admins: the first the request came through that has one.
+func (a *App) groupLookupEnv(c caller) (string, bool) {
+	set := a.settings()
+	names := make([]string, 0, len(set.Environments))
+	for env, es := range set.Environments {
+		if es.Slack && c.reaches(env) {
+			names = append(names, env)
+		}
+	}
+	if len(names) == 0 {
+		return "", false
+	}
+	slices.Sort(names)
+	return names[0], true
 }
 
 // isAdmin reports whether user is a Nova admin of env: listed by id, or a

@@ -20,14 +20,25 @@ func (a *App) decide(ctx context.Context, in nova.Interaction, approve bool) (no
 		return nova.Reply{}, err
 	}
 	var outcome approvals.Outcome
+	var rc reconciled
 	req, err = a.advance(ctx, req.ID, func(r nova.ApprovalRequest) (nova.ApprovalRequest, error) {
-		next, out, err := approvals.Decide(r, actor, approve, a.now())
+		// Decide under the policy in force now, not the one copied at proposal.
+		var err error
+		if rc, err = a.reconcile(ctx, r); err != nil {
+			return r, err
+		}
+		next, out, err := approvals.Decide(rc.req, actor, approve, a.now())
 		outcome = out
 		return next, err
 	})
+	if rc.changed {
+		a.auditReconciled(ctx, rc)
+	}
 	if err != nil {
 		if req.State == nova.ApprovalExpired {
 			a.afterTransition(ctx, req, "")
+		} else if rc.changed {
+			a.refreshApproval(ctx, req)
 		}
 		return nova.Reply{}, err
 	}
@@ -52,6 +63,9 @@ func (a *App) decide(ctx context.Context, in nova.Interaction, approve bool) (no
 		have, need := approvals.Tally(req)
 		return nova.Reply{Message: text("Your approval is counted (%d of %d). A different approver must approve too.", have, need)}, nil
 	case approvals.OutcomeAlreadyCounted:
+		if rc.changed {
+			a.refreshApproval(ctx, req)
+		}
 		return nova.Reply{Message: text("You have already approved this; the two-person rule needs someone else.")}, nil
 	case approvals.OutcomeDenied:
 		a.afterTransition(ctx, req, "")
@@ -66,12 +80,22 @@ func (a *App) apply(ctx context.Context, in nova.Interaction) (nova.Reply, error
 	if err != nil {
 		return nova.Reply{}, err
 	}
+	var rc reconciled
 	req, err = a.advance(ctx, req.ID, func(r nova.ApprovalRequest) (nova.ApprovalRequest, error) {
-		return approvals.Apply(r, actor, a.now())
+		var err error
+		if rc, err = a.reconcile(ctx, r); err != nil {
+			return r, err
+		}
+		return approvals.Apply(rc.req, actor, a.now())
 	})
+	if rc.changed {
+		a.auditReconciled(ctx, rc)
+	}
 	if err != nil {
 		if req.State == nova.ApprovalExpired {
 			a.afterTransition(ctx, req, "")
+		} else if rc.changed {
+			a.refreshApproval(ctx, req)
 		}
 		return nova.Reply{}, err
 	}
@@ -105,26 +129,31 @@ func (a *App) clickContext(ctx context.Context, in nova.Interaction) (nova.Appro
 
 // approvalMessage renders an action request for Slack: what will run, on
 // what, why, who may approve and until when, with its buttons while open.
+// The request's title, reason, parameters and result, and the evidence, are
+// outside text: escaped, never links or mentions of their own.
 func (a *App) approvalMessage(svc nova.Service, rec nova.IncidentRecord, req nova.ApprovalRequest) nova.Message {
-	head := "Approval needed: " + req.Title
+	head := "Approval needed: " + nova.EscapeLine(req.Title)
 	if !req.Destructive {
-		head = "Suggested action: " + req.Title
+		head = "Suggested action: " + nova.EscapeLine(req.Title)
 	}
 	m := nova.Message{Text: head}
 	m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockHeader, Text: head})
-	what := fmt.Sprintf("*What will run:* `%s` — %s\n*On:* service %s (%s), incident %s\n*Why:* %s",
-		req.Action, req.Title, svc.Name, svc.ID, incidentLink(rec), req.Reason)
+	what := nova.Mrkdwnf("*What will run:* %s — %s\n*On:* service %s (%s), incident %s\n*Why:* %s",
+		nova.Code(req.Action), nova.EscapeLine(req.Title), nova.EscapeLine(svc.Name), nova.EscapeLine(svc.ID), incidentLink(rec), nova.EscapeLine(req.Reason))
+	if t := rec.Triage; t != nil && t.SummarisedBy == "llm" && t.Top() != nil && strings.Contains(req.Reason, t.Top().Summary) {
+		what += " _(summary phrased by a language model)_"
+	}
 	if len(req.Params) > 0 {
 		keys := make([]string, 0, len(req.Params))
 		for k := range req.Params {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
-		var ps []string
+		var ps []nova.Mrkdwn
 		for _, k := range keys {
-			ps = append(ps, fmt.Sprintf("%s=`%s`", k, req.Params[k]))
+			ps = append(ps, nova.EscapeLine(k)+"="+nova.Code(req.Params[k]))
 		}
-		what += "\n*Parameters:* " + strings.Join(ps, ", ")
+		what += "\n*Parameters:* " + nova.JoinMrkdwn(ps, ", ")
 	}
 	m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockSection, Text: what})
 	if ev := evidenceText(req.Evidence); ev != "" {
@@ -149,54 +178,62 @@ func (a *App) approvalMessage(svc nova.Service, rec nova.IncidentRecord, req nov
 	return m
 }
 
-func incidentLink(rec nova.IncidentRecord) string {
+// incidentLink links the incident's PagerDuty page, when its URL is a plain
+// http(s) URL.
+func incidentLink(rec nova.IncidentRecord) nova.Mrkdwn {
 	name := rec.ID
 	if rec.Number > 0 {
 		name = fmt.Sprintf("#%d", rec.Number)
 	}
-	if rec.HTMLURL == "" {
-		return name
-	}
-	return "<" + rec.HTMLURL + "|" + name + ">"
+	return nova.MrkdwnLink(rec.HTMLURL, name)
 }
 
 // approvalState describes where a request stands, for its message.
-func approvalState(req nova.ApprovalRequest) string {
-	var approvers []string
+func approvalState(req nova.ApprovalRequest) nova.Mrkdwn {
+	var approvers []nova.Mrkdwn
 	for _, id := range req.Approvers {
 		if strings.HasPrefix(id, "S") {
-			approvers = append(approvers, "<!subteam^"+id+">")
+			approvers = append(approvers, nova.MentionGroup(id))
 		} else {
-			approvers = append(approvers, "<@"+id+">")
+			approvers = append(approvers, nova.MentionUser(id))
 		}
 	}
-	var by []string
+	var by []nova.Mrkdwn
 	for _, d := range req.Decisions {
 		if d.Approve {
-			by = append(by, "<@"+d.UserID+">")
+			by = append(by, nova.MentionUser(d.UserID))
 		}
+	}
+	approvedBy := nova.JoinMrkdwn(by, ", ")
+	if approvedBy == "" {
+		approvedBy = "—"
 	}
 	switch req.State {
 	case nova.ApprovalPending:
 		have, need := approvals.Tally(req)
-		s := fmt.Sprintf(":hourglass: Waiting for approval (%d of %d) from %s · expires %s", have, need,
-			strings.Join(approvers, ", "), req.ExpiresAt.UTC().Format("15:04 UTC"))
+		s := nova.Mrkdwnf(":hourglass: Waiting for approval (%d of %d) from %s · expires %s", have, need,
+			nova.JoinMrkdwn(approvers, ", "), req.ExpiresAt.UTC().Format("15:04 UTC"))
 		if need > 1 {
 			s += " · two-person rule: different people must approve"
 		}
 		return s
 	case nova.ApprovalApproved:
-		return ":white_check_mark: Approved by " + strings.Join(by, ", ") + " — starting"
+		return ":white_check_mark: Approved by " + nova.JoinMrkdwn(by, ", ") + " — starting"
 	case nova.ApprovalRunning:
-		return ":gear: Running (approved by " + orDash(strings.Join(by, ", ")) + ")"
+		return ":gear: Running (approved by " + approvedBy + ")"
 	case nova.ApprovalSucceeded:
-		return ":white_check_mark: Succeeded (approved by " + orDash(strings.Join(by, ", ")) + "): " + truncate(req.Result, 300)
+		return ":white_check_mark: Succeeded (approved by " + approvedBy + "): " + nova.EscapeLine(truncate(req.Result, 300))
 	case nova.ApprovalFailed:
-		return ":x: Failed: " + truncate(orDash(req.Result), 300)
+		return ":x: Failed: " + nova.EscapeLine(truncate(orDash(req.Result), 300))
 	case nova.ApprovalDenied:
-		return ":no_entry: Denied (" + orDash(req.StateReason) + ") — nothing ran"
+		for _, d := range req.Decisions {
+			if !d.Approve {
+				return ":no_entry: Denied by " + nova.MentionUser(d.UserID) + " — nothing ran"
+			}
+		}
+		return ":no_entry: Denied (" + nova.EscapeLine(orDash(req.StateReason)) + ") — nothing ran"
 	}
-	return ":grey_question: " + string(req.State) + ": " + req.StateReason + " — nothing ran"
+	return ":grey_question: " + nova.EscapeLine(string(req.State)+": "+req.StateReason) + " — nothing ran"
 }
 
 // refreshApproval updates the request's Slack message in place.

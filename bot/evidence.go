@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -30,9 +31,19 @@ func (a *App) triage(ctx context.Context, svc nova.Service, inc nova.Incident, r
 	res := triage.Analyze(in, set.Triage, a.now())
 	if a.cfg.Summariser != nil && len(res.Hypotheses) > 0 && !res.Abstained {
 		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		if s, err := a.cfg.Summariser.Summarise(sctx, in, res); err == nil && s != "" {
+		// The model's text is untrusted: the Summariser refuses one that
+		// says what the result does not (nova.ErrUngrounded), and every
+		// renderer escapes it like any outside text.
+		switch s, err := a.cfg.Summariser.Summarise(sctx, in, res); {
+		case err == nil && s != "":
 			res.Hypotheses[0].Summary, res.SummarisedBy = s, "llm"
-		} else if err != nil {
+			a.metrics.llmSummaries.WithLabelValues("used").Inc()
+		case errors.Is(err, nova.ErrUngrounded):
+			a.metrics.llmSummaries.WithLabelValues("refused").Inc()
+			a.log.WithField("incident_id", inc.ID).WithField("reason", nova.ErrorMessage(err)).
+				Warn("LLM summary refused: it is not supported by the evidence; posting the deterministic one")
+		case err != nil:
+			a.metrics.llmSummaries.WithLabelValues("failed").Inc()
 			a.log.WithError(err).WithField("incident_id", inc.ID).Info("LLM summary unavailable; posting the deterministic one")
 		}
 		cancel()

@@ -9,16 +9,37 @@ import (
 )
 
 // feedback records one person's verdict on a hypothesis (the latest verdict
-// of a person counts) and keeps the service's counters in step.
-func (a *App) feedback(ctx context.Context, user, incidentID, verdict, cause string) (nova.Reply, error) {
+// of a person counts) and keeps the service's counters in step. Anyone in
+// the service's channel may judge (the buttons are there), and an admin of
+// its environment from anywhere; an incident of an environment the request
+// did not come through is unknown.
+func (a *App) feedback(ctx context.Context, c caller, incidentID, verdict, cause string) (nova.Reply, error) {
+	user := c.user
 	verdict = strings.ToLower(verdict)
 	if verdict != nova.FeedbackHelpful && verdict != nova.FeedbackWrong {
 		return nova.Reply{}, usage("feedback <incident> helpful|wrong [cause]")
 	}
+	unknown := nova.Errorf(nova.ENOTFOUND, "Nova has no record of incident %s here", truncate(incidentID, 32))
+	current, err := a.Incident(ctx, incidentID)
+	if nova.IsCode(err, nova.ENOTFOUND) {
+		return nova.Reply{}, unknown
+	}
+	if err != nil {
+		return nova.Reply{}, err
+	}
+	svc, known := a.settings().Services[current.ServiceID]
+	if !known || svc.Environment != current.Environment {
+		return nova.Reply{}, unknown
+	}
+	if ok, err := a.sees(ctx, c, svc); err != nil {
+		return nova.Reply{}, err
+	} else if !ok {
+		return nova.Reply{}, unknown
+	}
 	var before string
 	rec, err := a.updateIncident(ctx, incidentID, func(r *nova.IncidentRecord, exists bool) error {
-		if !exists {
-			return nova.Errorf(nova.ENOTFOUND, "Nova has no record of incident %s", truncate(incidentID, 32))
+		if !exists || r.ServiceID != svc.ID || r.Environment != svc.Environment {
+			return unknown
 		}
 		if r.Triage == nil {
 			return nova.Errorf(nova.ECONFLICT, "Nova has not posted a hypothesis for %s yet", incidentID)
@@ -38,8 +59,7 @@ func (a *App) feedback(ctx context.Context, user, incidentID, verdict, cause str
 	if err != nil {
 		return nova.Reply{}, err
 	}
-	svc, ok := a.settings().Services[rec.ServiceID]
-	if ok && before != verdict {
+	if before != verdict {
 		err := a.updateServiceStats(ctx, svc, func(st *nova.ServiceState) {
 			bump(st, before, -1)
 			bump(st, verdict, +1)
@@ -56,9 +76,7 @@ func (a *App) feedback(ctx context.Context, user, incidentID, verdict, cause str
 		Actor: nova.SlackActor(user), Action: "feedback", Outcome: nova.OutcomeOK, Detail: detail}); err != nil {
 		return nova.Reply{}, err
 	}
-	if ok {
-		_ = a.refreshMessage(ctx, svc, rec)
-	}
+	_ = a.refreshMessage(ctx, svc, rec)
 	msg := fmt.Sprintf("Thanks — recorded *%s* for %s.", verdict, incidentID)
 	if verdict == nova.FeedbackWrong && cause == "" {
 		msg += fmt.Sprintf(" If you know the real cause, `/nova feedback %s wrong <cause>` helps Nova learn.", incidentID)

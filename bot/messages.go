@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/novasre/nova"
@@ -21,24 +20,26 @@ const (
 // hypothesisMessage renders the Slack message for an incident: title and
 // link, urgency and status, the hypothesis with confidence and evidence,
 // next steps, and feedback buttons. Shadow (read-only) mode is marked.
+// Everything from PagerDuty, the evidence or a language model is outside
+// text and goes through nova.Escape; only Nova's own links are links.
 func (a *App) hypothesisMessage(ctx context.Context, svc nova.Service, rec nova.IncidentRecord, mode nova.Mode) nova.Message {
-	title := rec.Title
+	title := nova.EscapeLine(rec.Title)
 	if rec.Number > 0 {
-		title = fmt.Sprintf("#%d %s", rec.Number, rec.Title)
+		title = nova.Mrkdwnf("#%d %s", rec.Number, title)
 	}
 	m := nova.Message{Text: "Nova hypothesis for " + title}
 	m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockHeader, Text: title})
 	if mode == nova.ModeReadOnly {
 		m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockContext,
-			Text: ":see_no_evil: *Shadow mode* — Nova is observing `" + svc.Name + "` and wrote nothing to PagerDuty. Tell it whether it was right with the buttons below."})
+			Text: nova.Mrkdwnf(":see_no_evil: *Shadow mode* — Nova is observing %s and wrote nothing to PagerDuty. Tell it whether it was right with the buttons below.", nova.Code(svc.Name))})
 	}
 	link := title
-	if rec.HTMLURL != "" {
-		link = "<" + rec.HTMLURL + "|Open in PagerDuty>"
+	if _, ok := nova.SafeURL(rec.HTMLURL); ok {
+		link = nova.MrkdwnLink(rec.HTMLURL, "Open in PagerDuty")
 	}
-	m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockFields, Fields: []string{
-		"*Service*\n" + svc.Name,
-		"*Urgency*\n" + orDash(rec.Urgency),
+	m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockFields, Fields: []nova.Mrkdwn{
+		"*Service*\n" + nova.EscapeLine(svc.Name),
+		"*Urgency*\n" + nova.EscapeLine(orDash(rec.Urgency)),
 		"*Status*\n" + statusLine(rec),
 		"*Incident*\n" + link,
 	}})
@@ -48,14 +49,17 @@ func (a *App) hypothesisMessage(ctx context.Context, svc nova.Service, rec nova.
 	case r == nil:
 		m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockSection, Text: "_Triage is still running…_"})
 	case top == nil || r.Abstained:
-		text := "*No confident hypothesis.* Nova will not guess; investigate as usual."
+		text := nova.Mrkdwn("*No confident hypothesis.* Nova will not guess; investigate as usual.")
 		if top != nil {
-			text += fmt.Sprintf("\nWeakest lead: %s (%s, %s)", top.Summary, top.Category, percent(top.Confidence))
+			text += nova.Mrkdwnf("\nWeakest lead: %s (%s, %s)", nova.EscapeLine(top.Summary), top.Category, percent(top.Confidence))
 		}
 		m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockSection, Text: text})
 	default:
 		m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockSection,
-			Text: fmt.Sprintf("*Hypothesis* (%s, confidence %s)\n%s", top.Category, percent(top.Confidence), top.Summary)})
+			Text: nova.Mrkdwnf("*Hypothesis* (%s, confidence %s)\n%s", top.Category, percent(top.Confidence), nova.EscapeLine(top.Summary))})
+		if r.SummarisedBy == "llm" {
+			m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockContext, Text: modelPhrasedSlack})
+		}
 		if ev := evidenceText(top.Evidence); ev != "" {
 			m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockSection, Text: "*Evidence*\n" + ev, MoreURL: rec.HTMLURL})
 		}
@@ -64,15 +68,15 @@ func (a *App) hypothesisMessage(ctx context.Context, svc nova.Service, rec nova.
 		}
 		if len(r.Storm) > 0 {
 			m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockContext,
-				Text: fmt.Sprintf(":cyclone: Storm: %d other incidents look like the same cause.", len(r.Storm))})
+				Text: nova.Mrkdwnf(":cyclone: Storm: %d other incidents look like the same cause.", len(r.Storm))})
 		}
 	}
 	if r != nil {
-		ctxText := "Checked: " + orDash(strings.Join(r.Checked, ", "))
+		ctxText := "Checked: " + nova.EscapeLine(orDash(strings.Join(r.Checked, ", ")))
 		if len(r.NotChecked) > 0 {
-			ctxText += " · Not checked: " + strings.Join(r.NotChecked, "; ")
+			ctxText += " · Not checked: " + nova.EscapeLine(strings.Join(r.NotChecked, "; "))
 		}
-		ctxText += fmt.Sprintf(" · %.1f s", r.Elapsed.Seconds())
+		ctxText += nova.Mrkdwnf(" · %.1f s", r.Elapsed.Seconds())
 		m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockContext, Text: ctxText})
 	}
 	if fb := feedbackLine(rec); fb != "" {
@@ -87,51 +91,50 @@ func (a *App) hypothesisMessage(ctx context.Context, svc nova.Service, rec nova.
 	return m
 }
 
-func statusLine(rec nova.IncidentRecord) string {
+// modelPhrasedSlack marks a hypothesis whose summary a language model
+// phrased; its category, confidence and evidence are the engine's.
+const modelPhrasedSlack nova.Mrkdwn = ":speech_balloon: Summary phrased by a language model from the evidence below; the cause category, confidence and evidence are Nova's own."
+
+func statusLine(rec nova.IncidentRecord) nova.Mrkdwn {
 	switch rec.Status {
 	case nova.StatusResolved:
 		return ":white_check_mark: Resolved"
 	case nova.StatusAcknowledged:
 		if rec.AckedByName != "" {
-			return ":eyes: Acknowledged by " + rec.AckedByName
+			return ":eyes: Acknowledged by " + nova.EscapeLine(rec.AckedByName)
 		}
 		return ":eyes: Acknowledged"
 	}
 	return ":rotating_light: Triggered"
 }
 
-func evidenceText(ev []nova.Evidence) string {
-	var b strings.Builder
+// evidenceText lists evidence, each item linked when its URL is a plain
+// http(s) URL; the summary is the link's (escaped) label.
+func evidenceText(ev []nova.Evidence) nova.Mrkdwn {
+	var lines []nova.Mrkdwn
 	for _, e := range ev[:min(8, len(ev))] {
-		line := e.Summary
-		if e.URL != "" {
-			line = "<" + e.URL + "|" + escapeLink(e.Summary) + ">"
-		}
-		fmt.Fprintf(&b, "• _%s_: %s\n", e.Kind, line)
+		lines = append(lines, nova.Mrkdwnf("• _%s_: %s", nova.EscapeLine(e.Kind), nova.MrkdwnLink(e.URL, e.Summary)))
 	}
-	return strings.TrimRight(b.String(), "\n")
+	return nova.JoinMrkdwn(lines, "\n")
 }
 
-func suggestionText(s []nova.Suggestion) string {
-	var b strings.Builder
+func suggestionText(s []nova.Suggestion) nova.Mrkdwn {
+	var lines []nova.Mrkdwn
 	for i, sg := range s {
-		line := sg.Title
-		if sg.RunbookURL != "" {
-			line = "<" + sg.RunbookURL + "|" + escapeLink(sg.Title) + ">"
-		}
+		line := nova.MrkdwnLink(sg.RunbookURL, sg.Title)
 		if sg.Action != "" {
-			line += " (`" + sg.Action + "`"
+			line += " (" + nova.Code(sg.Action)
 			if sg.Destructive {
 				line += ", needs approval"
 			}
 			line += ")"
 		}
-		fmt.Fprintf(&b, "%d. %s\n", i+1, line)
+		lines = append(lines, nova.Mrkdwnf("%d. %s", i+1, line))
 	}
-	return strings.TrimRight(b.String(), "\n")
+	return nova.JoinMrkdwn(lines, "\n")
 }
 
-func feedbackLine(rec nova.IncidentRecord) string {
+func feedbackLine(rec nova.IncidentRecord) nova.Mrkdwn {
 	helpful, wrong := 0, 0
 	for _, f := range rec.Feedback {
 		if f.Verdict == nova.FeedbackHelpful {
@@ -143,12 +146,7 @@ func feedbackLine(rec nova.IncidentRecord) string {
 	if helpful+wrong == 0 {
 		return ""
 	}
-	return fmt.Sprintf("Feedback: %d helpful, %d wrong cause", helpful, wrong)
-}
-
-// escapeLink keeps mrkdwn link text from breaking the <url|text> syntax.
-func escapeLink(s string) string {
-	return strings.NewReplacer("|", "/", ">", "›", "<", "‹").Replace(s)
+	return nova.Mrkdwnf("Feedback: %d helpful, %d wrong cause", helpful, wrong)
 }
 
 func orDash(s string) string {
@@ -158,8 +156,10 @@ func orDash(s string) string {
 	return s
 }
 
-// text builds a one-section message.
+// text builds a one-section message. format is Nova's own mrkdwn; string
+// arguments are outside text and are escaped (pass nova.Mrkdwn for mrkdwn
+// Nova built, such as a mention).
 func text(format string, args ...any) nova.Message {
-	t := fmt.Sprintf(format, args...)
+	t := nova.Mrkdwnf(format, args...)
 	return nova.Message{Text: t, Blocks: []nova.Block{{Kind: nova.BlockSection, Text: t}}}
 }

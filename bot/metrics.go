@@ -15,6 +15,9 @@ type metrics struct {
 	writes           *prometheus.CounterVec
 	approvals        *prometheus.CounterVec
 	commands         *prometheus.CounterVec
+	llmSummaries     *prometheus.CounterVec
+	unaudited        *prometheus.CounterVec
+	stormSummaries   prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer, st store.Store) (*metrics, error) {
@@ -45,9 +48,22 @@ func newMetrics(reg prometheus.Registerer, st store.Store) (*metrics, error) {
 		commands: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "nova_commands_total", Help: "Slash commands and clicks, by command and result.",
 		}, []string{"command", "result"}),
+		llmSummaries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "nova_llm_summaries_total",
+			Help: "Language-model summaries: used, refused (said something the evidence does not) or failed (timeout, error); refused and failed ones were replaced by the deterministic summary.",
+		}, []string{"result"}),
+		unaudited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "nova_refusals_unaudited_total", Help: "Refusals beyond the audit log's per-minute budget, counted into the next entry of their kind.",
+		}, []string{"kind"}),
+		stormSummaries: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "nova_slack_storm_summaries_total", Help: "Storm summary messages started: a channel's backlog of hypothesis messages summarised in one message.",
+		}),
+	}
+	for _, r := range []string{"used", "refused", "failed"} {
+		m.llmSummaries.WithLabelValues(r)
 	}
 	depth := inboxDepth{st: st}
-	for _, c := range []prometheus.Collector{m.events, m.deadLetters, m.timeToHypothesis, m.triageDuration, m.acks, m.writes, m.approvals, m.commands, depth} {
+	for _, c := range []prometheus.Collector{m.events, m.deadLetters, m.timeToHypothesis, m.triageDuration, m.acks, m.writes, m.approvals, m.commands, m.llmSummaries, m.unaudited, m.stormSummaries, depth} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

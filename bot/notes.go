@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -19,11 +20,39 @@ func noteFooter(auditID string) string {
 	return "— Nova, AI SRE agent · audit " + auditID
 }
 
+// auditHeadPrefix starts the line just above the footer that witnesses the
+// audit chain's head in PagerDuty's timeline (`nova audit verify
+// --incident` reads it back to detect a rewritten or truncated log).
+const auditHeadPrefix = "Audit chain head: "
+
+// withAuditHead adds the audit chain head above a rendered note's footer,
+// keeping the note within maxNoteChars; the note is unchanged when the head
+// is unknown.
+func withAuditHead(note string, head nova.AuditHead) string {
+	i := strings.LastIndex(note, "\n"+noteFooter(""))
+	anchor := head.Anchor()
+	if i < 0 || anchor == "" {
+		return note
+	}
+	line := "\n" + auditHeadPrefix + anchor
+	body := note[:i]
+	if over := utf8.RuneCountInString(note) + utf8.RuneCountInString(line) - maxNoteChars; over > 0 {
+		body = truncate(body, utf8.RuneCountInString(body)-over)
+	}
+	return body + line + note[i:]
+}
+
+// modelPhrasedNote marks a hypothesis whose summary a language model
+// phrased; its category, confidence and evidence are the engine's.
+const modelPhrasedNote = "(Summary phrased by a language model from the evidence below; the cause category, confidence and evidence are Nova's own.)"
+
 // HypothesisNote renders the plain-text hypothesis note: headline first,
 // then evidence with links, next steps, what was and was not checked, and
-// the audit id.
+// the audit id. Outside text (summaries, titles, names) goes through
+// nova.NoteText; only URLs that pass nova.SafeURL are shown.
 func HypothesisNote(rec nova.IncidentRecord, publicURL, auditID string) string {
 	var b strings.Builder
+	nt := nova.NoteText
 	r := rec.Triage
 	top := r.Top()
 	switch {
@@ -32,34 +61,37 @@ func HypothesisNote(rec nova.IncidentRecord, publicURL, auditID string) string {
 		if r != nil && len(r.Hypotheses) > 0 {
 			b.WriteString("\nWeak candidates (below the confidence threshold):\n")
 			for _, h := range r.Hypotheses[:min(3, len(r.Hypotheses))] {
-				fmt.Fprintf(&b, "- %s (%s, %s)\n", h.Summary, h.Category, percent(h.Confidence))
+				fmt.Fprintf(&b, "- %s (%s, %s)\n", nt(h.Summary), nt(string(h.Category)), percent(h.Confidence))
 			}
 		}
 	default:
-		fmt.Fprintf(&b, "Nova hypothesis: %s\n", top.Summary)
-		fmt.Fprintf(&b, "Cause category: %s · confidence %s\n", top.Category, percent(top.Confidence))
+		fmt.Fprintf(&b, "Nova hypothesis: %s\n", nt(top.Summary))
+		if r.SummarisedBy == "llm" {
+			b.WriteString(modelPhrasedNote + "\n")
+		}
+		fmt.Fprintf(&b, "Cause category: %s · confidence %s\n", nt(string(top.Category)), percent(top.Confidence))
 		writeEvidence(&b, top.Evidence, rec.TriggeredAt)
 		writeSuggestions(&b, top.Suggestions)
 		if len(r.Hypotheses) > 1 {
 			b.WriteString("\nOther candidates:\n")
 			for _, h := range r.Hypotheses[1:min(4, len(r.Hypotheses))] {
-				fmt.Fprintf(&b, "- %s (%s, %s)\n", h.Summary, h.Category, percent(h.Confidence))
+				fmt.Fprintf(&b, "- %s (%s, %s)\n", nt(h.Summary), nt(string(h.Category)), percent(h.Confidence))
 			}
 		}
 		if len(r.Storm) > 0 {
-			fmt.Fprintf(&b, "\nPart of an incident storm with %d other incidents: %s\n", len(r.Storm), strings.Join(r.Storm[:min(10, len(r.Storm))], ", "))
+			fmt.Fprintf(&b, "\nPart of an incident storm with %d other incidents: %s\n", len(r.Storm), nt(strings.Join(r.Storm[:min(10, len(r.Storm))], ", ")))
 		}
 	}
 	if r != nil {
 		if len(r.Checked) > 0 {
-			fmt.Fprintf(&b, "\nChecked: %s\n", strings.Join(r.Checked, ", "))
+			fmt.Fprintf(&b, "\nChecked: %s\n", nt(strings.Join(r.Checked, ", ")))
 		}
 		if len(r.NotChecked) > 0 {
-			fmt.Fprintf(&b, "Not checked: %s\n", strings.Join(r.NotChecked, "; "))
+			fmt.Fprintf(&b, "Not checked: %s\n", nt(strings.Join(r.NotChecked, "; ")))
 		}
 	}
-	if publicURL != "" {
-		fmt.Fprintf(&b, "Full result (Nova API): %s/api/v1/incidents/%s\n", strings.TrimRight(publicURL, "/"), rec.ID)
+	if u, ok := nova.SafeURL(strings.TrimRight(publicURL, "/") + "/api/v1/incidents/" + url.PathEscape(rec.ID)); ok && publicURL != "" {
+		fmt.Fprintf(&b, "Full result (Nova API): %s\n", u)
 	}
 	return fitNote(b.String(), auditID)
 }
@@ -70,13 +102,13 @@ func writeEvidence(b *strings.Builder, ev []nova.Evidence, trigger time.Time) {
 	}
 	b.WriteString("\nEvidence:\n")
 	for _, e := range ev[:min(8, len(ev))] {
-		fmt.Fprintf(b, "- %s: %s", e.Kind, e.Summary)
+		fmt.Fprintf(b, "- %s: %s", nova.NoteText(e.Kind), nova.NoteText(e.Summary))
 		if d := trigger.Sub(e.At); !e.At.IsZero() && !trigger.IsZero() && (d >= time.Minute || d <= -time.Minute) &&
 			!strings.Contains(e.Summary, " the incident") {
 			fmt.Fprintf(b, " (%s)", relative(e.At, trigger))
 		}
-		if e.URL != "" {
-			fmt.Fprintf(b, " %s", e.URL)
+		if u, ok := nova.SafeURL(e.URL); ok {
+			fmt.Fprintf(b, " %s", u)
 		}
 		b.WriteString("\n")
 	}
@@ -88,15 +120,15 @@ func writeSuggestions(b *strings.Builder, s []nova.Suggestion) {
 	}
 	b.WriteString("\nSuggested next steps:\n")
 	for i, sg := range s {
-		fmt.Fprintf(b, "%d. %s", i+1, sg.Title)
+		fmt.Fprintf(b, "%d. %s", i+1, nova.NoteText(sg.Title))
 		switch {
 		case sg.Action != "" && sg.Destructive:
-			fmt.Fprintf(b, " (catalog action %s; runs only after approval in Slack)", sg.Action)
+			fmt.Fprintf(b, " (catalog action %s; runs only after approval in Slack)", nova.NoteText(sg.Action))
 		case sg.Action != "":
-			fmt.Fprintf(b, " (catalog action %s)", sg.Action)
+			fmt.Fprintf(b, " (catalog action %s)", nova.NoteText(sg.Action))
 		}
-		if sg.RunbookURL != "" {
-			fmt.Fprintf(b, " %s", sg.RunbookURL)
+		if u, ok := nova.SafeURL(sg.RunbookURL); ok {
+			fmt.Fprintf(b, " %s", u)
 		}
 		b.WriteString("\n")
 	}
@@ -117,21 +149,24 @@ type StatusReport struct {
 }
 
 // StatusNote renders an action Nova took as a timeline note in one format:
-// what, on what, why, who approved, outcome, audit id.
+// what, on what, why, who approved, outcome, audit id. Every field can
+// carry outside text (a reason quoting a hypothesis, an action's result)
+// and goes through nova.NoteText.
 func StatusNote(r StatusReport, auditID string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Nova: %s\n", r.What)
+	nt := nova.NoteText
+	fmt.Fprintf(&b, "Nova: %s\n", nt(r.What))
 	if r.Target != "" {
-		fmt.Fprintf(&b, "On: %s\n", r.Target)
+		fmt.Fprintf(&b, "On: %s\n", nt(r.Target))
 	}
 	if r.Why != "" {
-		fmt.Fprintf(&b, "Why: %s\n", r.Why)
+		fmt.Fprintf(&b, "Why: %s\n", nt(r.Why))
 	}
 	if len(r.ApprovedBy) > 0 {
-		fmt.Fprintf(&b, "Approved by: %s (Slack)\n", strings.Join(r.ApprovedBy, ", "))
+		fmt.Fprintf(&b, "Approved by: %s (Slack)\n", nt(strings.Join(r.ApprovedBy, ", ")))
 	}
 	if r.Outcome != "" {
-		fmt.Fprintf(&b, "Outcome: %s\n", r.Outcome)
+		fmt.Fprintf(&b, "Outcome: %s\n", nt(r.Outcome))
 	}
 	return fitNote(b.String(), auditID)
 }

@@ -30,7 +30,10 @@ type Chat interface {
 	Update(ctx context.Context, channel, ts string, m nova.Message) error
 	PostEphemeral(ctx context.Context, channel, user string, m nova.Message) error
 	Respond(ctx context.Context, responseURL string, r nova.Reply) error
-	FindByMetadata(ctx context.Context, channel, key, value string, oldest time.Time) (string, bool, error)
+	// FindByMetadata looks for a message Nova posted since oldest whose
+	// metadata has key = value: in the channel's top level when threadTS is
+	// empty, else in that thread (where a thread reply was posted).
+	FindByMetadata(ctx context.Context, channel, threadTS, key, value string, oldest time.Time) (string, bool, error)
 	GroupMembers(ctx context.Context, groupID string) ([]string, error)
 }
 

@@ -41,7 +41,7 @@ func (a *App) proposeActions(ctx context.Context, svc nova.Service, rec nova.Inc
 			}
 			return err
 		}
-		if err := a.postApprovalMessage(ctx, svc, rec, req); err != nil {
+		if err := a.queueApprovalMessage(ctx, svc, rec, req); err != nil {
 			return err
 		}
 		if !act.Destructive && act.AutoRun && req.State == nova.ApprovalPending {
@@ -153,7 +153,8 @@ func (a *App) postApprovalMessage(ctx context.Context, svc nova.Service, rec nov
 			return chat.Post(ctx, rec.SlackChannel, rec.SlackTS, m)
 		},
 		Find: func(ctx context.Context, auditID string) (string, bool, error) {
-			return chat.FindByMetadata(ctx, rec.SlackChannel, "nova_audit_id", auditID, req.CreatedAt.Add(-time.Minute))
+			// Look where the post went: in the incident's thread.
+			return chat.FindByMetadata(ctx, rec.SlackChannel, rec.SlackTS, "nova_audit_id", auditID, req.CreatedAt.Add(-time.Minute))
 		},
 	})
 	if err := a.recordWrite(ctx, "slack_post", err, nova.AuditEntry{ID: auditID, Environment: svc.Environment,
@@ -172,12 +173,14 @@ func (a *App) postApprovalMessage(ctx context.Context, svc nova.Service, rec nov
 
 // advance applies one pure approvals transition to the stored request with
 // compare-and-set. The result is stored whenever the request changed (its
-// state or its decisions), even when step also returns an error: the
-// approvals package returns expired and cancelled requests that way.
+// state, decisions, approvers, quorum or expiry), even when step also
+// returns an error: the approvals package returns expired and cancelled
+// requests that way, and a click refused under a tightened policy still
+// stores the tightened request.
 func (a *App) advance(ctx context.Context, id string, step func(nova.ApprovalRequest) (nova.ApprovalRequest, error)) (nova.ApprovalRequest, error) {
 	return a.updateRequest(ctx, id, func(r *nova.ApprovalRequest) (bool, error) {
 		next, err := step(*r)
-		changed := next.State != r.State || len(next.Decisions) != len(r.Decisions)
+		changed := requestChanged(*r, next)
 		*r = next
 		return changed, err
 	})

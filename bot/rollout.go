@@ -90,7 +90,7 @@ func (a *App) changeMode(ctx context.Context, req nova.CommandRequest, name stri
 	case nova.ModeOff:
 		msg += " Nova will ignore its incidents."
 	}
-	return nova.Reply{Message: text("%s", msg), InChannel: true}, nil
+	return nova.Reply{Message: text("%s", nova.Mrkdwn(msg)), InChannel: true}, nil
 }
 
 func feedbackSummary(st nova.ServiceState) string {
@@ -110,21 +110,20 @@ func days(d time.Duration) string {
 
 // setPaused stops or restarts every PagerDuty write and action run, for all
 // services, on every replica (the switch is read from the store each time).
+// It reaches every environment, so it needs a global admin: listed in
+// global_admins, or an admin of every environment.
 func (a *App) setPaused(ctx context.Context, req nova.CommandRequest, pause bool) (nova.Reply, error) {
-	admin := false
-	for env := range a.settings().Environments {
-		ok, err := a.isAdmin(ctx, env, req.UserID)
-		if err != nil {
-			return nova.Reply{}, err
-		}
-		if ok && (len(req.Environments) == 0 || slices.Contains(req.Environments, env)) {
-			admin = true
-			break
-		}
-	}
 	verb := map[bool]string{true: "pause", false: "resume"}[pause]
+	admin, missing, err := a.globalAdmin(ctx, callerOf(req))
+	if err != nil {
+		return nova.Reply{}, err
+	}
 	if !admin {
-		return nova.Reply{}, nova.Errorf(nova.EFORBIDDEN, "only Nova admins can %s Nova", verb)
+		why := "only Nova admins can " + verb + " Nova"
+		if len(missing) < len(a.settings().Environments) {
+			why += ", and it reaches every environment: you are not an admin of " + strings.Join(missing, ", ")
+		}
+		return nova.Reply{}, nova.Errorf(nova.EFORBIDDEN, "%s. It needs an admin of every environment or a global admin (`global_admins` in the config).", why)
 	}
 	p := pauseState{Paused: pause, By: req.UserID, At: a.now()}
 	if _, err := store.Save(ctx, a.store, store.KindMeta, pauseKey, p, store.AnyVersion); err != nil {
@@ -139,8 +138,9 @@ func (a *App) setPaused(ctx context.Context, req nova.CommandRequest, pause bool
 	return nova.Reply{Message: text(":arrow_forward: <@%s> resumed Nova.", req.UserID), InChannel: true}, nil
 }
 
-// status reports on one service, or lists them all.
-func (a *App) status(ctx context.Context, args []string) (nova.Reply, error) {
+// status reports on one service, or lists those the caller sees: of the
+// environments they administer and of the channel they ask in.
+func (a *App) status(ctx context.Context, c caller, args []string) (nova.Reply, error) {
 	set := a.settings()
 	p, err := a.paused(ctx)
 	if err != nil {
@@ -153,7 +153,17 @@ func (a *App) status(ctx context.Context, args []string) (nova.Reply, error) {
 	if len(args) == 0 {
 		var svcs []nova.Service
 		for _, s := range set.Services {
-			svcs = append(svcs, s)
+			ok, err := a.sees(ctx, c, s)
+			if err != nil {
+				return nova.Reply{}, err
+			}
+			if ok {
+				svcs = append(svcs, s)
+			}
+		}
+		if len(svcs) == 0 {
+			b.WriteString("No services to show here: `/nova status` lists the services of this channel and of the environments you administer.")
+			return nova.Reply{Message: text("%s", b.String())}, nil
 		}
 		sort.Slice(svcs, func(i, j int) bool { return svcs[i].Name < svcs[j].Name })
 		fmt.Fprintf(&b, "*Services* (tier %s)\n", set.Tier)
@@ -164,11 +174,17 @@ func (a *App) status(ctx context.Context, args []string) (nova.Reply, error) {
 			}
 			fmt.Fprintf(&b, "• *%s* (%s, %s): %s, %d incidents seen\n", s.Name, s.ID, s.Environment, st.Mode, st.IncidentsSeen)
 		}
-		return nova.Reply{Message: text("%s", strings.TrimRight(b.String(), "\n"))}, nil
+		return nova.Reply{Message: text("%s", nova.Mrkdwn(strings.TrimRight(b.String(), "\n")))}, nil
 	}
 	svc, ok := set.ServiceByName(args[0])
-	if !ok {
-		return nova.Reply{}, nova.Errorf(nova.ENOTFOUND, "unknown service %q. `/nova status` lists the declared services.", truncate(args[0], 64))
+	if ok {
+		var err error
+		if ok, err = a.sees(ctx, c, svc); err != nil {
+			return nova.Reply{}, err
+		}
+	}
+	if !ok { // another environment's service is as unknown as a typo
+		return nova.Reply{}, nova.Errorf(nova.ENOTFOUND, "unknown service %q. `/nova status` lists the services you can see here.", truncate(args[0], 64))
 	}
 	st, err := a.serviceState(ctx, svc)
 	if err != nil {
@@ -199,7 +215,7 @@ func (a *App) status(ctx context.Context, args []string) (nova.Reply, error) {
 			b.WriteString("\n" + s)
 		}
 	}
-	return nova.Reply{Message: text("%s", b.String())}, nil
+	return nova.Reply{Message: text("%s", nova.Mrkdwn(b.String()))}, nil
 }
 
 // ackSaving says how much Nova's acks shortened time-to-acknowledge: the

@@ -2,7 +2,9 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/novasre/nova"
 	"github.com/novasre/nova/approvals"
@@ -10,26 +12,45 @@ import (
 )
 
 // startRun moves an approved request to running, re-checking right before
-// that the incident is open, the service still in action mode and Nova not
-// paused; only the replica whose compare-and-set wins goes on to execute.
+// that the request still has its quorum under the approval policy in force
+// now, that PagerDuty confirms the incident is open, the service is still in
+// action mode and Nova not paused; only the replica whose compare-and-set
+// wins goes on to execute.
 func (a *App) startRun(ctx context.Context, id string) {
 	pre := approvals.Preconditions{}
 	won := false
+	var rc reconciled
 	req, err := a.advance(ctx, id, func(r nova.ApprovalRequest) (nova.ApprovalRequest, error) {
 		won = false // the step reruns after a lost compare-and-set
+		rc = reconciled{req: r}
 		if r.State != nova.ApprovalApproved {
 			return r, nil // someone else started it, or it ended
 		}
-		pre = a.preconditions(ctx, r)
-		next, err := approvals.Start(r, pre, a.now())
+		var err error
+		if rc, err = a.reconcile(ctx, r); err != nil {
+			return r, err // left approved: the sweeper tries again
+		}
+		if rc.req.State != nova.ApprovalApproved {
+			return rc.req, nil // the policy tightened: it waits for more approvals
+		}
+		pre = a.preconditions(ctx, rc.req)
+		next, err := approvals.Start(rc.req, pre, a.now())
 		won = next.State == nova.ApprovalRunning
 		return next, err
 	})
+	if rc.changed {
+		a.auditReconciled(ctx, rc)
+	}
 	if err != nil {
 		a.log.WithError(err).WithField("approval_id", id).Info("approved action not run")
 		if req.State.Final() {
+			a.auditNotRun(ctx, req)
 			a.afterTransition(ctx, req, "")
 		}
+		return
+	}
+	if rc.reopened {
+		a.refreshApproval(ctx, req)
 		return
 	}
 	if won {
@@ -42,13 +63,18 @@ func (a *App) startRun(ctx context.Context, id string) {
 func (a *App) autoRun(ctx context.Context, id string, act nova.Action) {
 	won := false
 	req, err := a.advance(ctx, id, func(r nova.ApprovalRequest) (nova.ApprovalRequest, error) {
-		next, err := approvals.AutoStart(r, act, a.preconditions(ctx, r), a.now())
+		rc, err := a.reconcile(ctx, r)
+		if err != nil {
+			return r, err
+		}
+		next, err := approvals.AutoStart(rc.req, act, a.preconditions(ctx, rc.req), a.now())
 		won = r.State != nova.ApprovalRunning && next.State == nova.ApprovalRunning
 		return next, err
 	})
 	if err != nil {
 		a.log.WithError(err).WithField("approval_id", id).Info("auto_run action not run")
 		if req.State.Final() {
+			a.auditNotRun(ctx, req)
 			a.afterTransition(ctx, req, "")
 		}
 		return
@@ -58,7 +84,21 @@ func (a *App) autoRun(ctx context.Context, id string, act nova.Action) {
 	}
 }
 
-// preconditions reads, fresh, the facts an approved run depends on.
+// auditNotRun records why an approved request ended without running (a
+// failed precondition, expiry), so the audit says what Slack says.
+func (a *App) auditNotRun(ctx context.Context, req nova.ApprovalRequest) {
+	verb := "approval.cancel"
+	if req.State == nova.ApprovalExpired {
+		verb = "approval.expire"
+	}
+	_ = a.audit(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,
+		Action: verb, Outcome: nova.OutcomeOK, Detail: req.ID + " " + req.Action + ": " + req.StateReason})
+}
+
+// preconditions reads, fresh, the facts an approved run depends on. Each
+// fails closed: an unknown pause switch counts as paused, an unknown mode as
+// not action, and only PagerDuty's own answer, just now, says the incident
+// is open; Nova's stored record never stands in for it.
 func (a *App) preconditions(ctx context.Context, req nova.ApprovalRequest) approvals.Preconditions {
 	var pre approvals.Preconditions
 	p, err := a.paused(ctx)
@@ -67,24 +107,32 @@ func (a *App) preconditions(ctx context.Context, req nova.ApprovalRequest) appro
 		mode, err := a.currentMode(ctx, svc)
 		pre.ServiceInActionMode = err == nil && mode == nova.ModeAction
 	}
-	status := ""
-	if pd, err := a.cfg.Envs.PagerDuty(req.Environment); err == nil {
-		if inc, err := pd.GetIncident(ctx, req.IncidentID); err == nil {
-			status = inc.Status
-		}
+	pd, err := a.cfg.Envs.PagerDuty(req.Environment)
+	var inc nova.Incident
+	if err == nil {
+		inc, err = pd.GetIncident(ctx, req.IncidentID)
 	}
-	if status == "" {
-		if rec, err := a.Incident(ctx, req.IncidentID); err == nil {
-			status = rec.Status
-		}
+	if err != nil {
+		a.log.WithError(err).WithField("approval_id", req.ID).WithField("incident_id", req.IncidentID).
+			Warn("could not confirm with PagerDuty that the incident is still open; the action will not run")
+		pre.IncidentUnconfirmed = true
+		return pre
 	}
-	pre.IncidentOpen = status == nova.StatusTriggered || status == nova.StatusAcknowledged
+	pre.IncidentOpen = inc.Status == nova.StatusTriggered || inc.Status == nova.StatusAcknowledged
 	return pre
 }
 
+// runBudget bounds one execution of an action, every attempt and
+// Retry-After wait included. It ends inside the lease of the run's record,
+// which the heartbeat renews meanwhile, so a run is over before any other
+// replica could consider its owner gone.
+func (a *App) runBudget() time.Duration { return a.cfg.Visibility * 9 / 10 }
+
 // execute runs a request that Start moved to running. The run is recorded
 // under the request's idempotency key, so after a crash it is resumed with
-// the same key (the receiver deduplicates) and never started twice by Nova.
+// the same key (the receiver deduplicates) and never started twice by Nova:
+// the run's lease is renewed while it runs, and the sweeper resumes it only
+// once its owner is provably gone.
 func (a *App) execute(ctx context.Context, req nova.ApprovalRequest) {
 	ctx, endSpan := a.span(ctx, "nova.run "+req.Action, "", map[string]string{
 		"nova.incident_id": req.IncidentID, "nova.approval_id": req.ID, "nova.action": req.Action})
@@ -95,6 +143,11 @@ func (a *App) execute(ctx context.Context, req nova.ApprovalRequest) {
 		a.finish(ctx, req, false, nova.ErrorMessage(err))
 		return
 	}
+	if err := a.authorize(ctx, req); err != nil {
+		a.log.WithError(err).WithField("approval_id", req.ID).Warn("refusing to execute under the current approval policy")
+		a.finish(ctx, req, false, nova.ErrorMessage(err))
+		return
+	}
 	exec, err := a.cfg.Envs.Executor(req.Action)
 	if err != nil {
 		a.finish(ctx, req, false, "no executor for "+req.Action+": "+nova.ErrorMessage(err))
@@ -102,17 +155,36 @@ func (a *App) execute(ctx context.Context, req nova.ApprovalRequest) {
 	}
 	approvedBy := approvals.ApprovedBy(req)
 	result, _, _, err := a.once.Do(ctx, "action:"+req.ID, store.OnceOp{Write: func(ctx context.Context, _ string) (string, error) {
+		ctx, cancel := context.WithTimeout(ctx, a.runBudget())
+		defer cancel()
 		return exec.Run(ctx, Run{
 			RequestID: req.ID, IdempotencyKey: req.IdempotencyKey, Action: req.Action, Title: req.Title,
 			Environment: req.Environment, ServiceID: req.ServiceID, IncidentID: req.IncidentID,
 			Params: req.Params, ApprovedBy: approvedBy,
 		})
 	}})
+	if errors.Is(err, store.ErrLeaseLost) {
+		// Another replica owns the run now, or will once the lease ends: the
+		// outcome is theirs to record.
+		a.log.WithError(err).WithField("approval_id", req.ID).Warn("stopped an action run whose lease was lost; its outcome is left to the replica that resumes it")
+		return
+	}
 	if err != nil {
 		a.finish(ctx, req, false, nova.ErrorMessage(err))
 		return
 	}
 	a.finish(ctx, req, true, result)
+}
+
+// authorize re-checks a running request against the approval policy in
+// force now, right before its executor is called: an approver removed or a
+// quorum raised since the approval stops the run.
+func (a *App) authorize(ctx context.Context, req nova.ApprovalRequest) error {
+	members, err := a.deciderGroups(ctx, req)
+	if err != nil {
+		return nova.WrapError(nova.EUNAVAILABLE, err, "refusing to run %q: could not re-check its approvers' user groups with Slack", req.Title)
+	}
+	return approvals.Authorize(req, a.policy(req.Environment), members)
 }
 
 // mayExecute is the final guard: a destructive request runs only with the

@@ -16,6 +16,9 @@ type Settings struct {
 	// Services by id.
 	Services     map[string]nova.Service
 	Environments map[string]EnvSettings
+	// GlobalAdmins are Slack user or user-group ids who may pause and
+	// resume Nova as a whole (as may an admin of every environment).
+	GlobalAdmins []string
 	Actions      []nova.Action
 	// TriageBudget bounds evidence gathering per incident.
 	TriageBudget time.Duration

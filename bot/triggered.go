@@ -13,8 +13,9 @@ import (
 var errPaused = nova.Errorf(nova.EFORBIDDEN, "Nova is paused: no PagerDuty writes or actions until /nova resume")
 
 // onTriggered triages a new incident and writes the hypothesis back: a
-// PagerDuty note in action mode, a Slack message in both modes, then the
-// optional ack and any action proposals.
+// Slack message queued in both modes, a PagerDuty note in action mode, then
+// the optional ack and any action proposals (whose Slack messages are
+// queued too).
 func (a *App) onTriggered(ctx context.Context, ev nova.Event, svc nova.Service, log logrus.FieldLogger) error {
 	mode, err := a.currentMode(ctx, svc)
 	if err != nil {
@@ -64,17 +65,17 @@ func (a *App) onTriggered(ctx context.Context, ev nova.Event, svc nova.Service, 
 	if mode, err = a.currentMode(ctx, svc); err != nil {
 		return err
 	}
+	// The Slack message goes to the channel's outbox, posted by its own
+	// poster: PagerDuty write-back never waits in Slack's per-channel lane.
+	if mode != nova.ModeOff {
+		if err := a.queueHypothesisMessage(ctx, svc, &rec, mode); err != nil {
+			return err
+		}
+	}
 	if mode == nova.ModeAction {
 		if err := a.postHypothesisNote(ctx, svc, &rec); err != nil && !errors.Is(err, errPaused) {
 			return err
 		}
-	}
-	if mode != nova.ModeOff {
-		if err := a.postHypothesisMessage(ctx, svc, &rec, mode); err != nil {
-			return err
-		}
-	}
-	if mode == nova.ModeAction {
 		if err := a.autoAck(ctx, svc, &rec); err != nil && !errors.Is(err, errPaused) {
 			return err
 		}

@@ -26,10 +26,14 @@ func (a *App) Run(ctx context.Context) error {
 			a.workLoop(ctx)
 		}()
 	}
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		a.sweepLoop(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		a.outboxSweepLoop(ctx)
 	}()
 	wg.Wait()
 	a.background.Wait()
@@ -91,7 +95,12 @@ func (a *App) process(ctx context.Context, d *store.Delivery) {
 	workCtx, endSpan := a.span(workCtx, "nova.process "+string(ev.Type), ev.TraceParent, map[string]string{
 		"nova.incident_id": ev.IncidentID, "nova.event_id": ev.ID, "nova.environment": ev.Environment})
 	stop := a.keepLease(workCtx, d, log)
-	err := a.handle(workCtx, ev, log)
+	var err error
+	if ev.Type == eventSlackOutbox {
+		err = a.drainOutbox(workCtx, ev.ID, log)
+	} else {
+		err = a.handle(workCtx, ev, log)
+	}
 	endSpan(err)
 	stop()
 	cancel()

@@ -24,7 +24,7 @@ func (a *App) writeNote(ctx context.Context, svc nova.Service, incidentID, purpo
 	key := "pd:" + svc.Environment + ":" + incidentID + ":note:" + purpose
 	noteID, auditID, _, err := a.once.Do(ctx, key, store.OnceOp{
 		Write: func(ctx context.Context, auditID string) (string, error) {
-			n, err := pd.AddNote(ctx, incidentID, render(auditID))
+			n, err := pd.AddNote(ctx, incidentID, withAuditHead(render(auditID), a.auditHead(ctx)))
 			if err != nil {
 				return "", err
 			}
@@ -131,7 +131,8 @@ func (a *App) postHypothesisNote(ctx context.Context, svc nova.Service, rec *nov
 	return a.markHypothesis(ctx, svc, rec)
 }
 
-// postHypothesisMessage posts the Slack message exactly once (both modes).
+// postHypothesisMessage posts the Slack message exactly once (both modes);
+// the channel's outbox calls it (queueHypothesisMessage queues it).
 func (a *App) postHypothesisMessage(ctx context.Context, svc nova.Service, rec *nova.IncidentRecord, mode nova.Mode) error {
 	if svc.SlackChannel == "" {
 		if mode == nova.ModeReadOnly {
@@ -155,7 +156,7 @@ func (a *App) postHypothesisMessage(ctx context.Context, svc nova.Service, rec *
 			return chat.Post(ctx, svc.SlackChannel, "", m)
 		},
 		Find: func(ctx context.Context, auditID string) (string, bool, error) {
-			return chat.FindByMetadata(ctx, svc.SlackChannel, "nova_audit_id", auditID, oldest)
+			return chat.FindByMetadata(ctx, svc.SlackChannel, "", "nova_audit_id", auditID, oldest)
 		},
 	})
 	err = a.recordWrite(ctx, "slack_post", err, nova.AuditEntry{ID: auditID, Environment: svc.Environment,
@@ -174,12 +175,18 @@ func (a *App) postHypothesisMessage(ctx context.Context, svc nova.Service, rec *
 	return a.markHypothesis(ctx, svc, rec)
 }
 
-// refreshMessage updates the hypothesis message in place (status, acks,
-// feedback). Updates are not audited acts of their own: they only restate.
+// refreshMessage queues an update of the hypothesis message (status, acks,
+// feedback) in the channel's outbox, so that no event waits for Slack.
+// Updates are not audited acts of their own: they only restate.
 func (a *App) refreshMessage(ctx context.Context, svc nova.Service, rec nova.IncidentRecord) error {
 	if rec.SlackTS == "" || rec.SlackChannel == "" {
 		return nil
 	}
+	return a.queueSlack(ctx, svc.Environment, rec.SlackChannel, outboxItem{Kind: outboxRefresh, Incident: rec.ID, Service: svc.ID})
+}
+
+// updateMessage updates the hypothesis message in place (the outbox's refresh).
+func (a *App) updateMessage(ctx context.Context, svc nova.Service, rec nova.IncidentRecord) error {
 	chat, err := a.cfg.Envs.Chat(svc.Environment)
 	if err != nil {
 		return nil

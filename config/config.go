@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/novasre/nova"
 )
 
 // Config is the whole configuration file.
@@ -27,6 +29,44 @@ type Config struct {
 	Actions      []ActionConfig          `yaml:"actions"`
 	Triage       TriageConfig            `yaml:"triage"`
 	Tracing      TracingConfig           `yaml:"tracing"`
+
+	// GlobalAdmins are Slack user ids (U…/W…) or user-group ids (S…) who
+	// may pause and resume Nova as a whole; an admin of every environment
+	// may too.
+	GlobalAdmins []string `yaml:"global_admins"`
+	// Audit keys the audit chain.
+	Audit AuditConfig `yaml:"audit"`
+	// HTTP and Metrics bound and protect the HTTP listeners.
+	HTTP    HTTPConfig    `yaml:"http"`
+	Metrics MetricsConfig `yaml:"metrics"`
+}
+
+// HTTPConfig bounds what clients can make Nova's HTTP listeners hold.
+type HTTPConfig struct {
+	// MaxHeaderBytes bounds a request's header block; larger ones get 431.
+	MaxHeaderBytes ByteSize `yaml:"max_header_bytes"`
+	// ReadHeaderTimeout bounds how long a client may take to send headers.
+	ReadHeaderTimeout Duration `yaml:"read_header_timeout"`
+	// IdleTimeout closes keep-alive connections left idle this long.
+	IdleTimeout Duration `yaml:"idle_timeout"`
+	// MaxConnections caps the open connections of each listener.
+	MaxConnections int `yaml:"max_connections"`
+	// ReservedConnections are accepted beyond MaxConnections for health
+	// checks only (/healthz, /readyz): everything else on them gets 503.
+	ReservedConnections int `yaml:"reserved_connections"`
+	// MaxAuthFailuresPerMinute is how many requests with a wrong API key
+	// (or metrics token) one client address may send per minute, in a
+	// burst of as many, before it gets 429 with Retry-After.
+	MaxAuthFailuresPerMinute int `yaml:"max_auth_failures_per_minute"`
+}
+
+// MetricsConfig protects the Prometheus endpoint.
+type MetricsConfig struct {
+	// Listen, when set, serves /metrics (and /healthz, /readyz) on this
+	// separate address, and no longer on the main listener.
+	Listen string `yaml:"listen"`
+	// BearerToken, when set, is required as "Authorization: Bearer <token>".
+	BearerToken Secret `yaml:"bearer_token"`
 }
 
 // StoreConfig chooses the state backend.
@@ -39,6 +79,9 @@ type StoreConfig struct {
 	Addrs      []string `yaml:"addrs"`
 	MasterName string   `yaml:"master_name"`
 	Prefix     string   `yaml:"prefix"`
+	// MinFreeDisk is the free space below which /readyz reports not ready
+	// (bolt: the filesystem holding path).
+	MinFreeDisk ByteSize `yaml:"min_free_disk"`
 }
 
 // LogConfig sets logging.
@@ -63,6 +106,51 @@ type APIKey struct {
 	Key     Secret `yaml:"key"`
 	Scope   string `yaml:"scope"` // read or admin
 	Created Date   `yaml:"created"`
+}
+
+// AuditConfig keys the audit chain (HMAC-SHA256), so that whoever can write
+// to the store cannot rewrite the log undetected. The key must live outside
+// the store: ${file:/run/secrets/...} or ${VAR}.
+type AuditConfig struct {
+	// Key seals new entries; without it the chain is plain SHA-256.
+	Key Secret `yaml:"key"`
+	// KeyID names Key in the entries it seals (default: derived from it).
+	KeyID string `yaml:"key_id"`
+	// PreviousKeys verify entries sealed before a rotation.
+	PreviousKeys []AuditKeyConfig `yaml:"previous_keys"`
+}
+
+// AuditKeyConfig is a retired audit key, kept to verify old entries.
+type AuditKeyConfig struct {
+	ID  string `yaml:"id"`
+	Key Secret `yaml:"key"`
+}
+
+// AuditKeys returns the key new entries are sealed with (nil: the plain
+// chain) and every configured key, current first, for verification.
+// Call it on a validated configuration.
+func (c *Config) AuditKeys() (*nova.AuditKey, []*nova.AuditKey) {
+	var current *nova.AuditKey
+	var all []*nova.AuditKey
+	if !c.Audit.Key.IsZero() {
+		if k, err := nova.NewAuditKey(auditKeyID(c.Audit.KeyID, c.Audit.Key), []byte(c.Audit.Key.Value())); err == nil {
+			current = k
+			all = append(all, k)
+		}
+	}
+	for _, p := range c.Audit.PreviousKeys {
+		if k, err := nova.NewAuditKey(auditKeyID(p.ID, p.Key), []byte(p.Key.Value())); err == nil {
+			all = append(all, k)
+		}
+	}
+	return current, all
+}
+
+func auditKeyID(id string, key Secret) string {
+	if id != "" {
+		return id
+	}
+	return nova.AuditKeyID([]byte(key.Value()))
 }
 
 // Environment holds one environment's credentials (prod, staging, ...).
@@ -217,10 +305,16 @@ func ParseWith(b []byte, lookup Lookup, o Options) (*Config, error) {
 	if err := enc.Encode(&root); err != nil {
 		return nil, fmt.Errorf("config: %v", err)
 	}
+	doc := bytes.Clone(out.Bytes())
 	dec := yaml.NewDecoder(&out)
 	dec.KnownFields(len(structural) == 0)
 	var c Config
 	if err := dec.Decode(&c); err != nil && len(structural) == 0 {
+		// Type errors would quote the value, which may be a secret: name
+		// the field and the types instead.
+		if decoded, ok := decodeProblems(err, doc); ok {
+			return nil, &ValidationError{Problems: append(problems, decoded...)}
+		}
 		return nil, fmt.Errorf("config: %v", err)
 	}
 	c.applyDefaults()

@@ -142,6 +142,20 @@ func TestValidationNamesTheField(t *testing.T) {
 	}
 }
 
+// Red-team item 2: an approval request may stay open at most 24 hours.
+func TestRedTeam2_ApprovalExpiryIsBounded(t *testing.T) {
+	doc := func(d string) string {
+		return minimal(baseEnv + "    approvals: {approvers: [U0ALICE], expires_after: " + d + "}\n")
+	}
+	_, err := Parse([]byte(doc("25h")), lookupFrom(nil))
+	if want := "environments.prod.approvals.expires_after: 25h0m0s is longer than the maximum of 24h0m0s"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("expires_after 25h: %v\nwant %q", err, want)
+	}
+	if _, err := Parse([]byte(doc("24h")), lookupFrom(nil)); err != nil {
+		t.Fatalf("expires_after 24h: %v", err)
+	}
+}
+
 func TestCredentialAges(t *testing.T) {
 	doc := minimal(baseEnv + "      token_created: 2026-01-01\napi_keys: [{name: dash, key: 0123456789abcdef0, scope: read, created: 2026-11-01}]\n")
 	c, err := Parse([]byte(doc), lookupFrom(nil))
@@ -177,5 +191,38 @@ func TestSecretWithCreatedMapping(t *testing.T) {
 	ws := c.Environments["prod"].PagerDuty.WebhookSecrets
 	if ws[0].Value() != "s-old" || ws[0].Created.Format("2006-01-02") != "2026-01-02" || ws[1].Value() != "s-new" {
 		t.Errorf("secrets = %v %v", ws[0].Value(), ws[1].Value())
+	}
+}
+
+// TestRedTeam12_SecretTypeErrorHidesValue: a secret pasted where a list or a
+// section belongs made yaml quote its first characters in the error.
+func TestRedTeam12_SecretTypeErrorHidesValue(t *testing.T) {
+	const secret = "whsec-Q7xTOPSECRET-0123456789"
+	cases := []struct{ name, doc, field, want string }{
+		{"secret instead of a list", strings.Replace(baseEnv, `["s1"]`, `"`+secret+`"`, 1),
+			"environments.prod.pagerduty.webhook_secrets", "expected a list, found a string"},
+		{"token instead of a section", baseEnv + "    slack: \"" + secret + "\"\n",
+			"environments.prod.slack", "expected a mapping, found a string"},
+		{"expanded secret in a number field", baseEnv + "workers: {count: \"${LEAKY}\"}\n",
+			"workers.count", "expected an integer, found a string"},
+		{"list where a secret belongs", strings.Replace(baseEnv, `"tok-123"`, `["`+secret+`"]`, 1),
+			"environments.prod.pagerduty.token", "expected a string or a mapping {secret, created}, found a list"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(minimal(tc.doc)), lookupFrom(map[string]string{"LEAKY": secret}))
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			msg := err.Error()
+			for n := 3; n <= len(secret); n++ {
+				if strings.Contains(msg, secret[:n]) {
+					t.Fatalf("the error quotes the first %d characters of the secret: %s", n, msg)
+				}
+			}
+			if !strings.Contains(msg, tc.field+": "+tc.want) {
+				t.Fatalf("error = %s\nwant it to name %s and say %q", msg, tc.field, tc.want)
+			}
+		})
 	}
 }

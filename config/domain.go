@@ -76,5 +76,10 @@ func (c *Config) AllSecrets() []string {
 		add(a.Executor.Secret)
 	}
 	add(c.Triage.LLM.APIKey)
+	add(c.Audit.Key)
+	for _, k := range c.Audit.PreviousKeys {
+		add(k.Key)
+	}
+	add(c.Metrics.BearerToken)
 	return out
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"regexp"
@@ -16,9 +17,10 @@ import (
 // It runs before decoding so that problems read as
 //
 //	store.pth: unknown field (line 3); did you mean path?
-//	workers.count: "abc" is not a whole number (line 7)
+//	workers.count: expected an integer, found a string (line 7)
 //
-// instead of yaml's messages in terms of Go types.
+// instead of yaml's messages in terms of Go types. A value is never quoted:
+// it may be a secret pasted into the wrong field.
 func checkFields(root *yaml.Node) []string {
 	var p problems
 	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
@@ -49,18 +51,18 @@ func walkFields(p *problems, n *yaml.Node, path string, t reflect.Type) {
 			walkMapping(p, n, path, map[string]reflect.Type{"secret": reflect.TypeOf(""), "created": reflect.TypeOf(Date{})})
 			return
 		}
-		expectScalar(p, n, path, "a secret (a string, or {secret, created})")
+		expectScalar(p, n, path, "a string or a mapping {secret, created}")
 	case reflect.PointerTo(t).Implements(unmarshalerT):
 		decodeScalar(p, n, path, t)
 	case t.Kind() == reflect.Struct:
 		if n.Kind != yaml.MappingNode {
-			p.add(path, "expected a mapping of fields, got %s (line %d)", kindName(n), n.Line)
+			p.add(path, "expected a mapping, found %s (line %d)", kindName(n), n.Line)
 			return
 		}
 		walkMapping(p, n, path, structFields(t))
 	case t.Kind() == reflect.Map:
 		if n.Kind != yaml.MappingNode {
-			p.add(path, "expected a mapping, got %s (line %d)", kindName(n), n.Line)
+			p.add(path, "expected a mapping, found %s (line %d)", kindName(n), n.Line)
 			return
 		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -68,7 +70,7 @@ func walkFields(p *problems, n *yaml.Node, path string, t reflect.Type) {
 		}
 	case t.Kind() == reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
-			p.add(path, "expected a list, got %s (line %d)", kindName(n), n.Line)
+			p.add(path, "expected a list, found %s (line %d)", kindName(n), n.Line)
 			return
 		}
 		for i, c := range n.Content {
@@ -169,34 +171,35 @@ func editDistance(a, b string) int {
 
 func expectScalar(p *problems, n *yaml.Node, path, what string) {
 	if n.Kind != yaml.ScalarNode {
-		p.add(path, "expected %s, got %s (line %d)", what, kindName(n), n.Line)
+		p.add(path, "expected %s, found %s (line %d)", what, kindName(n), n.Line)
 	}
 }
 
 // decodeScalar decodes n into a fresh value of t and reports a failure in
-// words rather than Go type names.
+// words rather than Go type names, without the value.
 func decodeScalar(p *problems, n *yaml.Node, path string, t reflect.Type) {
 	if n.Kind != yaml.ScalarNode {
-		p.add(path, "expected %s, got %s (line %d)", typeName(t), kindName(n), n.Line)
+		p.add(path, "expected %s, found %s (line %d)", typeName(t), kindName(n), n.Line)
 		return
 	}
 	if err := n.Decode(reflect.New(t).Interface()); err != nil {
 		msg := typeErrorText(err)
-		if m := yamlCannotUnmarshal.FindStringSubmatch(msg); m != nil {
-			msg = fmt.Sprintf("%q is not %s", m[1], typeName(t))
+		// Nova's own decoders (dates, durations, sizes) say what is wrong
+		// without quoting more than a date or a duration; yaml's quote the
+		// value, so they become a statement of the types.
+		if strings.HasPrefix(msg, "cannot unmarshal") || strings.Contains(msg, "`") {
+			msg = fmt.Sprintf("expected %s, found %s", typeName(t), kindName(n))
 		}
 		p.add(path, "%s (line %d)", msg, n.Line)
 	}
 }
 
-var (
-	yamlLinePrefix      = regexp.MustCompile(`^line \d+: `)
-	yamlCannotUnmarshal = regexp.MustCompile("^cannot unmarshal !!\\w+ `(.*)` into ")
-)
+var yamlLinePrefix = regexp.MustCompile(`^line \d+: `)
 
 // typeErrorText strips yaml's wrapping from a decode error.
 func typeErrorText(err error) string {
-	if te, ok := err.(*yaml.TypeError); ok && len(te.Errors) > 0 {
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
 		return yamlLinePrefix.ReplaceAllString(te.Errors[0], "")
 	}
 	return strings.TrimPrefix(err.Error(), "yaml: ")
@@ -214,7 +217,7 @@ func typeName(t reflect.Type) string {
 		return "true or false"
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "a whole number"
+		return "an integer"
 	case reflect.Float32, reflect.Float64:
 		return "a number"
 	case reflect.String:
@@ -234,7 +237,7 @@ func kindName(n *yaml.Node) string {
 	case yaml.SequenceNode:
 		return "a list"
 	case yaml.ScalarNode:
-		return fmt.Sprintf("%q", n.Value)
+		return describeTag(n.ShortTag())
 	}
 	return "an alias"
 }

@@ -49,7 +49,7 @@ func TestUnknownFieldsSuggestTheRightName(t *testing.T) {
 		{"in a list", baseEnv + "services:\n  - {id: PABC, name: a, environment: prod, slack_chanel: C123}\n", "services[0].slack_chanel: unknown field (line 10); did you mean slack_channel?"},
 		{"transposed", baseEnv + "    slack: {bot_tokne: x}\n", "environments.prod.slack.bot_tokne: unknown field (line 9); did you mean bot_token?"},
 		{"in a secret", strings.Replace(baseEnv, `["s1"]`, `[{secert: s1}]`, 1), "environments.prod.pagerduty.webhook_secrets[0].secert: unknown field (line 8); did you mean secret?"},
-		{"nothing close", baseEnv + "store: {flavour: x}\n", "store.flavour: unknown field (line 9); known fields: addrs, backend, master_name, path, prefix, url"},
+		{"nothing close", baseEnv + "store: {flavour: x}\n", "store.flavour: unknown field (line 9); known fields: addrs, backend, master_name,"},
 		{"set twice", baseEnv + "tier: standard\ntier: enterprise\n", "tier: set twice (lines 9 and 10)"},
 	}
 	for _, tc := range cases {
@@ -64,11 +64,11 @@ func TestUnknownFieldsSuggestTheRightName(t *testing.T) {
 
 func TestWrongKindsNameThePathNotGoTypes(t *testing.T) {
 	cases := []struct{ name, doc, want string }{
-		{"int", baseEnv + "workers: {count: abc}\n", `workers.count: "abc" is not a whole number (line 9)`},
-		{"bool", baseEnv + "services:\n  - {id: PABC, name: a, environment: prod, auto_ack: sometimes}\n", `services[0].auto_ack: "sometimes" is not true or false (line 10)`},
-		{"float", baseEnv + "triage: {abstain_below: high}\n", `triage.abstain_below: "high" is not a number (line 9)`},
-		{"list for mapping", baseEnv + "services: {id: PABC}\n", "services: expected a list, got a mapping (line 9)"},
-		{"scalar for mapping", baseEnv + "store: bolt\n", `store: expected a mapping of fields, got "bolt" (line 9)`},
+		{"int", baseEnv + "workers: {count: abc}\n", `workers.count: expected an integer, found a string (line 9)`},
+		{"bool", baseEnv + "services:\n  - {id: PABC, name: a, environment: prod, auto_ack: sometimes}\n", `services[0].auto_ack: expected true or false, found a string (line 10)`},
+		{"float", baseEnv + "triage: {abstain_below: high}\n", `triage.abstain_below: expected a number, found a string (line 9)`},
+		{"list for mapping", baseEnv + "services: {id: PABC}\n", "services: expected a list, found a mapping (line 9)"},
+		{"scalar for mapping", baseEnv + "store: bolt\n", `store: expected a mapping, found a string (line 9)`},
 		{"duration", baseEnv + "workers: {visibility_timeout: soon}\n", "workers.visibility_timeout: soon is not a duration (use e.g. 30s, 15m, 2h) (line 9)"},
 		{"date", baseEnv + "      token_created: yesterday\n", "environments.prod.pagerduty.token_created: yesterday is not a date (use YYYY-MM-DD) (line 9)"},
 	}
@@ -78,7 +78,7 @@ func TestWrongKindsNameThePathNotGoTypes(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error = %v\nwant it to contain %q", err, tc.want)
 			}
-			for _, goType := range []string{"config.", "into int", "into bool", "float64", "[]config"} {
+			for _, goType := range []string{"config.", "into int", "into bool", "float64", "[]config", "abc", "sometimes", "high", "bolt"} {
 				if strings.Contains(err.Error(), goType) {
 					t.Errorf("error names a Go type (%s): %v", goType, err)
 				}

@@ -55,5 +55,12 @@ func (c *Config) Credentials(now time.Time) []Credential {
 	for _, a := range c.Actions {
 		add("", "action_secret", a.Name, a.Executor.Secret)
 	}
+	if !c.Audit.Key.IsZero() {
+		add("", "audit_key", "audit.key ("+auditKeyID(c.Audit.KeyID, c.Audit.Key)+")", c.Audit.Key)
+	}
+	for i, k := range c.Audit.PreviousKeys {
+		add("", "audit_key_previous", "audit.previous_keys["+itoa(i)+"] ("+auditKeyID(k.ID, k.Key)+")", k.Key)
+	}
+	add("", "metrics_bearer_token", "metrics.bearer_token", c.Metrics.BearerToken)
 	return out
 }

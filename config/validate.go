@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/novasre/nova"
+	"github.com/novasre/nova/approvals"
 )
 
 // Defaults.
@@ -20,6 +21,14 @@ const (
 	DefaultRatePerMinute = 900
 	DefaultWatchDays     = 14
 	DefaultWorkers       = 8
+
+	DefaultMaxHeaderBytes           = 64 << 10
+	DefaultReadHeaderTimeout        = 5 * time.Second
+	DefaultIdleTimeout              = 2 * time.Minute
+	DefaultMaxConnections           = 1024
+	DefaultReservedConnections      = 32
+	DefaultMaxAuthFailuresPerMinute = 10
+	DefaultMinFreeDisk              = 64 << 20
 )
 
 var (
@@ -29,6 +38,7 @@ var (
 	slackUserPattern   = regexp.MustCompile(`^[UWS][A-Z0-9]{2,}$`)
 	slackChanPattern   = regexp.MustCompile(`^[CGD][A-Z0-9]{2,}$`)
 	actionNamePattern  = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+	auditKeyIDPattern  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 )
 
 func (c *Config) applyDefaults() {
@@ -47,6 +57,10 @@ func (c *Config) applyDefaults() {
 	if c.Store.Prefix == "" {
 		c.Store.Prefix = "nova"
 	}
+	if c.Store.MinFreeDisk == 0 {
+		c.Store.MinFreeDisk = DefaultMinFreeDisk
+	}
+	c.HTTP.applyDefaults()
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}
@@ -117,6 +131,27 @@ func (c *Config) applyDefaults() {
 	}
 }
 
+func (h *HTTPConfig) applyDefaults() {
+	if h.MaxHeaderBytes == 0 {
+		h.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	if h.ReadHeaderTimeout.Duration == 0 {
+		h.ReadHeaderTimeout.Duration = DefaultReadHeaderTimeout
+	}
+	if h.IdleTimeout.Duration == 0 {
+		h.IdleTimeout.Duration = DefaultIdleTimeout
+	}
+	if h.MaxConnections == 0 {
+		h.MaxConnections = DefaultMaxConnections
+	}
+	if h.ReservedConnections == 0 {
+		h.ReservedConnections = DefaultReservedConnections
+	}
+	if h.MaxAuthFailuresPerMinute == 0 {
+		h.MaxAuthFailuresPerMinute = DefaultMaxAuthFailuresPerMinute
+	}
+}
+
 // problems collects validation messages, each starting with a field path.
 type problems []string
 
@@ -145,6 +180,7 @@ func (c *Config) validate() []string {
 	if c.Workers.Visibility.Duration < time.Second {
 		p.add("workers.visibility_timeout", "must be at least 1s")
 	}
+	c.validateHTTP(&p)
 	c.validateAPIKeys(&p)
 	if len(c.Environments) == 0 {
 		p.add("environments", "at least one environment is required")
@@ -155,6 +191,8 @@ func (c *Config) validate() []string {
 	for name, e := range c.Environments {
 		c.validateEnvironment(&p, name, e)
 	}
+	c.validateGlobalAdmins(&p)
+	c.validateAudit(&p)
 	c.validateServices(&p)
 	c.validateActions(&p)
 	if c.Triage.AbstainBelow < 0 || c.Triage.AbstainBelow >= 1 {
@@ -169,6 +207,41 @@ func (c *Config) validate() []string {
 		}
 	}
 	return p
+}
+
+func (c *Config) validateHTTP(p *problems) {
+	h := c.HTTP
+	if h.MaxHeaderBytes < 4<<10 || h.MaxHeaderBytes > 1<<20 {
+		p.add("http.max_header_bytes", "must be between 4KiB and 1MiB")
+	}
+	if h.ReadHeaderTimeout.Duration < 100*time.Millisecond || h.ReadHeaderTimeout.Duration > time.Minute {
+		p.add("http.read_header_timeout", "must be between 100ms and 1m")
+	}
+	if h.IdleTimeout.Duration < time.Second || h.IdleTimeout.Duration > time.Hour {
+		p.add("http.idle_timeout", "must be between 1s and 1h")
+	}
+	if h.MaxConnections < 1 || h.MaxConnections > 1<<20 {
+		p.add("http.max_connections", "must be between 1 and 1048576")
+	}
+	if h.ReservedConnections < 1 || h.ReservedConnections > 1024 {
+		p.add("http.reserved_connections", "must be between 1 and 1024 (health checks need at least one)")
+	}
+	if h.MaxAuthFailuresPerMinute < 1 || h.MaxAuthFailuresPerMinute > 10000 {
+		p.add("http.max_auth_failures_per_minute", "must be between 1 and 10000")
+	}
+	if m := c.Metrics.Listen; m != "" {
+		if _, port, err := net.SplitHostPort(m); err != nil {
+			p.add("metrics.listen", "%q is not host:port (e.g. \"127.0.0.1:9100\")", m)
+		} else if m == c.Listen && port != "0" {
+			p.add("metrics.listen", "must differ from listen")
+		}
+	}
+	if t := c.Metrics.BearerToken.Value(); t != "" && len(t) < 16 {
+		p.add("metrics.bearer_token", "must be at least 16 characters")
+	}
+	if c.Store.MinFreeDisk < 0 {
+		p.add("store.min_free_disk", "must not be negative")
+	}
 }
 
 func (c *Config) validateStore(p *problems) {
@@ -267,8 +340,71 @@ func (c *Config) validateEnvironment(p *problems, name string, e *Environment) {
 	if ap.RequiredApprovals < 1 || ap.RequiredApprovals > 5 {
 		p.add(f+".approvals.required_approvals", "must be between 1 and 5")
 	}
-	if ap.ExpiresAfter.Duration < time.Minute {
+	switch {
+	case ap.ExpiresAfter.Duration < time.Minute:
 		p.add(f+".approvals.expires_after", "must be at least 1m")
+	case ap.ExpiresAfter.Duration > approvals.MaxExpiresAfter:
+		p.add(f+".approvals.expires_after", "%s is longer than the maximum of %s: an approval given for what an incident looked like a day ago no longer fits it",
+			ap.ExpiresAfter.Duration, approvals.MaxExpiresAfter)
+	}
+}
+
+func (c *Config) validateGlobalAdmins(p *problems) {
+	slackApps := 0
+	for _, e := range c.Environments {
+		if e != nil && e.Slack.Enabled() {
+			slackApps++
+		}
+	}
+	for i, a := range c.GlobalAdmins {
+		f := fmt.Sprintf("global_admins[%d]", i)
+		switch {
+		case !slackUserPattern.MatchString(a):
+			p.add(f, "%q is not a Slack user or user-group id", a)
+		case slackApps == 0:
+			p.add(f, "no environment has a Slack app (slack.bot_token), so no one can use Slack commands")
+		}
+	}
+}
+
+// validateAudit checks the audit keys without ever quoting them.
+func (c *Config) validateAudit(p *problems) {
+	a := c.Audit
+	ids := map[string]string{}
+	values := map[string]string{}
+	check := func(f, id string, key Secret) {
+		if key.IsZero() {
+			p.add(f+".key", "required")
+			return
+		}
+		if n := len(key.Value()); n < nova.MinAuditKeyLen {
+			p.add(f+".key", "is %d bytes; an audit key must be at least %d (e.g. `openssl rand -hex 32` into a file, then ${file:PATH})", n, nova.MinAuditKeyLen)
+		}
+		if id != "" && !auditKeyIDPattern.MatchString(id) {
+			p.add(f+".id", "%q: key ids are letters, digits, dots, dashes and underscores (at most 64)", id)
+		}
+		id = auditKeyID(id, key)
+		if other, dup := ids[id]; dup {
+			p.add(f, "key id %s is also used by %s; every audit key needs its own id", id, other)
+		}
+		ids[id] = f
+		if other, dup := values[key.Value()]; dup {
+			p.add(f+".key", "is the same key as %s", other)
+		}
+		values[key.Value()] = f
+	}
+	if !a.Key.IsZero() || a.KeyID != "" {
+		if a.KeyID != "" && !auditKeyIDPattern.MatchString(a.KeyID) {
+			p.add("audit.key_id", "%q: key ids are letters, digits, dots, dashes and underscores (at most 64)", a.KeyID)
+			a.KeyID = ""
+		}
+		check("audit", a.KeyID, a.Key)
+	}
+	if len(a.PreviousKeys) > 0 && a.Key.IsZero() {
+		p.add("audit.previous_keys", "set audit.key too: previous keys only verify, new entries need a current key")
+	}
+	for i, k := range a.PreviousKeys {
+		check(fmt.Sprintf("audit.previous_keys[%d]", i), k.ID, k.Key)
 	}
 }
 

@@ -53,6 +53,11 @@ type attempt struct {
 // the action. Any other 4xx or a 3xx fails at once, since sending the same
 // request again cannot change the answer. The Result is filled in on
 // failure too, for the audit trail.
+//
+// A deadline on ctx bounds the whole run, Retry-After waits included: each
+// attempt ends by it, and Run never waits for a retry that could not start
+// before it. Nova gives every run a deadline inside the lease that keeps
+// other replicas from starting the same run.
 func (w *Webhook) Run(ctx context.Context, r Run) (Result, error) {
 	if err := validateRun(r); err != nil {
 		return Result{}, err
@@ -72,7 +77,15 @@ func (w *Webhook) Run(ctx context.Context, r Run) (Result, error) {
 		if !a.retry || n >= w.maxAttempts {
 			return res, a.err
 		}
-		timer := time.NewTimer(w.delay(n, a.retryAfter))
+		wait := w.delay(n, a.retryAfter)
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= wait {
+			// The run's time limit ends before the next attempt could start:
+			// say so now rather than sleep until it does.
+			return res, nova.WrapError(nova.EUNAVAILABLE, context.DeadlineExceeded,
+				"stopped retrying the action webhook %s after %d attempt(s): the next one (in %s) could not start within the run's time limit; the last one failed with: %s",
+				w.shownURL, n, wait.Round(time.Millisecond), nova.ErrorMessage(a.err))
+		}
+		timer := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			timer.Stop()
@@ -129,6 +142,10 @@ func (w *Webhook) post(ctx context.Context, body []byte, key string) attempt {
 // giving up stops the run; a timeout or a network error is retried.
 func (w *Webhook) transportFailure(ctx context.Context, err error) attempt {
 	cause := w.safe(err)
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return attempt{err: nova.WrapError(nova.EUNAVAILABLE, cause,
+			"the action webhook %s did not answer within the run's time limit; the action may have started anyway", w.shownURL)}
+	}
 	if ctx.Err() != nil {
 		return attempt{err: nova.WrapError(nova.EUNAVAILABLE, cause, "gave up on the action webhook %s", w.shownURL)}
 	}

@@ -270,3 +270,29 @@ func TestRunTruncatesLongAnswers(t *testing.T) {
 		t.Errorf("String() = %.40q…", s)
 	}
 }
+
+// Red-team item 3: a Retry-After longer than what is left of the run's
+// time limit ends the run at once with the receiver's answer, instead of
+// sleeping past the limit (where another replica may take the run over).
+func TestRedTeam3_RetryAfterNeverWaitsPastTheRunsDeadline(t *testing.T) {
+	clock := tick()
+	busy := func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Retry-After", "20")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, "maintenance")
+	}
+	rc, srv := newReceiver(t, clock, busy, answer(200, "ok"))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	res, err := newWebhook(t, srv.URL, clock, nil).Run(ctx, testRun)
+	if ctx.Err() != nil {
+		t.Fatalf("Run waited until the run's deadline passed (%v)", err)
+	}
+	msg := nova.ErrorMessage(err)
+	if !nova.IsCode(err, nova.EUNAVAILABLE) || !strings.Contains(msg, "503 Service Unavailable") || !strings.Contains(msg, "time limit") {
+		t.Fatalf("err = %v; want EUNAVAILABLE naming the 503 and the time limit", err)
+	}
+	if res.Attempts != 1 || len(rc.requests()) != 1 || res.Body != "maintenance" {
+		t.Errorf("Result = %+v after %d requests; want the one answered attempt", res, len(rc.requests()))
+	}
+}

@@ -4,10 +4,13 @@
 // It is optional and untrusted. The prompt holds only the gathered evidence
 // and the deterministic result; the answer is text and nothing else, under a
 // strict timeout. Any failure (timeout, HTTP error, malformed, empty or
-// oversized answer, an answer naming a catalog action the result did not
-// suggest) is an error, and the caller posts the deterministic summary
-// instead. The model never chooses actions: suggestions always come from the
-// triage result, which this package does not change.
+// oversized answer) is an error, and so is an answer that says what the
+// result does not (a catalog action it did not suggest, a cause outside its
+// candidates, an id, URL or number not in the evidence, markup; see
+// ground.go), which wraps nova.ErrUngrounded. The caller then posts the
+// deterministic summary instead. The model never chooses actions:
+// suggestions always come from the triage result, which this package does
+// not change.
 package llm
 
 import (
@@ -163,12 +166,14 @@ func (s *Summariser) Summarise(ctx context.Context, in triage.Input, r nova.Tria
 	if len(cr.Choices) == 0 {
 		return "", nova.Errorf(nova.EINTERNAL, "llm answer has no choices")
 	}
-	return check(cr.Choices[0].Message.Content, in, *top)
+	return check(cr.Choices[0].Message.Content, in, r)
 }
 
 // check turns the model's text into one paragraph and rejects what the
-// deterministic result could not have said.
-func check(text string, in triage.Input, top nova.Hypothesis) (string, error) {
+// deterministic result could not have said: a catalog action triage did
+// not suggest, or anything ground refuses.
+func check(text string, in triage.Input, r nova.TriageResult) (string, error) {
+	top := r.Hypotheses[0]
 	text = strings.Join(strings.Fields(text), " ")
 	switch {
 	case text == "":
@@ -187,8 +192,11 @@ func check(text string, in triage.Input, top nova.Hypothesis) (string, error) {
 		// Whole words only: an action called "scale" must not reject
 		// "scaled"; names are usually identifiers like "restart-pod".
 		if regexp.MustCompile(`(?i)\b` + regexp.QuoteMeta(a.Name) + `\b`).MatchString(text) {
-			return "", nova.Errorf(nova.EINTERNAL, "llm summary names action %q, which triage did not suggest", a.Name)
+			return "", nova.WrapError(nova.EINTERNAL, nova.ErrUngrounded, "llm summary names action %q, which triage did not suggest", a.Name)
 		}
+	}
+	if err := ground(text, in, r); err != nil {
+		return "", err
 	}
 	return text, nil
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/sirupsen/logrus"
@@ -144,54 +145,155 @@ func matchPath(pattern, path string) bool {
 }
 
 // checkAckBody accepts exactly an acknowledgement: PUT /incidents/{id} can
-// also resolve, reassign or re-prioritise, none of which Nova may do.
+// also resolve, reassign or re-prioritise, none of which Nova may do. The
+// body is parsed strictly (see strictJSON): {"status":"resolved",
+// "Status":"acknowledged"} reads as an acknowledgement to Go's decoder but
+// as a resolve to PagerDuty.
 func checkAckBody(b []byte) error {
-	var v struct {
-		Incident *struct {
-			Type   string `json:"type"`
-			Status string `json:"status"`
-		} `json:"incident"`
-	}
-	if err := decodeExact(b, &v); err != nil {
+	v, err := strictJSON(b)
+	if err != nil {
 		return fmt.Errorf("body is not an acknowledgement: %w", err)
 	}
-	if v.Incident == nil || v.Incident.Type != "incident_reference" || v.Incident.Status != "acknowledged" {
+	top, err := object(v, []string{"incident"}, nil)
+	if err != nil {
+		return fmt.Errorf("body is not an acknowledgement: %w", err)
+	}
+	inc, err := object(top["incident"], []string{"type", "status"}, nil)
+	if err != nil {
+		return fmt.Errorf("body is not an acknowledgement: incident: %w", err)
+	}
+	if inc["type"] != "incident_reference" || inc["status"] != "acknowledged" {
 		return errors.New("body is not an acknowledgement")
 	}
 	return nil
 }
 
-// checkNoteBody accepts a note: content, and the user go-pagerduty adds.
+// checkNoteBody accepts a note: content, and the user go-pagerduty adds,
+// parsed as strictly as an acknowledgement.
 func checkNoteBody(b []byte) error {
-	var v struct {
-		Note *struct {
-			Content string `json:"content"`
-			User    *struct {
-				Summary string `json:"summary"`
-			} `json:"user"`
-		} `json:"note"`
-	}
-	if err := decodeExact(b, &v); err != nil {
+	v, err := strictJSON(b)
+	if err != nil {
 		return fmt.Errorf("body is not a note: %w", err)
 	}
-	if v.Note == nil || v.Note.Content == "" {
-		return errors.New("body is not a note")
+	top, err := object(v, []string{"note"}, nil)
+	if err != nil {
+		return fmt.Errorf("body is not a note: %w", err)
+	}
+	note, err := object(top["note"], []string{"content"}, []string{"user"})
+	if err != nil {
+		return fmt.Errorf("body is not a note: note: %w", err)
+	}
+	if c, ok := note["content"].(string); !ok || c == "" {
+		return errors.New("body is not a note: content must be a non-empty string")
+	}
+	if u, ok := note["user"]; ok {
+		user, err := object(u, nil, []string{"summary"})
+		if err != nil {
+			return fmt.Errorf("body is not a note: user: %w", err)
+		}
+		if s, ok := user["summary"]; ok {
+			if _, isString := s.(string); !isString {
+				return errors.New("body is not a note: user summary must be a string")
+			}
+		}
 	}
 	return nil
 }
 
-// decodeExact decodes one JSON value with no unknown fields and nothing
-// after it.
-func decodeExact(b []byte, v any) error {
+// maxJSONDepth bounds nesting in a checked body; Nova's own are two deep.
+const maxJSONDepth = 8
+
+// strictJSON decodes exactly one JSON value into plain values (objects as
+// map[string]any, arrays, strings, json.Number, bools, nil) and refuses
+// an object with a repeated key and anything after the value. Together
+// with object, which compares keys byte for byte, this closes the gap
+// between encoding/json (case-insensitive keys, the last duplicate wins)
+// and whatever PagerDuty's parser does with the same bytes.
+func strictJSON(b []byte) (any, error) {
 	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
-	if err := d.Decode(v); err != nil {
-		return err
+	d.UseNumber()
+	v, err := strictValue(d, 0)
+	if err != nil {
+		return nil, err
 	}
-	if d.More() {
-		return errors.New("trailing data")
+	if _, err := d.Token(); err != io.EOF {
+		return nil, errors.New("trailing data after the JSON value")
 	}
-	return nil
+	return v, nil
+}
+
+func strictValue(d *json.Decoder, depth int) (any, error) {
+	if depth > maxJSONDepth {
+		return nil, errors.New("JSON nested too deeply")
+	}
+	tok, err := d.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch tok {
+	case json.Delim('{'):
+		obj := map[string]any{}
+		for d.More() {
+			kt, err := d.Token()
+			if err != nil {
+				return nil, err
+			}
+			key := kt.(string) // inside an object the decoder only yields string keys
+			if _, dup := obj[key]; dup {
+				return nil, fmt.Errorf("duplicate key %q", clipKey(key))
+			}
+			if obj[key], err = strictValue(d, depth+1); err != nil {
+				return nil, err
+			}
+		}
+		if _, err := d.Token(); err != nil { // the closing }
+			return nil, err
+		}
+		return obj, nil
+	case json.Delim('['):
+		var arr []any
+		for d.More() {
+			v, err := strictValue(d, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			arr = append(arr, v)
+		}
+		if _, err := d.Token(); err != nil { // the closing ]
+			return nil, err
+		}
+		return arr, nil
+	}
+	return tok, nil
+}
+
+// object checks that v is a JSON object whose keys are exactly the
+// required ones plus any of the optional ones, compared byte for byte
+// ("Status" is not "status").
+func object(v any, required, optional []string) (map[string]any, error) {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, errors.New("not a JSON object")
+	}
+	for _, k := range required {
+		if _, ok := obj[k]; !ok {
+			return nil, fmt.Errorf("missing key %q", k)
+		}
+	}
+	for k := range obj {
+		if !slices.Contains(required, k) && !slices.Contains(optional, k) {
+			return nil, fmt.Errorf("unexpected key %q", clipKey(k))
+		}
+	}
+	return obj, nil
+}
+
+// clipKey keeps a key quoted in a refusal (which is logged) short.
+func clipKey(k string) string {
+	if len(k) > 40 {
+		return strings.ToValidUTF8(k[:40], "") + "…"
+	}
+	return k
 }
 
 // readRequestBody consumes and returns req's body (nil when there is none), which

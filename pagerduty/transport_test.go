@@ -140,3 +140,63 @@ func TestTransportRefusesOtherHosts(t *testing.T) {
 		t.Errorf("the emulator received %d requests", n)
 	}
 }
+
+// Red-team item 12: the allow-list parses write bodies strictly. Go's
+// decoder matches keys case-insensitively and keeps the last duplicate, so
+// these bodies used to pass as acknowledgements (or notes) while PagerDuty
+// may read them as a resolve or something else.
+func TestRedTeam12_AllowListParsesBodiesStrictly(t *testing.T) {
+	rig := newClientRig(t, pdemu.Options{})
+	id := rig.incident("x")
+	var refused int
+	c := rig.client(t, "prod", func(cfg *ClientConfig) { cfg.OnRefused = func(string, string) { refused++ } })
+	cases := []struct{ method, url, body string }{
+		{"PUT", "/incidents/" + id, `{"incident":{"type":"incident_reference","status":"resolved","Status":"acknowledged"}}`},
+		{"PUT", "/incidents/" + id, `{"incident":{"type":"incident_reference","Status":"acknowledged"}}`},
+		{"PUT", "/incidents/" + id, `{"Incident":{"type":"incident_reference","status":"acknowledged"}}`},
+		{"PUT", "/incidents/" + id, `{"incident":{"TYPE":"incident_reference","status":"acknowledged"}}`},
+		{"PUT", "/incidents/" + id, `{"incident":{"type":"incident_reference","status":"resolved","status":"acknowledged"}}`},
+		{"PUT", "/incidents/" + id, `{"incident":{"type":"incident_reference","status":"acknowledged","status":"resolved"}}`},
+		{"PUT", "/incidents/" + id, `{"incident":{"type":"incident_reference","status":"resolved"},"incident":{"type":"incident_reference","status":"acknowledged"}}`},
+		{"PUT", "/incidents/" + id, `{"incident":{"type":"incident_reference","st\u0061tus":"acknowledged","status":"resolved"}}`},
+		{"PUT", "/incidents/" + id, `{"incident":{"type":"incident_reference","ſtatus":"acknowledged"}}`},
+		{"PUT", "/incidents/" + id, `{"incident":{"type":"incident_reference","status":"acknowledged"}}]`},
+		{"POST", "/incidents/" + id + "/notes", `{"note":{"content":"hello","Content":"hi"}}`},
+		{"POST", "/incidents/" + id + "/notes", `{"note":{"content":"hello","content":""}}`},
+		{"POST", "/incidents/" + id + "/notes", `{"Note":{"content":"hello"}}`},
+		{"POST", "/incidents/" + id + "/notes", `{"note":{"content":"hello","user":{"summary":"a@example.com","Summary":"b@example.com"}}}`},
+		{"POST", "/incidents/" + id + "/notes", `{"note":{"content":"hello","user":{"id":"PADMIN"}}}`},
+		{"POST", "/incidents/" + id + "/notes", `{"note":{"content":7}}`},
+	}
+	for _, tc := range cases {
+		req, err := http.NewRequest(tc.method, rig.url+tc.url, strings.NewReader(tc.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Token token="+clientProdToken)
+		req.Header.Set("Accept", "application/vnd.pagerduty+json;version=2")
+		req.Header.Set("From", clientBotEmail)
+		resp, err := c.http.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			t.Errorf("%s %s was sent (status %d)", tc.method, tc.body, resp.StatusCode)
+			continue
+		}
+		if nova.ErrorCode(err) != nova.EFORBIDDEN {
+			t.Errorf("%s: %v, want an EFORBIDDEN refusal", tc.body, err)
+		}
+	}
+	if refused != len(cases) {
+		t.Errorf("%d refusals, want %d", refused, len(cases))
+	}
+	if n := len(rig.emu.Requests()); n != 0 {
+		t.Errorf("the emulator received %d refused requests", n)
+	}
+	// Nova's own writes still pass.
+	if err := c.Acknowledge(context.Background(), id); err != nil {
+		t.Fatalf("acknowledge: %v", err)
+	}
+	if _, err := c.AddNote(context.Background(), id, "a note <b>with</b> markup"); err != nil {
+		t.Fatalf("add note: %v", err)
+	}
+}

@@ -160,19 +160,24 @@ func (c *Client) PostEphemeral(ctx context.Context, channel, user string, m nova
 	return c.count("chat.postEphemeral", err)
 }
 
-// FindByMetadata returns the ts of the newest message in channel since
-// oldest whose Nova metadata has key = value. Nova calls it before posting
-// after a restart, so a crash between post and record never double-posts.
-// conversations.history lists top-level messages only, not thread replies.
-func (c *Client) FindByMetadata(ctx context.Context, channel, key, value string, oldest time.Time) (string, bool, error) {
+// FindByMetadata returns the ts of a message Nova posted since oldest whose
+// Nova metadata has key = value: in channel's top level when threadTS is
+// empty, else in the thread threadTS. Nova calls it before posting again
+// after a crash or a lost answer, so that a post whose answer never arrived
+// is found instead of posted twice. It looks where the post went:
+// conversations.history lists top-level messages only, never thread
+// replies, so thread posts are searched with conversations.replies.
+func (c *Client) FindByMetadata(ctx context.Context, channel, threadTS, key, value string, oldest time.Time) (string, bool, error) {
+	if threadTS != "" {
+		return c.findInThread(ctx, channel, threadTS, key, value, oldest)
+	}
 	params := &slackgo.GetConversationHistoryParameters{
 		ChannelID: channel, IncludeAllMetadata: true, Limit: 200, Inclusive: true,
 	}
 	if !oldest.IsZero() {
 		params.Oldest = formatTS(oldest)
 	}
-	const maxPages = 20 // 4000 messages: far more than one incident's window holds
-	for range maxPages {
+	for range maxFindPages {
 		var resp *slackgo.GetConversationHistoryResponse
 		err := c.withRetry(ctx, "conversations.history", func(ctx context.Context) error {
 			var err error
@@ -182,13 +187,8 @@ func (c *Client) FindByMetadata(ctx context.Context, channel, key, value string,
 		if err = c.count("conversations.history", err); err != nil {
 			return "", false, err
 		}
-		for _, m := range resp.Messages {
-			if m.Metadata.EventType != MetadataEventType {
-				continue
-			}
-			if v, ok := m.Metadata.EventPayload[key].(string); ok && v == value {
-				return m.Timestamp, true, nil
-			}
+		if ts, ok := matchMetadata(resp.Messages, key, value); ok {
+			return ts, true, nil
 		}
 		if !resp.HasMore || resp.ResponseMetaData.NextCursor == "" {
 			return "", false, nil
@@ -196,6 +196,56 @@ func (c *Client) FindByMetadata(ctx context.Context, channel, key, value string,
 		params.Cursor = resp.ResponseMetaData.NextCursor
 	}
 	return "", false, nil
+}
+
+// maxFindPages bounds a search to 4,000 messages: far more than one
+// incident's window or thread holds.
+const maxFindPages = 20
+
+// findInThread searches the thread threadTS of channel with
+// conversations.replies, which returns the thread's messages oldest first.
+func (c *Client) findInThread(ctx context.Context, channel, threadTS, key, value string, oldest time.Time) (string, bool, error) {
+	params := &slackgo.GetConversationRepliesParameters{
+		ChannelID: channel, Timestamp: threadTS, IncludeAllMetadata: true, Limit: 200, Inclusive: true,
+	}
+	if !oldest.IsZero() {
+		params.Oldest = formatTS(oldest)
+	}
+	for range maxFindPages {
+		var msgs []slackgo.Message
+		var more bool
+		var next string
+		err := c.withRetry(ctx, "conversations.replies", func(ctx context.Context) error {
+			var err error
+			msgs, more, next, err = c.sdk().GetConversationRepliesContext(ctx, params)
+			return err
+		})
+		if err = c.count("conversations.replies", err); err != nil {
+			return "", false, err
+		}
+		if ts, ok := matchMetadata(msgs, key, value); ok {
+			return ts, true, nil
+		}
+		if !more || next == "" {
+			return "", false, nil
+		}
+		params.Cursor = next
+	}
+	return "", false, nil
+}
+
+// matchMetadata returns the ts of the first message whose Nova metadata
+// has key = value.
+func matchMetadata(msgs []slackgo.Message, key, value string) (string, bool) {
+	for _, m := range msgs {
+		if m.Metadata.EventType != MetadataEventType {
+			continue
+		}
+		if v, ok := m.Metadata.EventPayload[key].(string); ok && v == value {
+			return m.Timestamp, true
+		}
+	}
+	return "", false
 }
 
 // GroupMembers returns the user ids of a Slack user group, for admin and

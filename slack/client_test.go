@@ -58,14 +58,14 @@ func TestPostUpdateAndFindByMetadata(t *testing.T) {
 		t.Fatalf("blocks lost: %s", msgs[0].Blocks)
 	}
 
-	found, ok, err := c.FindByMetadata(ctx, "C0INCIDENT", "key", "hyp-P1234", start)
+	found, ok, err := c.FindByMetadata(ctx, "C0INCIDENT", "", "key", "hyp-P1234", start)
 	if err != nil || !ok || found != ts {
 		t.Fatalf("FindByMetadata = %q %v %v, want %q", found, ok, err, ts)
 	}
-	if _, ok, err := c.FindByMetadata(ctx, "C0INCIDENT", "key", "hyp-P9999", start); err != nil || ok {
+	if _, ok, err := c.FindByMetadata(ctx, "C0INCIDENT", "", "key", "hyp-P9999", start); err != nil || ok {
 		t.Fatalf("found a message that was never posted: %v %v", ok, err)
 	}
-	if _, ok, _ := c.FindByMetadata(ctx, "C0INCIDENT", "key", "hyp-P1234", time.Now().Add(time.Hour)); ok {
+	if _, ok, _ := c.FindByMetadata(ctx, "C0INCIDENT", "", "key", "hyp-P1234", time.Now().Add(time.Hour)); ok {
 		t.Fatal("found a message older than oldest")
 	}
 
@@ -93,11 +93,11 @@ func TestFindByMetadataPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 230 {
-		if _, err := c.Post(ctx, "C0OTHER", "", nova.Message{Text: fmt.Sprint(i)}); err != nil {
+		if _, err := c.Post(ctx, "C0OTHER", "", nova.Message{Text: nova.Mrkdwn(fmt.Sprint(i))}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if ts, ok, err := c.FindByMetadata(ctx, "C0OTHER", "key", "first", time.Time{}); err != nil || !ok || ts != first {
+	if ts, ok, err := c.FindByMetadata(ctx, "C0OTHER", "", "key", "first", time.Time{}); err != nil || !ok || ts != first {
 		t.Fatalf("FindByMetadata across pages = %q %v %v", ts, ok, err)
 	}
 }
@@ -184,7 +184,7 @@ func TestStormDelaysButLosesNothing(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := c.Post(context.Background(), "C0INCIDENT", "", nova.Message{Text: fmt.Sprintf("update %d", i)})
+			_, err := c.Post(context.Background(), "C0INCIDENT", "", nova.Message{Text: nova.Mrkdwn(fmt.Sprintf("update %d", i))})
 			errs <- err
 		}()
 		time.Sleep(5 * time.Millisecond) // enqueue in a known order
@@ -254,7 +254,7 @@ func TestRespondUsesTheURLAtMostFiveTimes(t *testing.T) {
 	}
 	u := responseURLOf(t, req)
 	for i := range 5 {
-		if err := c.Respond(context.Background(), u, nova.Reply{Message: nova.Message{Text: fmt.Sprint(i)}}); err != nil {
+		if err := c.Respond(context.Background(), u, nova.Reply{Message: nova.Message{Text: nova.Mrkdwn(fmt.Sprint(i))}}); err != nil {
 			t.Fatalf("use %d: %v", i+1, err)
 		}
 	}

@@ -69,11 +69,11 @@ func FuzzRenderNeverBreaksLimits(f *testing.F) {
 		if n < 0 {
 			n = -n
 		}
-		m := nova.Message{Text: text}
+		m := nova.Message{Text: nova.Mrkdwn(text)}
 		for range n {
 			m.Blocks = append(m.Blocks,
-				nova.Block{Kind: nova.BlockHeader, Text: header},
-				nova.Block{Kind: nova.BlockSection, Text: text, Fields: []string{field}, MoreURL: "https://nova/x"},
+				nova.Block{Kind: nova.BlockHeader, Text: nova.Mrkdwn(header)},
+				nova.Block{Kind: nova.BlockSection, Text: nova.Mrkdwn(text), Fields: []nova.Mrkdwn{nova.Mrkdwn(field)}, MoreURL: "https://nova/x"},
 				nova.Block{Kind: nova.BlockActions, Buttons: []nova.Button{{ActionID: label, Text: label, Value: value}}})
 		}
 		blocks := Render(m)

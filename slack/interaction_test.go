@@ -27,7 +27,7 @@ func TestClickReplacesTheMessage(t *testing.T) {
 	r := newRig(t, nil)
 	r.app.onInteract = func(_ context.Context, in nova.Interaction) (nova.Reply, error) {
 		m := hypothesisMessage()
-		m.Blocks = append(m.Blocks[:len(m.Blocks)-1], nova.Block{Kind: nova.BlockContext, Text: "👍 marked helpful by <@" + in.UserID + ">"})
+		m.Blocks = append(m.Blocks[:len(m.Blocks)-1], nova.Block{Kind: nova.BlockContext, Text: nova.Mrkdwn("👍 marked helpful by <@" + in.UserID + ">")})
 		return nova.Reply{ReplaceOriginal: true, Message: m}, nil
 	}
 	ts := r.postHypothesis(t)

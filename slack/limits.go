@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/novasre/nova"
 )
 
 // Block Kit limits (reference/slack-api.md §4). Slack refuses a whole
@@ -82,7 +84,7 @@ func clipPlain(s string, max int) string {
 func cut(s string, max int) string { return prefix(clean(s), max) }
 
 // clipMrkdwn shortens mrkdwn to max characters. When something was cut it
-// appends "… <moreURL|more>" (or "…" without a URL) and never leaves a
+// appends "… <moreURL|more>" (or "…" without a valid http(s) URL) and never leaves a
 // half link ("<https://…") or half entity ("&am") behind.
 func clipMrkdwn(s string, max int, moreURL string) string {
 	s = clean(s)
@@ -90,8 +92,8 @@ func clipMrkdwn(s string, max int, moreURL string) string {
 		return s
 	}
 	suffix := " " + ellipsis
-	if moreURL != "" {
-		suffix = " " + ellipsis + " <" + moreURL + "|more>"
+	if _, ok := nova.SafeURL(moreURL); ok {
+		suffix = " " + ellipsis + " " + string(nova.MrkdwnLink(moreURL, "more"))
 	}
 	if textLen(suffix) > max/2 {
 		// An absurd URL would crowd out the text; the ellipsis alone still says "cut".

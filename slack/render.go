@@ -46,18 +46,20 @@ func Render(m nova.Message) []slackgo.Block {
 
 // FallbackText is the notification text sent with the blocks: the
 // message's Text, or else its first header or section, so that Slack never
-// shows an empty notification.
+// shows an empty notification. Slack parses it as mrkdwn, so it stays
+// mrkdwn (outside text in it escaped) and is cut without splitting a link
+// or an entity.
 func FallbackText(m nova.Message) string {
-	text := strings.TrimSpace(m.Text)
+	text := strings.TrimSpace(string(m.Text))
 	for _, b := range m.Blocks {
 		if text != "" {
 			break
 		}
 		if b.Kind == nova.BlockHeader || b.Kind == nova.BlockSection {
-			text = strings.TrimSpace(b.Text)
+			text = strings.TrimSpace(string(b.Text))
 		}
 	}
-	return clipPlain(text, maxFallbackText)
+	return clipMrkdwn(text, maxFallbackText, "")
 }
 
 func firstMoreURL(rs []rendered) string {
@@ -71,17 +73,19 @@ func firstMoreURL(rs []rendered) string {
 
 func moreNote(n int, url string) slackgo.Block {
 	text := fmt.Sprintf("%s %d more blocks not shown", ellipsis, n)
-	if url != "" {
-		text = fmt.Sprintf("%s %d more — <%s|see all>", ellipsis, n, url)
+	if _, ok := nova.SafeURL(url); ok {
+		text = fmt.Sprintf("%s %d more — %s", ellipsis, n, nova.MrkdwnLink(url, "see all"))
 	}
 	return slackgo.NewContextBlock("", mrkdwn(text))
 }
 
 func renderBlock(b nova.Block) []slackgo.Block {
-	text := strings.TrimSpace(b.Text)
+	text := strings.TrimSpace(string(b.Text))
 	switch b.Kind {
 	case nova.BlockHeader:
-		if text == "" {
+		// plain_text: Slack parses nothing in it, so it shows what a reader
+		// of the mrkdwn would see.
+		if text = strings.TrimSpace(nova.PlainText(b.Text.Plain())); text == "" {
 			return nil
 		}
 		return []slackgo.Block{slackgo.NewHeaderBlock(plain(clipPlain(text, maxHeaderText)))}
@@ -107,10 +111,10 @@ func renderBlock(b nova.Block) []slackgo.Block {
 
 // fieldSections renders text and fields as sections of at most 10 fields
 // each; the text goes on the first.
-func fieldSections(text, moreURL string, fields []string) []slackgo.Block {
+func fieldSections(text, moreURL string, fields []nova.Mrkdwn) []slackgo.Block {
 	var objs []*slackgo.TextBlockObject
-	for _, f := range fields {
-		if f = strings.TrimSpace(f); f != "" {
+	for _, field := range fields {
+		if f := strings.TrimSpace(string(field)); f != "" {
 			objs = append(objs, mrkdwn(clipMrkdwn(f, maxFieldText, moreURL)))
 		}
 	}
@@ -164,7 +168,7 @@ func actionBlocks(buttons []nova.Button) []slackgo.Block {
 
 func button(b nova.Button) *slackgo.ButtonBlockElement {
 	actionID := cut(strings.TrimSpace(b.ActionID), maxActionID)
-	label := strings.TrimSpace(b.Text)
+	label := strings.TrimSpace(nova.PlainText(b.Text))
 	if label == "" {
 		label = actionID
 	}
@@ -176,9 +180,10 @@ func button(b nova.Button) *slackgo.ButtonBlockElement {
 	case nova.StylePrimary, nova.StyleDanger:
 		el.WithStyle(slackgo.Style(b.Style))
 	}
-	// A shortened URL would lead somewhere else, so an overlong one is dropped.
-	if b.URL != "" && len(b.URL) <= maxButtonURL {
-		el.WithURL(b.URL)
+	// A shortened URL would lead somewhere else, so an overlong one is
+	// dropped, as is one that is not a plain http(s) URL.
+	if u, ok := nova.SafeURL(b.URL); ok && len(u) <= maxButtonURL {
+		el.WithURL(u)
 	}
 	if b.Confirm != nil {
 		el.WithConfirm(confirm(*b.Confirm, b.Style))
@@ -201,7 +206,7 @@ func confirm(c nova.Confirm, style string) *slackgo.ConfirmationBlockObject {
 }
 
 func orDefault(s, def string) string {
-	if s = strings.TrimSpace(s); s != "" {
+	if s = strings.TrimSpace(nova.PlainText(s)); s != "" {
 		return s
 	}
 	return def
@@ -211,8 +216,12 @@ func plain(s string) *slackgo.TextBlockObject {
 	return slackgo.NewTextBlockObject(slackgo.PlainTextType, s, true, false)
 }
 
+// mrkdwn is a mrkdwn text object with verbatim set: Slack still reads
+// Nova's own <url|label> links and <@U…> mentions, but does not
+// auto-convert anything in the text (URLs, channel names, "certain
+// mentions"), so outside text shown in it stays text.
 func mrkdwn(s string) *slackgo.TextBlockObject {
-	return slackgo.NewTextBlockObject(slackgo.MarkdownType, s, false, false)
+	return slackgo.NewTextBlockObject(slackgo.MarkdownType, s, false, true)
 }
 
 func setBlockID(b slackgo.Block, id string) {

@@ -23,7 +23,7 @@ func hypothesisMessage() nova.Message {
 		Text: "Nova hypothesis for #4211 checkout: bad deploy (confidence 0.82)",
 		Blocks: []nova.Block{
 			{Kind: nova.BlockHeader, Text: "🔎 #4211 checkout: 5xx rate above 2% — likely the 14:02 deploy"},
-			{Kind: nova.BlockFields, Fields: []string{"*Urgency*\nhigh", "*Confidence*\n0.82", "*Service*\ncheckout (prod)", "*Mode*\naction"}},
+			{Kind: nova.BlockFields, Fields: []nova.Mrkdwn{"*Urgency*\nhigh", "*Confidence*\n0.82", "*Service*\ncheckout (prod)", "*Mode*\naction"}},
 			{Kind: nova.BlockSection, Text: "*Hypothesis:* the deploy of `checkout v2.31.0` at 14:02 UTC raised the error rate from 0.1% to 4.7% within two minutes.", MoreURL: "https://nova.example.com/incidents/P1234"},
 			{Kind: nova.BlockDivider},
 			{Kind: nova.BlockSection, Text: "*Evidence*\n• <https://pd.example/changes/C1|Deploy checkout v2.31.0> 3 min before the first alert\n• same symptom in <https://pd.example/incidents/P0999|#3980>, resolved by rollback\n• no related incidents on payments or db-main"},
@@ -44,12 +44,12 @@ func hypothesisMessage() nova.Message {
 // oversizeMessage breaks every limit Render enforces.
 func oversizeMessage() nova.Message {
 	m := nova.Message{Text: "storm"}
-	m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockHeader, Text: strings.Repeat("H", 200)})
-	m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockSection, Text: strings.Repeat("é", 3100), MoreURL: "https://nova.example.com/i/big"})
-	var fields []string
-	fields = append(fields, "*long* "+strings.Repeat("w", 2100))
+	m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockHeader, Text: nova.Mrkdwn(strings.Repeat("H", 200))})
+	m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockSection, Text: nova.Mrkdwn(strings.Repeat("é", 3100)), MoreURL: "https://nova.example.com/i/big"})
+	var fields []nova.Mrkdwn
+	fields = append(fields, nova.Mrkdwn("*long* "+strings.Repeat("w", 2100)))
 	for i := range 11 {
-		fields = append(fields, fmt.Sprintf("*f%d*", i))
+		fields = append(fields, nova.Mrkdwn(fmt.Sprintf("*f%d*", i)))
 	}
 	m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockFields, Fields: fields})
 	var buttons []nova.Button
@@ -61,7 +61,7 @@ func oversizeMessage() nova.Message {
 		Confirm: &nova.Confirm{Title: strings.Repeat("T", 120), Text: strings.Repeat("t", 400), Yes: strings.Repeat("Y", 40), No: strings.Repeat("N", 40)}})
 	m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockActions, Buttons: buttons})
 	for i := range 60 {
-		m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockSection, Text: fmt.Sprintf("evidence line %d", i), MoreURL: "https://nova.example.com/i/evidence"})
+		m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockSection, Text: nova.Mrkdwn(fmt.Sprintf("evidence line %d", i)), MoreURL: "https://nova.example.com/i/evidence"})
 	}
 	return m
 }
@@ -177,7 +177,7 @@ func blockID(b slackgo.Block) string {
 func TestRenderEdgeCases(t *testing.T) {
 	t.Run("empty blocks are dropped", func(t *testing.T) {
 		got := Render(nova.Message{Blocks: []nova.Block{{Kind: nova.BlockHeader}, {Kind: nova.BlockSection, Text: "  "},
-			{Kind: nova.BlockActions}, {Kind: nova.BlockContext}, {Kind: nova.BlockFields, Fields: []string{"", " "}}}})
+			{Kind: nova.BlockActions}, {Kind: nova.BlockContext}, {Kind: nova.BlockFields, Fields: []nova.Mrkdwn{"", " "}}}})
 		if len(got) != 0 {
 			t.Fatalf("rendered %d blocks from empty ones", len(got))
 		}
@@ -211,7 +211,7 @@ func TestRenderEdgeCases(t *testing.T) {
 	t.Run("exactly 50 blocks are kept whole", func(t *testing.T) {
 		var m nova.Message
 		for i := range 50 {
-			m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockSection, Text: fmt.Sprint(i)})
+			m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockSection, Text: nova.Mrkdwn(fmt.Sprint(i))})
 		}
 		got := Render(m)
 		if len(got) != 50 || got[49].(*slackgo.SectionBlock).Text.Text != "49" {
@@ -221,7 +221,7 @@ func TestRenderEdgeCases(t *testing.T) {
 	t.Run("note without any MoreURL", func(t *testing.T) {
 		var m nova.Message
 		for i := range 52 {
-			m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockSection, Text: fmt.Sprint(i)})
+			m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockSection, Text: nova.Mrkdwn(fmt.Sprint(i))})
 		}
 		got := Render(m)
 		note := got[49].(*slackgo.ContextBlock).ContextElements.Elements[0].(*slackgo.TextBlockObject).Text

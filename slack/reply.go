@@ -48,13 +48,16 @@ func ReplyJSON(r nova.Reply) ([]byte, error) {
 // emptyReply reports whether r has nothing to show, in which case Nova
 // answers with an empty 200 and posts nothing to the response_url.
 func emptyReply(r nova.Reply) bool {
-	return strings.TrimSpace(r.Text) == "" && len(r.Blocks) == 0
+	return strings.TrimSpace(string(r.Text)) == "" && len(r.Blocks) == 0
 }
 
 // errorReply is what a person sees when App refuses or fails: Slack shows
 // a non-200 answer as a bare failure, so errors travel as ephemeral text.
 func errorReply(err error) nova.Reply {
-	return nova.Reply{Message: nova.Message{Text: "⚠️ " + nova.ErrorMessage(err)}}
+	// Error messages can quote outside text (what the user typed, a
+	// request's title): escaped, keeping only the approver mentions Nova
+	// writes. The reply is ephemeral, so even those notify nobody.
+	return nova.Reply{Message: nova.Message{Text: "⚠️ " + nova.EscapeExceptMentions(nova.ErrorMessage(err))}}
 }
 
 // workingReply acknowledges a slash command whose answer is still being

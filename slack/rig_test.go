@@ -35,7 +35,7 @@ func (a *fakeApp) Command(ctx context.Context, req nova.CommandRequest) (nova.Re
 	f := a.onCommand
 	a.mu.Unlock()
 	if f == nil {
-		return nova.Reply{Message: nova.Message{Text: "you said " + req.Text}}, nil
+		return nova.Reply{Message: nova.Message{Text: "you said " + nova.Escape(req.Text)}}, nil
 	}
 	return f(ctx, req)
 }

@@ -86,7 +86,7 @@ func TestSocketModeSlowCommandRepliesLater(t *testing.T) {
 func TestSocketModeClickAndReconnect(t *testing.T) {
 	emu := startEmulator(t, slackemu.Options{})
 	app := &fakeApp{onInteract: func(_ context.Context, in nova.Interaction) (nova.Reply, error) {
-		return nova.Reply{ReplaceOriginal: true, Message: nova.Message{Text: "approved by <@" + in.UserID + ">"}}, nil
+		return nova.Reply{ReplaceOriginal: true, Message: nova.Message{Text: "approved by " + nova.MentionUser(in.UserID)}}, nil
 	}}
 	runSocketMode(t, emu, app)
 	client, _ := newTestClient(t, emu, nil)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"time"
 
 	"github.com/novasre/nova"
@@ -55,12 +56,26 @@ type OnceOp struct {
 	Find func(ctx context.Context, auditID string) (string, bool, error)
 }
 
+// ErrLeaseLost is the cause of the error Do returns when a writer stopped
+// owning its key while writing: another writer took the key over, or the
+// lease could not be renewed before it ran out. The write's context was
+// cancelled at that moment. The caller must record no outcome of its own:
+// the key belongs to the other writer, or to whoever resumes it once the
+// lease has ended.
+var ErrLeaseLost = errors.New("the write's lease was lost")
+
 // Once makes external writes happen once, across retries, crashes and
 // replicas, by recording each write's state in Records before and after it.
+//
+// While a write (or the search for an earlier attempt) is under way, Do
+// renews its lease every Lease/3 with compare-and-set on the record, so a
+// slow write keeps its key for as long as its writer is alive; the write's
+// context is cancelled if another writer took the key or the lease could not
+// be renewed before it ran out, so no writer keeps writing past its lease.
 type Once struct {
 	Records Records
-	// Lease bounds how long a writer may hold a key; it must exceed the
-	// write's own deadline, or a slow writer and its successor both write.
+	// Lease is how long a writer holds a key without renewing it: how long
+	// a crashed writer keeps others waiting. Do renews it while writing.
 	Lease time.Duration
 	// TTL is how long finished records are kept.
 	TTL time.Duration
@@ -132,16 +147,20 @@ func (o *Once) Complete(ctx context.Context, key, owner, result string) error {
 }
 
 // Abandon forgets key after a write that certainly did not happen (the
-// remote side refused it), so a later attempt writes afresh.
+// remote side refused it), so a later attempt writes afresh. A record that
+// another writer owns by now is left alone.
 func (o *Once) Abandon(ctx context.Context, key, owner string) error {
-	it, err := o.Records.Get(ctx, KindOnce, key)
+	rec, version, err := Load[OnceRecord](ctx, o.Records, KindOnce, key)
 	if nova.IsCode(err, nova.ENOTFOUND) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	err = o.Records.Delete(ctx, KindOnce, key, it.Version)
+	if rec.Owner != owner || rec.State == OnceDone {
+		return nil
+	}
+	err = o.Records.Delete(ctx, KindOnce, key, version)
 	if nova.IsCode(err, nova.ECONFLICT) {
 		return nil // someone else moved on; their record stands
 	}
@@ -159,6 +178,104 @@ func (o *Once) Yield(ctx context.Context, key, owner string) error {
 		rec.LeaseUntil = time.Time{}
 		return true
 	})
+}
+
+// Renew extends owner's lease on key by Lease from now and returns its new
+// end. It returns ErrLeaseLost when the record is gone, done, or owned by
+// another writer: the caller must stop writing.
+func (o *Once) Renew(ctx context.Context, key, owner string) (time.Time, error) {
+	lease, ttl, _ := o.defaults()
+	for attempt := 0; attempt < maxUpdateAttempts; attempt++ {
+		rec, version, err := Load[OnceRecord](ctx, o.Records, KindOnce, key)
+		if nova.IsCode(err, nova.ENOTFOUND) {
+			return time.Time{}, ErrLeaseLost
+		}
+		if err != nil {
+			return time.Time{}, err
+		}
+		if rec.State == OnceDone || rec.Owner != owner {
+			return time.Time{}, ErrLeaseLost
+		}
+		now := o.now()
+		rec.LeaseUntil, rec.UpdatedAt = now.Add(lease), now
+		if err := o.put(ctx, key, rec, version, ttl); err != nil {
+			if nova.IsCode(err, nova.ECONFLICT) {
+				continue
+			}
+			return time.Time{}, err
+		}
+		return rec.LeaseUntil, nil
+	}
+	return time.Time{}, nova.Errorf(nova.ECONFLICT, "idempotency key %s: too much contention", key)
+}
+
+// heartbeat renews a writer's lease while its write is under way.
+type heartbeat struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	done   chan struct{}
+	lost   error // set before done is closed
+}
+
+// keepAlive renews owner's lease on key every Lease/3 until stop is called.
+// The returned context is cancelled, with a cause wrapping ErrLeaseLost, when
+// another writer took the key or the lease is about to run out unrenewed
+// (the store could not be reached): a writer never writes past its lease.
+func (o *Once) keepAlive(ctx context.Context, key, owner string, until time.Time) *heartbeat {
+	lease, _, _ := o.defaults()
+	hctx, cancel := context.WithCancelCause(ctx)
+	h := &heartbeat{ctx: hctx, cancel: cancel, done: make(chan struct{})}
+	// Stop a tenth of a lease early, so that a successor that trusts the
+	// lease's end never overlaps with this writer.
+	margin := lease / 10
+	fenceIn := func(until time.Time) time.Duration { return max(until.Sub(o.now())-margin, 0) }
+	go func() {
+		defer close(h.done)
+		tick := time.NewTicker(max(lease/3, time.Millisecond))
+		defer tick.Stop()
+		fence := time.NewTimer(fenceIn(until))
+		defer fence.Stop()
+		for {
+			select {
+			case <-hctx.Done():
+				return
+			case <-fence.C:
+				h.lost = nova.WrapError(nova.ECONFLICT, ErrLeaseLost,
+					"stopped writing %s: its lease could not be renewed before it ran out (is the store reachable?)", key)
+				cancel(h.lost)
+				return
+			case <-tick.C:
+				next, err := o.Renew(hctx, key, owner)
+				switch {
+				case errors.Is(err, ErrLeaseLost):
+					h.lost = nova.WrapError(nova.ECONFLICT, ErrLeaseLost,
+						"stopped writing %s: another writer took it over", key)
+					cancel(h.lost)
+					return
+				case err != nil:
+					// The store may be back at the next tick; the fence stops
+					// the write if it is not back before the lease ends.
+					continue
+				}
+				if !fence.Stop() {
+					select {
+					case <-fence.C:
+					default:
+					}
+				}
+				fence.Reset(fenceIn(next))
+			}
+		}
+	}()
+	return h
+}
+
+// stop ends the heartbeat and returns the lease-lost error, if the lease
+// was lost while writing.
+func (h *heartbeat) stop() error {
+	h.cancel(nil)
+	<-h.done
+	return h.lost
 }
 
 func (o *Once) modify(ctx context.Context, key string, ttl time.Duration, fn func(*OnceRecord) bool) error {
@@ -212,7 +329,11 @@ func (o *Once) Do(ctx context.Context, key string, op OnceOp) (result, auditID s
 			continue
 		case VerdictVerify:
 			if op.Find != nil {
-				found, ok, err := op.Find(ctx, rec.AuditID)
+				hb := o.keepAlive(ctx, key, owner, rec.LeaseUntil)
+				found, ok, err := op.Find(hb.ctx, rec.AuditID)
+				if lost := hb.stop(); lost != nil && (err != nil || !ok) {
+					return "", rec.AuditID, false, lost
+				}
 				if err != nil {
 					_ = o.Yield(context.WithoutCancel(ctx), key, owner)
 					return "", rec.AuditID, false, err
@@ -222,8 +343,14 @@ func (o *Once) Do(ctx context.Context, key string, op OnceOp) (result, auditID s
 				}
 			}
 		}
-		res, err := op.Write(ctx, rec.AuditID)
+		hb := o.keepAlive(ctx, key, owner, rec.LeaseUntil)
+		res, err := op.Write(hb.ctx, rec.AuditID)
+		lost := hb.stop()
 		if err != nil {
+			if lost != nil {
+				// Not ours any more: leave the record to its new owner.
+				return "", rec.AuditID, false, lost
+			}
 			bg := context.WithoutCancel(ctx)
 			if definitelyNotWritten(err) {
 				_ = o.Abandon(bg, key, owner)
@@ -232,7 +359,8 @@ func (o *Once) Do(ctx context.Context, key string, op OnceOp) (result, auditID s
 			}
 			return "", rec.AuditID, false, err
 		}
-		// Record with a context that outlives the caller's: the write happened.
+		// Record with a context that outlives the caller's: the write
+		// happened, even if the lease ran out just as it did.
 		return res, rec.AuditID, true, o.Complete(context.WithoutCancel(ctx), key, owner, res)
 	}
 }

@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"sync"
@@ -163,4 +165,148 @@ func TestOnceRefusedWriteIsForgottenUnknownIsVerified(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Red-team item 3: a write slower than the lease keeps its key while its
+// writer is alive, so a second writer (another replica, the sweeper) waits
+// for its result instead of writing again.
+func TestRedTeam3_SlowWriteRenewsItsLease(t *testing.T) {
+	for name, st := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			once := &store.Once{Records: st, Lease: 300 * time.Millisecond, Poll: 10 * time.Millisecond}
+			var writes atomic.Int32
+			started := make(chan struct{})
+			slow := store.OnceOp{Write: func(ctx context.Context, _ string) (string, error) {
+				if writes.Add(1) == 1 {
+					close(started)
+				}
+				time.Sleep(1200 * time.Millisecond) // four leases, ignoring ctx like a stuck HTTP call
+				return "RUN1", nil
+			}}
+			first := make(chan string, 1)
+			go func() {
+				res, _, _, err := once.Do(ctx, "action:apr-1", slow)
+				if err != nil {
+					t.Error(err)
+				}
+				first <- res
+			}()
+			<-started
+			time.Sleep(600 * time.Millisecond) // twice the lease: without renewal it has run out
+			if rec, v, err := once.Begin(ctx, "action:apr-1", "sweeper"); err != nil || v != store.VerdictBusy {
+				t.Fatalf("a second writer while the first is alive got verdict %v (lease until %v), %v; want busy", v, rec.LeaseUntil, err)
+			}
+			res, _, wrote, err := once.Do(ctx, "action:apr-1", slow)
+			if err != nil || wrote || res != "RUN1" {
+				t.Fatalf("second Do = %q wrote=%v %v; want the first run's result", res, wrote, err)
+			}
+			if got := <-first; got != "RUN1" {
+				t.Fatalf("first Do = %q", got)
+			}
+			if n := writes.Load(); n != 1 {
+				t.Fatalf("the write ran %d times, want 1", n)
+			}
+		})
+	}
+}
+
+// A writer whose key was taken over stops at once (its context is
+// cancelled), reports ErrLeaseLost, and leaves the record to the new owner.
+func TestRedTeam3_WriterStopsWhenItsKeyIsTakenOver(t *testing.T) {
+	for name, st := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			once := &store.Once{Records: st, Lease: 300 * time.Millisecond}
+			started := make(chan struct{})
+			done := make(chan error, 1)
+			go func() {
+				_, _, _, err := once.Do(ctx, "k", store.OnceOp{Write: func(ctx context.Context, _ string) (string, error) {
+					close(started)
+					<-ctx.Done()
+					return "", nova.WrapError(nova.EUNAVAILABLE, ctx.Err(), "gave up")
+				}})
+				done <- err
+			}()
+			<-started
+			rec, v, err := store.Load[store.OnceRecord](ctx, st, store.KindOnce, "k")
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec.Owner, rec.LeaseUntil = "successor", time.Now().Add(time.Hour)
+			if _, err := st.Put(ctx, store.KindOnce, "k", mustJSON(t, rec), v, 0); err != nil {
+				t.Fatal(err)
+			}
+			var got error
+			select {
+			case got = <-done:
+			case <-time.After(5 * time.Second):
+				t.Fatal("the writer kept writing after its key was taken over")
+			}
+			if !errors.Is(got, store.ErrLeaseLost) || !nova.IsCode(got, nova.ECONFLICT) {
+				t.Fatalf("Do = %v, want ErrLeaseLost", got)
+			}
+			after, _, err := store.Load[store.OnceRecord](ctx, st, store.KindOnce, "k")
+			if err != nil || after.Owner != "successor" || after.LeaseUntil.IsZero() {
+				t.Fatalf("record after the loser stopped: %+v %v; want the successor's, untouched", after, err)
+			}
+		})
+	}
+}
+
+// A writer that cannot renew its lease (the store is unreachable) stops
+// before the lease runs out, so whoever takes the key over after the lease
+// never overlaps with it.
+func TestRedTeam3_WriterStopsBeforeAnUnrenewableLeaseEnds(t *testing.T) {
+	for name, st := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			flaky := &failingRecords{Records: st}
+			once := &store.Once{Records: flaky, Lease: 300 * time.Millisecond}
+			var stoppedAt time.Time
+			_, _, _, err := once.Do(ctx, "k", store.OnceOp{Write: func(ctx context.Context, _ string) (string, error) {
+				flaky.down.Store(true)
+				<-ctx.Done()
+				stoppedAt = time.Now()
+				return "", nova.WrapError(nova.EUNAVAILABLE, ctx.Err(), "gave up")
+			}})
+			flaky.down.Store(false)
+			if !errors.Is(err, store.ErrLeaseLost) {
+				t.Fatalf("Do = %v, want ErrLeaseLost", err)
+			}
+			rec, _, lerr := store.Load[store.OnceRecord](ctx, st, store.KindOnce, "k")
+			if lerr != nil || !stoppedAt.Before(rec.LeaseUntil) {
+				t.Fatalf("the writer stopped at %v, its lease ended at %v (%v)", stoppedAt, rec.LeaseUntil, lerr)
+			}
+		})
+	}
+}
+
+// failingRecords answers every call with EUNAVAILABLE while down is set.
+type failingRecords struct {
+	store.Records
+	down atomic.Bool
+}
+
+func (f *failingRecords) Get(ctx context.Context, kind, id string) (store.Item, error) {
+	if f.down.Load() {
+		return store.Item{}, nova.Errorf(nova.EUNAVAILABLE, "store down")
+	}
+	return f.Records.Get(ctx, kind, id)
+}
+
+func (f *failingRecords) Put(ctx context.Context, kind, id string, v []byte, version int64, ttl time.Duration) (int64, error) {
+	if f.down.Load() {
+		return 0, nova.Errorf(nova.EUNAVAILABLE, "store down")
+	}
+	return f.Records.Put(ctx, kind, id, v, version, ttl)
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -107,16 +107,22 @@ type Records interface {
 
 // AuditLog is the append-only, hash-chained audit log.
 //
-//   - AppendAudit assigns Seq, PrevHash and Hash (with nova.AuditEntry.Seal)
-//     atomically with respect to other appenders, on every replica; the
-//     caller sets ID, Time and the content fields. Appends are idempotent by
-//     ID: an entry whose ID is already in the log is not appended again and
-//     the stored entry is returned, so an act recorded again by a retry
-//     appears once.
+//   - AppendAudit assigns Seq, PrevHash and Hash (with
+//     nova.AuditEntry.SealWith and the key of SetAuditKey) atomically with
+//     respect to other appenders, on every replica; the caller sets ID, Time
+//     and the content fields. Appends are idempotent by ID: an entry whose ID
+//     is already in the log is not appended again and the stored entry is
+//     returned, so an act recorded again by a retry appears once.
 //   - ListAudit returns up to limit entries with Seq > afterSeq, in order.
+//   - AuditHead returns the last entry's seq, hash and key id (zero for an
+//     empty log): the head Nova witnesses outside itself.
+//   - SetAuditKey sets the key later appends are sealed with (nil: the
+//     plain chain). The key stays in the process; only its id is stored.
 type AuditLog interface {
 	AppendAudit(ctx context.Context, e nova.AuditEntry) (nova.AuditEntry, error)
 	ListAudit(ctx context.Context, afterSeq int64, limit int) ([]nova.AuditEntry, error)
+	AuditHead(ctx context.Context) (nova.AuditHead, error)
+	SetAuditKey(key *nova.AuditKey)
 }
 
 // Rate is a rate limit: Limit requests per Period, with bursts of up to Burst.

@@ -67,13 +67,18 @@ func IncidentHandler(src Incidents) http.Handler {
 	})
 }
 
+// MaxAuditSeq is the largest audit sequence number the API accepts in
+// after: far beyond any log's length, and small enough that after+1 cannot
+// overflow in a backend (nor lose precision in JSON clients).
+const MaxAuditSeq = 1<<53 - 1
+
 // AuditHandler serves GET /api/v1/audit?after=SEQ&limit=N, in order.
 func AuditHandler(src AuditLog) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		after, err := parseInt(q.Get("after"), 0)
-		if err != nil || after < 0 {
-			WriteError(w, nova.Errorf(nova.EINVALID, "after must be a sequence number"))
+		if err != nil || after < 0 || after > MaxAuditSeq {
+			WriteError(w, nova.Errorf(nova.EINVALID, "after must be an audit sequence number between 0 and %d", MaxAuditSeq))
 			return
 		}
 		limit, err := parseInt(q.Get("limit"), 100)
@@ -119,14 +124,25 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
-// Ready serves /readyz: the store is reachable, so deliveries can be accepted.
-func Ready(p Pinger) http.Handler {
+// ReadyCheck is one more condition of readiness; its error (with a Nova
+// code and a message without secrets) is the answer when it fails.
+type ReadyCheck func(ctx context.Context) error
+
+// Ready serves /readyz: the store is reachable and every check passes (such
+// as enough free disk for the store), so deliveries can be accepted.
+func Ready(p Pinger, checks ...ReadyCheck) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := p.Ping(ctx); err != nil {
 			WriteError(w, nova.WrapError(nova.EUNAVAILABLE, err, "store unreachable"))
 			return
+		}
+		for _, check := range checks {
+			if err := check(ctx); err != nil {
+				WriteError(w, err)
+				return
+			}
 		}
 		WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})

@@ -9,7 +9,7 @@
 //
 //	go run ./cmd/nova-bench all                 every benchmark, then a summary table
 //	go run ./cmd/nova-bench ingress -n 20000 -c 32
-//	go run ./cmd/nova-bench writeback|triage|storm
+//	go run ./cmd/nova-bench writeback|triage|storm|channelstorm
 package main
 
 import (
@@ -32,6 +32,7 @@ benchmarks:
   writeback   notes/min one credential sustains; idempotency bookkeeping cost per write on Redis
   triage      time from trigger to hypothesis note, with 150 ms per PagerDuty call
   storm       200 incidents in a minute at PagerDuty's real rate limit, with Slack traffic alongside
+  channelstorm  100 incidents at once on one service and one Slack channel: notes within 60 s despite Slack's lane
   all         all of the above in order, then one summary table (also written to -out)
 
 Run 'nova-bench <benchmark> -h' for the flags.
@@ -96,11 +97,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // benchmarks maps each subcommand to the steps it runs, in order.
 var benchmarks = map[string][]func(*bench){
-	"ingress":   {(*bench).ingress},
-	"writeback": {(*bench).writeback},
-	"triage":    {(*bench).triage},
-	"storm":     {(*bench).storm},
-	"all":       {(*bench).ingress, (*bench).writeback, (*bench).triage, (*bench).storm},
+	"ingress":      {(*bench).ingress},
+	"writeback":    {(*bench).writeback},
+	"triage":       {(*bench).triage},
+	"storm":        {(*bench).storm},
+	"channelstorm": {(*bench).channelStorm},
+	"all":          {(*bench).ingress, (*bench).writeback, (*bench).triage, (*bench).storm, (*bench).channelStorm},
 }
 
 // options are the flags shared by every benchmark.
@@ -124,6 +126,8 @@ type options struct {
 	stormWait     time.Duration
 	slackPerSec   int
 	stormServices int
+	// channelStormCount is the one-channel storm's incidents.
+	channelStormCount int
 }
 
 func parseOptions(name string, args []string, stderr io.Writer) (options, error) {
@@ -149,6 +153,7 @@ func parseOptions(name string, args []string, stderr io.Writer) (options, error)
 	fs.DurationVar(&o.stormWait, "storm-wait", 5*time.Minute, "storm: how long after the first trigger to wait for every note")
 	fs.IntVar(&o.slackPerSec, "slack-rate", 5, "storm: Slack slash commands and clicks per second during the storm")
 	fs.IntVar(&o.stormServices, "storm-services", 5, "storm: action-mode services the incidents are spread over")
+	fs.IntVar(&o.channelStormCount, "channel-storm-n", 100, "channelstorm: incidents triggered at once on one service and one Slack channel")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -161,7 +166,7 @@ func parseOptions(name string, args []string, stderr io.Writer) (options, error)
 		return o, flag.ErrHelp
 	}
 	if o.deliveries < 1 || o.clients < 1 || o.notes < 1 || o.onceWrites < 1 || o.triageCount < 1 ||
-		o.stormCount < 2 || o.slackPerSec < 1 || o.stormServices < 1 || o.warmup < 0 {
+		o.stormCount < 2 || o.channelStormCount < 1 || o.slackPerSec < 1 || o.stormServices < 1 || o.warmup < 0 {
 		fmt.Fprintf(stderr, "nova-bench: counts must be positive\n")
 		return o, flag.ErrHelp
 	}

@@ -109,7 +109,7 @@ services:
 	for _, want := range []string{
 		"is not valid (2 problem(s))",
 		"environments.prod.pagerduty.rate_per_minut: unknown field (line 4); did you mean rate_per_minute?",
-		`services[0].watch_days: "two" is not a whole number (line 6)`,
+		`services[0].watch_days: expected an integer, found a string (line 6)`,
 	} {
 		if code != 1 || !strings.Contains(out, want) {
 			t.Errorf("exit %d, output lacks %q:\n%s", code, want, out)
@@ -247,7 +247,7 @@ environments:
 		code, out, errOut := runSplit(t, append([]string{"audit", "verify"}, args...)...)
 		return code, out + errOut
 	}
-	if code, out := verify("--file", writeExport("all.jsonl", all)); code != 0 || !strings.Contains(out, "complete chain from the first entry, head "+appended[4].Hash) {
+	if code, out := verify("--file", writeExport("all.jsonl", all)); code != 0 || !strings.Contains(out, "complete chain from the first entry, head "+appended[4].Head().Anchor()) {
 		t.Fatalf("verify full export: %d %s", code, out)
 	}
 	if code, out := verify("--file", writeExport("since.jsonl", export("--since", "2026-11-02"))); code != 0 || !strings.Contains(out, "seq 3-5") {
@@ -286,8 +286,12 @@ environments:
 	if code, out := verify("--file", csvPath); code != 1 || !strings.Contains(out, "CSV export") {
 		t.Fatalf("csv given to verify: %d %s", code, out)
 	}
-	if code, out := verify("--file", inc, "--config", cfgPath); code != 2 {
-		t.Fatalf("--file with --config: %d %s", code, out)
+	if code, out := verify("--file", inc, "--incident", "prod:PINC1"); code != 2 {
+		t.Fatalf("--file with --incident: %d %s", code, out)
+	}
+	// An anchor beyond the export's end: entries were cut (or the export is old).
+	if code, out := verify("--file", writeExport("short.jsonl", all[:3]), "--anchor", appended[4].Head().Anchor()); code != 1 || !strings.Contains(out, "ends at seq 3") {
+		t.Fatalf("export shorter than an anchor: %d %s", code, out)
 	}
 }
 

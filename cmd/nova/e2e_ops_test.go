@@ -205,6 +205,11 @@ func TestAPIKeysAndScopes(t *testing.T) {
 	inc := h.trigger("PCHECKOUT", "checkout-api: 5xx error rate above 5%")
 	h.eventually(10*time.Second, "the note", func() bool { return len(h.novaNotes(inc)) == 1 })
 	url := in.url + "/api/v1/incidents/" + inc
+	// PagerDuty holds the note a moment before Nova records its id.
+	h.eventually(10*time.Second, "the note id in Nova's record", func() bool {
+		_, body := httpGet(t, url, h.readKey)
+		return strings.Contains(body, `"note_id"`)
+	})
 	cases := []struct {
 		name, url, key string
 		status         int

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strings"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -44,6 +45,19 @@ type harnessOptions struct {
 	Triage string
 	// Spans, when set, receives the instances' spans (tracing on).
 	Spans sdktrace.SpanExporter
+
+	// EnvAdmins, when it names an environment, replaces Admins there.
+	EnvAdmins map[string][]string
+	// GlobalAdmins is the top-level global_admins list.
+	GlobalAdmins []string
+	// AuditKey, when set, keys the audit chain (audit.key, from a file).
+	AuditKey string
+	// StoreExtra is appended inside the store mapping (", key: value").
+	StoreExtra string
+	// ExtraYAML is appended at the top level (http:, metrics: sections).
+	ExtraYAML string
+	// MetricsListen serves metrics.listen on a loopback port (instance.metricsURL).
+	MetricsListen bool
 }
 
 func (o *harnessOptions) defaults() {
@@ -100,10 +114,14 @@ func (h *harness) configYAML() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "listen: \"127.0.0.1:0\"\npublic_url: \"https://nova.test\"\ntier: %s\n", o.Tier)
 	if o.Backend == "redis" {
-		fmt.Fprintf(&b, "store: { backend: redis, url: %q, prefix: %q }\n", o.RedisURL, o.Prefix)
+		fmt.Fprintf(&b, "store: { backend: redis, url: %q, prefix: %q%s }\n", o.RedisURL, o.Prefix, o.StoreExtra)
 	} else {
-		fmt.Fprintf(&b, "store: { backend: bolt, path: %q }\n", h.dir+"/nova.db")
+		fmt.Fprintf(&b, "store: { backend: bolt, path: %q%s }\n", h.dir+"/nova.db", o.StoreExtra)
 	}
+	if o.MetricsListen {
+		b.WriteString("metrics: { listen: \"127.0.0.1:0\" }\n")
+	}
+	b.WriteString(o.ExtraYAML)
 	fmt.Fprintf(&b, "log: { level: debug }\nworkers: { count: %d, visibility_timeout: %s }\n", o.Workers, o.Visibility)
 	fmt.Fprintf(&b, "api_keys:\n  - { name: dashboards, key: %q, scope: read, created: 2026-10-01 }\n  - { name: auditors, key: %q, scope: admin, created: 2026-10-01 }\n", h.readKey, h.adminKey)
 	b.WriteString("environments:\n")
@@ -117,10 +135,24 @@ func (h *harness) configYAML() string {
 			}
 			fmt.Fprintf(&b, "%q", w)
 		}
+		admins := o.Admins
+		if a, ok := o.EnvAdmins[env]; ok {
+			admins = a
+		}
 		fmt.Fprintf(&b, "]\n    slack:\n      api_url: %q\n      bot_token: \"xoxb-e2e\"\n      signing_secret: %q\n      admins: [%s]\n",
-			h.sl.APIURL(), s.Signing, quoteList(o.Admins))
+			h.sl.APIURL(), s.Signing, quoteList(admins))
 		fmt.Fprintf(&b, "    approvals: { approvers: [%s], required_approvals: %d, expires_after: %s }\n",
 			quoteList(o.Approvers), o.RequiredApprovals, o.ExpiresAfter)
+	}
+	if len(o.GlobalAdmins) > 0 {
+		fmt.Fprintf(&b, "global_admins: [%s]\n", quoteList(o.GlobalAdmins))
+	}
+	if o.AuditKey != "" {
+		path := h.dir + "/audit.key"
+		if err := os.WriteFile(path, []byte(o.AuditKey), 0o600); err != nil {
+			h.t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "audit: { key: \"${file:%s}\", key_id: e2e-1 }\n", path)
 	}
 	b.WriteString("services:\n")
 	for _, s := range o.Services {

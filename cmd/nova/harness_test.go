@@ -48,6 +48,8 @@ type instance struct {
 	done   chan error
 	logs   *lockedBuffer
 	reload chan os.Signal
+	// metricsURL is the metrics listener's base URL (MetricsListen).
+	metricsURL string
 }
 
 func newHarness(t *testing.T, o harnessOptions) *harness {
@@ -117,9 +119,16 @@ func (h *harness) start() *instance {
 	in := &instance{url: "http://" + ln.Addr().String(), cancel: cancel, done: make(chan error, 1),
 		logs: &lockedBuffer{}, reload: make(chan os.Signal, 1)}
 	ready := make(chan struct{})
+	o := serveOptions{Config: cfg, ConfigPath: h.cfgPath, Log: in.logs, Listener: ln,
+		Reload: in.reload, Now: h.clock.Now, Ready: func(string) { close(ready) }, SpanExporter: h.opts.Spans}
+	if h.opts.MetricsListen {
+		if o.MetricsListener, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			h.t.Fatal(err)
+		}
+		in.metricsURL = "http://" + o.MetricsListener.Addr().String()
+	}
 	go func() {
-		in.done <- serve(ctx, serveOptions{Config: cfg, ConfigPath: h.cfgPath, Log: in.logs, Listener: ln,
-			Reload: in.reload, Now: h.clock.Now, Ready: func(string) { close(ready) }, SpanExporter: h.opts.Spans})
+		in.done <- serve(ctx, o)
 	}()
 	select {
 	case <-ready:

@@ -4,7 +4,8 @@
 //	nova sandbox                           run locally against emulators (make run)
 //	nova config validate --config FILE     check a configuration file (--offline: structure only)
 //	nova keys status --config FILE         credential ages and rotation status
-//	nova audit verify --config FILE        check the audit log's hash chain (--file: an export)
+//	nova audit verify --config FILE [--anchor SEQ:HASH] [--incident ENV:ID]
+//	                                       check the audit log's chain and anchors (--file: an export)
 //	nova audit export --config FILE --since 2026-11-01 --format jsonl|csv
 //	nova setup pagerduty|slack             create the webhook subscription; print the Slack manifest
 //	nova doctor --config FILE              check everything the configuration names, online

@@ -88,6 +88,7 @@ func settingsFrom(cfg *config.Config) *bot.Settings {
 		PublicURL:    cfg.PublicURL,
 		Services:     map[string]nova.Service{},
 		Environments: map[string]bot.EnvSettings{},
+		GlobalAdmins: cfg.GlobalAdmins,
 		Actions:      cfg.DomainActions(),
 		TriageBudget: cfg.Triage.Budget.Duration,
 		Triage:       triage.Options{AbstainBelow: cfg.Triage.AbstainBelow},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -21,6 +22,7 @@ import (
 	"github.com/novasre/nova/llm"
 	"github.com/novasre/nova/slack"
 	"github.com/novasre/nova/store"
+	"github.com/novasre/nova/web"
 )
 
 // shutdownGrace bounds graceful shutdown: HTTP requests in flight, then
@@ -58,6 +60,11 @@ type serveOptions struct {
 	Listener net.Listener
 	// Ready receives the server's address once it accepts requests.
 	Ready func(addr string)
+	// MetricsListener, when set, is used instead of listening on
+	// Config.Metrics.Listen (which must be set for it to be served).
+	MetricsListener net.Listener
+	// MetricsReady receives the metrics listener's address, when there is one.
+	MetricsReady func(addr string)
 	// Now is the application's clock; tests move it to cross watching
 	// periods and expiries. Nil means time.Now.
 	Now func() time.Time
@@ -80,6 +87,9 @@ func serve(ctx context.Context, o serveOptions) error {
 		return err
 	}
 	defer st.Close()
+	if err := useAuditKey(ctx, cfg, st, log); err != nil {
+		return err
+	}
 
 	tr, err := startTracing(ctx, cfg, o.SpanExporter)
 	if err != nil {
@@ -123,32 +133,61 @@ func serve(ctx context.Context, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	router, err := routes(rt, app, st, slackHandler, reg, log)
+	limiter := &web.AuthLimiter{PerMinute: cfg.HTTP.MaxAuthFailuresPerMinute, Now: o.Now,
+		OnThrottle: func(client string, failures int) {
+			app.AuditRefusedRequest("api", "authentication", fmt.Sprintf(
+				"%d failed authentication attempts; further attempts answered 429 until the rate falls under %d a minute",
+				failures, cfg.HTTP.MaxAuthFailuresPerMinute), client)
+		}}
+	router, err := routes(rt, app, st, slackHandler, reg, limiter, log)
 	if err != nil {
 		return err
 	}
+	lm := newListenerMetrics(reg)
 	ln := o.Listener
 	if ln == nil {
 		if ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 			return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 		}
 	}
-	srv := &http.Server{
-		Handler:           router,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+	ln = newLimitListener(ln, "main", cfg.HTTP.MaxConnections, cfg.HTTP.ReservedConnections, lm)
+	srv := newHTTPServer("main", router, cfg.HTTP, lm)
+	var opsSrv *http.Server
+	var opsLn net.Listener
+	if cfg.Metrics.Listen != "" {
+		opsLn = o.MetricsListener
+		if opsLn == nil {
+			if opsLn, err = net.Listen("tcp", cfg.Metrics.Listen); err != nil {
+				_ = ln.Close()
+				return fmt.Errorf("listen on metrics.listen %s: %w", cfg.Metrics.Listen, err)
+			}
+		}
+		opsLn = newLimitListener(opsLn, "metrics", opsMaxConnections, opsReserved, lm)
+		opsSrv = newHTTPServer("metrics", opsRoutes(rt, st, reg, limiter, log), cfg.HTTP, lm)
+	} else if cfg.Metrics.BearerToken.IsZero() {
+		log.Info("/metrics is served without authentication on the main listener; set metrics.listen or metrics.bearer_token to protect it")
 	}
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
 	workersDone := make(chan error, 1)
 	go func() { workersDone <- app.Run(workCtx) }()
 	socketDone := startSocketMode(workCtx, rt, app, log)
-	serveErr := make(chan error, 1)
+	serveErr := make(chan error, 2)
 	go func() { serveErr <- srv.Serve(ln) }()
+	if opsSrv != nil {
+		go func() {
+			if err := opsSrv.Serve(opsLn); !errors.Is(err, http.ErrServerClosed) {
+				serveErr <- fmt.Errorf("metrics listener: %w", err)
+			}
+		}()
+		log.WithField("addr", opsLn.Addr().String()).Info("metrics, health and readiness served on metrics.listen")
+		if o.MetricsReady != nil {
+			o.MetricsReady(opsLn.Addr().String())
+		}
+	}
 	log.WithField("addr", ln.Addr().String()).WithField("store", cfg.Store.Backend).
-		WithField("environments", cfg.EnvironmentNames()).Info("nova listening")
+		WithField("environments", cfg.EnvironmentNames()).
+		WithField("max_connections", cfg.HTTP.MaxConnections).Info("nova listening")
 	if o.Ready != nil {
 		o.Ready(ln.Addr().String())
 	}
@@ -171,6 +210,9 @@ func serve(ctx context.Context, o serveOptions) error {
 	defer cancel()
 	if err := srv.Shutdown(shutCtx); err != nil {
 		log.WithError(err).Warn("HTTP shutdown did not finish in time")
+	}
+	if opsSrv != nil {
+		_ = opsSrv.Shutdown(shutCtx)
 	}
 	if err := slackHandler.Wait(shutCtx); err != nil {
 		log.WithError(err).Warn("late Slack replies did not finish in time")
@@ -199,8 +241,14 @@ func reload(ctx context.Context, path string, rt *runtime, app *bot.App, log log
 		cfg.Store.URL.Value() != old.Store.URL.Value() || cfg.Listen != old.Listen {
 		log.Warn("store and listen settings change only on restart")
 	}
+	if cfg.HTTP != old.HTTP || cfg.Metrics.Listen != old.Metrics.Listen {
+		log.Warn("http limits and metrics.listen change only on restart")
+	}
 	scrub.setSecrets(append(cfg.AllSecrets(), old.AllSecrets()...))
 	rt.swap(cfg)
+	if err := useAuditKey(ctx, cfg, rt.store, log); err != nil {
+		log.WithError(err).Error("audit key reload incomplete; reload again once the store answers")
+	}
 	if err := app.SeedServices(ctx); err != nil {
 		log.WithError(err).Warn("could not seed new services after reload")
 	}

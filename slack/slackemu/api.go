@@ -47,6 +47,7 @@ var methods = map[string]method{
 	"chat.update":           (*Emulator).update,
 	"chat.postEphemeral":    (*Emulator).postEphemeral,
 	"conversations.history": (*Emulator).history,
+	"conversations.replies": (*Emulator).replies,
 	"conversations.info":    (*Emulator).conversationInfo,
 	"conversations.join":    (*Emulator).join,
 	"users.info":            (*Emulator).userInfo,
@@ -56,10 +57,17 @@ var methods = map[string]method{
 func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimPrefix(r.URL.Path, "/api/")
 	rec := Request{HTTPMethod: r.Method, Path: r.URL.Path, Method: name}
-	res := e.callAPI(r, name)
+	res, p := e.callAPI(r, name)
 	rec.Status = res.status
 	if errCode, _ := res.body["error"].(string); errCode != "" {
 		rec.Error = errCode
+	}
+	if res.body["ok"] == true && e.loseAnswer(name, p) {
+		// The call happened (a post is stored); the answer never arrives.
+		rec.Status, rec.Error = 0, "answer lost"
+		e.recordRequest(rec)
+		dropConnection(w)
+		return
 	}
 	e.recordRequest(rec)
 	if res.retryAfter > 0 {
@@ -68,28 +76,28 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, res.status, res.body)
 }
 
-func (e *Emulator) callAPI(r *http.Request, name string) apiResult {
+func (e *Emulator) callAPI(r *http.Request, name string) (apiResult, params) {
 	if name == "apps.connections.open" {
-		return e.openConnection(r)
+		return e.openConnection(r), nil
 	}
 	m, known := methods[name]
 	if !known {
 		e.recordUnexpected(r.Method + " " + r.URL.Path)
-		return apiResult{status: http.StatusNotFound, body: apiError("unknown_method")}
+		return apiResult{status: http.StatusNotFound, body: apiError("unknown_method")}, nil
 	}
 	p, token, err := readParams(r)
 	if err != nil {
-		return fail("invalid_form_data")
+		return fail("invalid_form_data"), nil
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if token == "" {
-		return fail("not_authed")
+		return fail("not_authed"), p
 	}
 	if !e.tokens[token] {
-		return fail("invalid_auth")
+		return fail("invalid_auth"), p
 	}
-	return m(e, p)
+	return m(e, p), p
 }
 
 // readParams parses the call and returns its arguments and token (the
@@ -153,3 +161,47 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // truthy reads Slack's booleans, which arrive as true, "true" or "1".
 func truthy(s string) bool { return s == "true" || s == "1" }
+
+// AnswerLoss describes calls that take effect but whose answer never
+// reaches the client: Slack accepted the write (the message is stored), and
+// then the network path broke or a proxy timed out.
+type AnswerLoss struct {
+	// Method is the Web API method, such as "chat.postMessage".
+	Method string
+	// InThread limits the loss to posts into a thread (thread_ts set).
+	InThread bool
+	// Count is how many successful calls lose their answer.
+	Count int
+}
+
+// LoseAnswers adds an answer loss; the connection of each affected call is
+// closed without an answer after the call took effect.
+func (e *Emulator) LoseAnswers(l AnswerLoss) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.lose = append(e.lose, &l)
+}
+
+// loseAnswer reports whether this successful call's answer is to be lost.
+func (e *Emulator) loseAnswer(method string, p params) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, l := range e.lose {
+		if l.Count > 0 && l.Method == method && (!l.InThread || p["thread_ts"] != "") {
+			l.Count--
+			return true
+		}
+	}
+	return false
+}
+
+// dropConnection closes the client's connection without writing a response.
+func dropConnection(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			_ = conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler) // net/http closes the connection unanswered
+}

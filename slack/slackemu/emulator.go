@@ -59,6 +59,7 @@ type Emulator struct {
 	requests     []Request
 	unexpected   []string
 	rateLimited  int
+	lose         []*AnswerLoss
 	seq          int64
 	lastSec      int64
 	socket       socketHub

@@ -320,3 +320,34 @@ func TestInspectionEndpoint(t *testing.T) {
 		t.Fatalf("inspection = %+v", out)
 	}
 }
+
+func TestParseMrkdwnEntities(t *testing.T) {
+	got := ParseMrkdwn("hi <!channel> and <@U1|bob>, see <https://x.example/a?b=1&amp;c=2|the doc> in <#C1> for <!subteam^S1> "+
+		"on <!date^1392734382^{date}|Feb 18> &lt;!here&gt; @here", true)
+	want := []Entity{
+		{Kind: "special", Target: "channel", Source: "<!channel>"},
+		{Kind: "user", Target: "U1", Label: "bob", Source: "<@U1|bob>"},
+		{Kind: "link", Target: "https://x.example/a?b=1&c=2", Label: "the doc", Source: "<https://x.example/a?b=1&amp;c=2|the doc>"},
+		{Kind: "channel", Target: "C1", Source: "<#C1>"},
+		{Kind: "usergroup", Target: "S1", Source: "<!subteam^S1>"},
+		{Kind: "date", Target: "!date^1392734382^{date}", Label: "Feb 18", Source: "<!date^1392734382^{date}|Feb 18>"},
+		{Kind: "special", Target: "here", Source: "@here"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d entities %+v, want %d", len(got), got, len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("entity %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if e := ParseMrkdwn("@here and user@channel.example", false); len(e) != 0 {
+		t.Errorf("verbatim text parsed bare mentions: %+v", e)
+	}
+	m := Message{Text: "&lt;!channel&gt; plain", Blocks: json.RawMessage(`[{"type":"header","text":{"type":"plain_text","text":"<!channel>"}},` +
+		`{"type":"section","text":{"type":"mrkdwn","text":"@here <https://a.example|a>","verbatim":true},"fields":[{"type":"mrkdwn","text":"@everyone"}]}]`)}
+	es := m.Entities()
+	if len(es) != 2 || es[0].Kind != "special" || es[0].Target != "everyone" || es[1].Kind != "link" {
+		t.Errorf("message entities = %+v, want the field's @everyone and the section's link", es)
+	}
+}

@@ -172,3 +172,17 @@ func (e *Emulator) recordRequest(r Request) {
 	defer e.mu.Unlock()
 	e.requests = append(e.requests, r)
 }
+
+// SetPostRate reshapes chat.postMessage per channel from now on (every
+// channel, existing and new): one post per interval with bursts of burst,
+// answered 429 with Retry-After beyond it, as Slack does. Tests use it to
+// make Slack slow in the middle of a run.
+func (e *Emulator) SetPostRate(interval time.Duration, burst int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.opts.PostInterval, e.opts.PostBurst = interval, burst
+	for _, ch := range e.channels {
+		ch.bucket.interval, ch.bucket.burst = interval, float64(burst)
+		ch.bucket.tokens = min(ch.bucket.tokens, float64(burst))
+	}
+}

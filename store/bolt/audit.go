@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"context"
+	"math"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -37,7 +38,7 @@ func (s *Store) AppendAudit(ctx context.Context, e nova.AuditEntry) (nova.AuditE
 				return err
 			}
 		}
-		sealed = e.Seal(prev)
+		sealed = e.SealWith(prev, s.auditKey.Load())
 		body, err := encode(sealed)
 		if err != nil {
 			return err
@@ -52,6 +53,24 @@ func (s *Store) AppendAudit(ctx context.Context, e nova.AuditEntry) (nova.AuditE
 	}
 	return sealed, nil
 }
+
+// AuditHead returns the last entry's seq, hash and key id.
+func (s *Store) AuditHead(ctx context.Context) (nova.AuditHead, error) {
+	if err := checkCtx(ctx, "audit head"); err != nil {
+		return nova.AuditHead{}, err
+	}
+	var last nova.AuditEntry
+	err := s.view("audit head", func(tx *bbolt.Tx) error {
+		if _, raw := tx.Bucket(bucketAudit).Cursor().Last(); raw != nil {
+			return decode(raw, &last)
+		}
+		return nil
+	})
+	return last.Head(), err
+}
+
+// SetAuditKey sets the key later appends are sealed with (nil: plain chain).
+func (s *Store) SetAuditKey(key *nova.AuditKey) { s.auditKey.Store(key) }
 
 // fillAudit gives an entry the id and time its caller forgot, rather than
 // refusing to record an act that already happened.
@@ -73,6 +92,9 @@ func (s *Store) ListAudit(ctx context.Context, afterSeq int64, limit int) ([]nov
 		limit = defaultListLimit
 	}
 	limit = min(limit, maxAuditPage)
+	if afterSeq == math.MaxInt64 {
+		return nil, nil // nothing follows, and afterSeq+1 would wrap to the start
+	}
 	var out []nova.AuditEntry
 	err := s.view("list audit", func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bucketAudit).Cursor()

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -37,6 +38,8 @@ type Store struct {
 	db      *bbolt.DB
 	path    string
 	limiter limiter
+	// auditKey keys the audit chain; nil for the plain chain.
+	auditKey atomic.Pointer[nova.AuditKey]
 
 	stop      chan struct{}
 	sweepDone chan struct{}

@@ -73,7 +73,7 @@ func (s *Store) AppendAudit(ctx context.Context, e nova.AuditEntry) (nova.AuditE
 		if s.auditTail.ok && s.auditTail.seq > 0 {
 			prev = &nova.AuditEntry{Seq: s.auditTail.seq, Hash: s.auditTail.hash}
 		}
-		sealed := e.Seal(prev)
+		sealed := e.SealWith(prev, s.auditKey.Load())
 		body, err := json.Marshal(sealed)
 		if err != nil {
 			return e, nova.WrapError(nova.EINTERNAL, err, "append audit: encode entry")
@@ -112,6 +112,25 @@ func (s *Store) AppendAudit(ctx context.Context, e nova.AuditEntry) (nova.AuditE
 	}
 	return e, nova.Errorf(nova.ECONFLICT, "append audit: too much contention for the audit log; try again")
 }
+
+// AuditHead returns the last entry's seq, hash and key id.
+func (s *Store) AuditHead(ctx context.Context) (nova.AuditHead, error) {
+	raw, err := s.client.ZRange(ctx, s.audit+":log", -1, -1).Result()
+	if err != nil {
+		return nova.AuditHead{}, translate("audit head", err)
+	}
+	if len(raw) == 0 {
+		return nova.AuditHead{}, nil
+	}
+	var last nova.AuditEntry
+	if err := json.Unmarshal([]byte(raw[0]), &last); err != nil {
+		return nova.AuditHead{}, nova.WrapError(nova.EINTERNAL, err, "audit head: decode entry")
+	}
+	return last.Head(), nil
+}
+
+// SetAuditKey sets the key later appends are sealed with (nil: plain chain).
+func (s *Store) SetAuditKey(key *nova.AuditKey) { s.auditKey.Store(key) }
 
 // ListAudit returns up to limit entries with Seq > afterSeq, in order.
 func (s *Store) ListAudit(ctx context.Context, afterSeq int64, limit int) ([]nova.AuditEntry, error) {

@@ -7,10 +7,14 @@ package redis
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"net/url"
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -46,6 +50,8 @@ type Store struct {
 
 	auditMu   sync.Mutex
 	auditTail auditTail
+	// auditKey keys the audit chain; nil for the plain chain.
+	auditKey atomic.Pointer[nova.AuditKey]
 
 	closeOnce sync.Once
 	closeErr  error
@@ -72,6 +78,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 			return nil, err
 		}
 		client, owned = redis.NewUniversalClient(uo), true
+		client.AddHook(deadlineHook{})
 	}
 	s := &Store{client: client, owned: owned, prefix: prefix,
 		inbox: "{" + prefix + ":inbox}", audit: "{" + prefix + ":audit}"}
@@ -102,6 +109,10 @@ func universalOptions(opts Options) (*redis.UniversalOptions, error) {
 	if len(uo.Addrs) == 0 {
 		return nil, nova.Errorf(nova.EINVALID, "redis store: no URL or addresses given")
 	}
+	// Every call carries its caller's deadline (a Slack ack, a readiness
+	// probe, a worker's lease): without this go-redis waits out its own
+	// read timeout on a stalled server, whatever the caller can afford.
+	uo.ContextTimeoutEnabled = true
 	// go-redis would resend a command whose reply was lost; our scripts are
 	// not idempotent (a resent Claim strands a lease), so failures go back
 	// to the caller, who retries at a level that knows what it did.
@@ -115,6 +126,58 @@ func universalOptions(opts Options) (*redis.UniversalOptions, error) {
 		uo.PoolSize = max(defaultPoolSize, 10*runtime.GOMAXPROCS(0))
 	}
 	return uo, nil
+}
+
+// deadlineHook makes a command that failed because its caller's context
+// ended say so: with context timeouts enabled go-redis reports a read past
+// the deadline as a network timeout, and callers check for the context's
+// error with errors.Is. A missing key (redis.Nil) is not a failure and is
+// left alone.
+type deadlineHook struct{}
+
+func (deadlineHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (deadlineHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		if w := withContextError(ctx, err); w != err {
+			cmd.SetErr(w)
+			return w
+		}
+		return err
+	}
+}
+
+func (deadlineHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		err := next(ctx, cmds)
+		for _, cmd := range cmds {
+			if w := withContextError(ctx, cmd.Err()); w != cmd.Err() {
+				cmd.SetErr(w)
+			}
+		}
+		return withContextError(ctx, err)
+	}
+}
+
+// withContextError returns err wrapping ctx's error too when ctx has ended.
+// A read cut off by the deadline can return a moment before the context's
+// own timer fires, so a timeout at or past the deadline counts as well.
+func withContextError(ctx context.Context, err error) error {
+	if err == nil || errors.Is(err, redis.Nil) {
+		return err
+	}
+	cerr := ctx.Err()
+	if cerr == nil {
+		var ne net.Error
+		if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) && errors.As(err, &ne) && ne.Timeout() {
+			cerr = context.DeadlineExceeded
+		}
+	}
+	if cerr == nil || errors.Is(err, cerr) {
+		return err
+	}
+	return fmt.Errorf("%w (%w)", cerr, err)
 }
 
 // defaultPoolSize is the smallest connection pool Nova uses.

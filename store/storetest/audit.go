@@ -155,6 +155,51 @@ func runAudit(t *testing.T, h Harness) {
 			t.Fatalf("ListAudit past the end = %v, %v", seqs(page), err)
 		}
 	})
+	t.Run("Head", func(t *testing.T) {
+		s := h.New(t)
+		if head, err := s.AuditHead(testContext(t)); err != nil || head != (nova.AuditHead{}) {
+			t.Fatalf("AuditHead of an empty log = %+v, %v; want zero", head, err)
+		}
+		last := appendN(t, s, 3)[2]
+		if head, err := s.AuditHead(testContext(t)); err != nil || head != last.Head() {
+			t.Fatalf("AuditHead = %+v, %v; want the last entry's %+v", head, err, last.Head())
+		}
+	})
+	t.Run("KeyedAndRotated", func(t *testing.T) {
+		s := h.New(t)
+		k1, _ := nova.NewAuditKey("k1", []byte(strings.Repeat("1", 32)))
+		k2, _ := nova.NewAuditKey("k2", []byte(strings.Repeat("2", 32)))
+		plain := appendN(t, s, 2) // written before a key was configured
+		s.SetAuditKey(k1)
+		first := appendN(t, s, 2)
+		s.SetAuditKey(k2)
+		second := appendN(t, s, 2)
+		if plain[1].KeyID != "" || first[0].KeyID != "k1" || second[1].KeyID != "k2" || first[0].PrevHash != plain[1].Hash {
+			t.Fatalf("key ids %q %q %q, want \"\", k1, k2 chained on", plain[1].KeyID, first[0].KeyID, second[1].KeyID)
+		}
+		if first[1].Hash != first[1].ComputeMAC(k1) || first[1].Hash == first[1].ComputeHash() {
+			t.Fatal("a keyed entry's hash is not the HMAC under its key")
+		}
+		if head, err := s.AuditHead(testContext(t)); err != nil || head.KeyID != "k2" || head != second[1].Head() {
+			t.Fatalf("AuditHead = %+v, %v; want %+v", head, err, second[1].Head())
+		}
+		all := listAllAudit(t, s)
+		v := nova.NewChainVerifier([]*nova.AuditKey{k2, k1}, nil)
+		if i, why := v.Add(all); i >= 0 || v.Finish() != "" {
+			t.Fatalf("rotated keyed chain with both keys: %d %q %q", i, why, v.Finish())
+		}
+		if v.Unkeyed != 2 || v.PerKey["k1"] != 2 || v.PerKey["k2"] != 2 || v.FirstKeyed != 3 {
+			t.Fatalf("verifier counts: %+v", v)
+		}
+		old := nova.NewChainVerifier([]*nova.AuditKey{k2}, nil)
+		if i, why := old.Add(all); i != 2 || !strings.Contains(why, "k1") {
+			t.Fatalf("without the old key = %d %q; want index 2 naming k1", i, why)
+		}
+		s.SetAuditKey(nil)
+		if e := appendN(t, s, 1)[0]; e.KeyID != "" || e.Hash != e.ComputeHash() {
+			t.Fatalf("after SetAuditKey(nil) the entry is keyed: %+v", e)
+		}
+	})
 	if h.TamperAudit != nil {
 		t.Run("TamperDetected", func(t *testing.T) { testTamper(t, h) })
 	}
