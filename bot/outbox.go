@@ -393,7 +393,7 @@ func (a *App) syncStorm(ctx context.Context, id string, ob slackOutbox) error {
 				return chat.Post(ctx, ob.Channel, "", m)
 			},
 			Find: func(ctx context.Context, auditID string) (string, bool, error) {
-				return chat.FindByMetadata(ctx, ob.Channel, "nova_audit_id", auditID, s.Started.Add(-time.Minute))
+				return chat.FindByMetadata(ctx, ob.Channel, "", "nova_audit_id", auditID, s.Started.Add(-time.Minute))
 			},
 		})
 		err = a.recordWrite(ctx, "slack_post", err, nova.AuditEntry{ID: auditID, Environment: ob.Environment,
