@@ -42,6 +42,9 @@ type doctor struct {
 	warns   int
 	// skews are the clock differences seen in Date headers, by service.
 	skews map[string]time.Duration
+	// globalChecked is set once global_admins were checked (with the first
+	// environment's Slack app).
+	globalChecked bool
 }
 
 func (d *doctor) pass(what, detail string) { fmt.Fprintf(d.out, "PASS  %s: %s\n", what, detail) }

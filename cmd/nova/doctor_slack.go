@@ -104,41 +104,48 @@ func (d *doctor) checkSlack(parent context.Context, cfg *config.Config, env stri
 			d.pass(what+" channel "+s.SlackChannel, "the bot is a member")
 		}
 	}
-	people := func(field string, ids []string) {
-		for i, id := range ids {
-			item := fmt.Sprintf("%s %s[%d] %s", what, field, i, id)
-			ctx, cancel := d.ctx(parent)
-			var res map[string]any
-			var err error
-			if strings.HasPrefix(id, "S") {
-				res, err = d.slackCall(ctx, api, token, "usergroups.users.list", url.Values{"usergroup": {id}})
+	d.checkSlackPeople(parent, what, api, token, "environments."+env+".slack.admins", e.Slack.Admins)
+	d.checkSlackPeople(parent, what, api, token, "environments."+env+".approvals.approvers", e.Approvals.Approvers)
+	if !d.globalChecked && len(cfg.GlobalAdmins) > 0 {
+		d.globalChecked = true
+		d.checkSlackPeople(parent, what, api, token, "global_admins", cfg.GlobalAdmins)
+	}
+}
+
+// checkSlackPeople checks that every user and user-group id resolves in
+// the workspace of the bot token.
+func (d *doctor) checkSlackPeople(parent context.Context, what, api, token, field string, ids []string) {
+	for i, id := range ids {
+		item := fmt.Sprintf("%s %s[%d] %s", what, field, i, id)
+		ctx, cancel := d.ctx(parent)
+		var res map[string]any
+		var err error
+		if strings.HasPrefix(id, "S") {
+			res, err = d.slackCall(ctx, api, token, "usergroups.users.list", url.Values{"usergroup": {id}})
+		} else {
+			res, err = d.slackCall(ctx, api, token, "users.info", url.Values{"user": {id}})
+		}
+		cancel()
+		switch code := slackError(res); {
+		case err != nil:
+			d.fail(item, err.Error(), "")
+		case code == "user_not_found" || code == "no_such_subteam":
+			d.fail(item, "does not exist in this workspace", "copy the id from the person's or group's profile (⋮ → Copy member ID) into "+field)
+		case code != "":
+			d.fail(item, code, "")
+		case strings.HasPrefix(id, "S"):
+			if users, _ := res["users"].([]any); len(users) == 0 {
+				d.warn(item, "the user group is empty: nobody in it can act", "add members, or name people directly")
 			} else {
-				res, err = d.slackCall(ctx, api, token, "users.info", url.Values{"user": {id}})
+				d.pass(item, fmt.Sprintf("user group with %d member(s)", len(users)))
 			}
-			cancel()
-			switch code := slackError(res); {
-			case err != nil:
-				d.fail(item, err.Error(), "")
-			case code == "user_not_found" || code == "no_such_subteam":
-				d.fail(item, "does not exist in this workspace", "copy the id from the person's or group's profile (⋮ → Copy member ID) into "+field)
-			case code != "":
-				d.fail(item, code, "")
-			case strings.HasPrefix(id, "S"):
-				if users, _ := res["users"].([]any); len(users) == 0 {
-					d.warn(item, "the user group is empty: nobody in it can act", "add members, or name people directly")
-				} else {
-					d.pass(item, fmt.Sprintf("user group with %d member(s)", len(users)))
-				}
-			default:
-				u, _ := res["user"].(map[string]any)
-				if deleted, _ := u["deleted"].(bool); deleted {
-					d.fail(item, "the account is deactivated", "remove it from "+field)
-				} else {
-					d.pass(item, fmt.Sprintf("user %v", u["name"]))
-				}
+		default:
+			u, _ := res["user"].(map[string]any)
+			if deleted, _ := u["deleted"].(bool); deleted {
+				d.fail(item, "the account is deactivated", "remove it from "+field)
+			} else {
+				d.pass(item, fmt.Sprintf("user %v", u["name"]))
 			}
 		}
 	}
-	people("environments."+env+".slack.admins", e.Slack.Admins)
-	people("environments."+env+".approvals.approvers", e.Approvals.Approvers)
 }
