@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"sort"
@@ -98,8 +97,12 @@ func collectReview(ctx context.Context, cfg *config.Config, st store.Store, envs
 	readGroups(ctx, cfg, envs, &in)
 
 	for _, c := range cfg.Credentials(now) {
+		age := -1
+		if c.AgeDays != nil {
+			age = *c.AgeDays
+		}
 		in.Credentials = append(in.Credentials, review.Credential{Environment: c.Environment, Kind: c.Kind, Name: c.Name,
-			Created: c.Created, AgeDays: c.AgeDays, Status: c.Status})
+			Created: c.Created, AgeDays: age, Status: c.Status})
 	}
 
 	if err := loadPeriodRecords(ctx, st, &in); err != nil {
@@ -384,43 +387,37 @@ func (s reviewSource) Review(ctx context.Context, period time.Duration) (review.
 // cmdReview runs the rollout review from the command line: exit 0 when
 // nothing needs action, 1 when something does.
 func cmdReview(ctx context.Context, args []string, stdout, _ io.Writer) error {
-	fs := flag.NewFlagSet("review", flag.ContinueOnError)
-	fs.SetOutput(stdout)
-	path := fs.String("config", envOr("NOVA_CONFIG", "nova.yaml"), "configuration file")
+	fs := newFlags("review")
+	path := configFlag(fs)
 	sinceArg := fs.String("since", "90d", "period to review, ending now: days (90d) or a duration (2160h)")
 	format := fs.String("format", "md", "output format: md or json")
 	at := fs.String("at", "", "review as of this time (RFC 3339) instead of now, to reproduce an earlier review")
-	reconcile := fs.String("reconcile", "", "config: bring actual modes to intended; store: record actual modes as intended (a config snippet)")
-	apply := fs.Bool("apply", false, "with --reconcile: make the change (default: dry run)")
-	if err := fs.Parse(args); err != nil {
-		return exitError(2)
+	reconcile := fs.String("reconcile", "", "config: bring actual modes to intended; store: record actual modes as intended in the config file")
+	apply := fs.Bool("apply", false, "with --reconcile: make the change (default: a dry run that changes nothing)")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stdout, "nova review: unexpected argument %q\n", fs.Arg(0))
-		return exitError(2)
+	if len(rest) > 0 {
+		return usageError{fmt.Sprintf("unexpected argument %q (see 'nova help review')", rest[0])}
 	}
 	period, err := review.ParsePeriod(*sinceArg)
 	if err != nil {
-		fmt.Fprintf(stdout, "nova review: --since: %v\n", err)
-		return exitError(2)
+		return usageError{"--since: " + err.Error()}
 	}
 	if *format != "md" && *format != "json" {
-		fmt.Fprintf(stdout, "nova review: --format must be md or json\n")
-		return exitError(2)
+		return usageError{"--format must be md or json"}
 	}
 	if *reconcile != "" && *reconcile != "config" && *reconcile != "store" {
-		fmt.Fprintf(stdout, "nova review: --reconcile must be config (actual → intended) or store (intended ← actual)\n")
-		return exitError(2)
+		return usageError{"--reconcile must be config (actual → intended) or store (intended ← actual)"}
 	}
 	if *apply && *reconcile == "" {
-		fmt.Fprintf(stdout, "nova review: --apply needs --reconcile=config or --reconcile=store\n")
-		return exitError(2)
+		return usageError{"--apply needs --reconcile=config or --reconcile=store"}
 	}
 	now := time.Now().UTC()
 	if *at != "" {
 		if now, err = time.Parse(time.RFC3339, *at); err != nil {
-			fmt.Fprintf(stdout, "nova review: --at %q is not an RFC 3339 time\n", *at)
-			return exitError(2)
+			return usageError{fmt.Sprintf("--at %q is not an RFC 3339 time", *at)}
 		}
 	}
 	cfg, err := config.Load(*path)
@@ -456,3 +453,12 @@ func cmdReview(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	}
 	return nil
 }
+
+const reviewDetail = `Compares what the configuration intends with what the store, the audit log, PagerDuty and
+Slack show happened over the period (default 90 days, ending now or --at), under the headings
+Mode drift, Coverage drift, Access drift, Key age, Quality and Integrity, each finding with what
+to do, and the recommendations: fix, rotate, demote, check (these need action: exit 1) and promote
+(exit 0). It reads the store: on bolt, stop Nova first, or use GET /api/v1/review.
+--reconcile=config brings the actual modes to the intended ones; --reconcile=store records the
+actual modes as intended in the config file. Both are dry runs until --apply, which audits each
+change (store: the old file is kept as FILE.bak).`
