@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -11,28 +10,6 @@ import (
 
 	"github.com/novasre/nova"
 )
-
-// auditIDPattern finds Nova's audit ids in text.
-var auditIDPattern = regexp.MustCompile(`nova-[0-9A-HJKMNP-TV-Z]{26}`)
-
-func containsAuditID(s string) bool { return auditIDPattern.MatchString(s) }
-
-// noteAnchorPattern finds the audit chain head Nova wrote into one of its
-// notes: only on the line right above the footer that ends the note, so
-// that outside text quoted in the note cannot pose as an anchor.
-var noteAnchorPattern = regexp.MustCompile(`(?:^|\n)` + regexp.QuoteMeta(auditHeadPrefix) +
-	`([0-9]{1,18}:[0-9a-f]{16})\r?\n` + regexp.QuoteMeta(noteFooter("")) + `nova-[0-9A-HJKMNP-TV-Z]{26}\s*$`)
-
-// AuditAnchorInNote returns the audit chain head a note of Nova's
-// witnesses, if it carries one.
-func AuditAnchorInNote(content, source string) (nova.AuditAnchor, bool) {
-	m := noteAnchorPattern.FindStringSubmatch(content)
-	if m == nil {
-		return nova.AuditAnchor{}, false
-	}
-	a, err := nova.ParseAuditAnchor(m[1], source)
-	return a, err == nil
-}
 
 // auditHead reads the audit chain's head for a note to witness; the zero
 // head (no anchor line) when the store cannot say, since the note matters

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/novasre/nova"
+	"github.com/novasre/nova/bot/render"
 )
 
 const helpText = "*Nova commands*\n" +
@@ -52,7 +53,7 @@ func safeName(name string) string {
 func (a *App) runCommand(ctx context.Context, req nova.CommandRequest, name string, args []string) (nova.Reply, error) {
 	switch name {
 	case "help", "":
-		return nova.Reply{Message: text("%s", helpText)}, nil
+		return nova.Reply{Message: render.Text("%s", helpText)}, nil
 	case "status":
 		return a.status(ctx, callerOf(req), args)
 	case "enable":
@@ -86,7 +87,7 @@ func (a *App) runCommand(ctx context.Context, req nova.CommandRequest, name stri
 		}
 		return a.feedback(ctx, callerOf(req), args[0], args[1], strings.Join(args[2:], " "))
 	}
-	return nova.Reply{}, nova.Errorf(nova.EINVALID, "unknown command %q. Try `/nova help`.", truncate(name, 30))
+	return nova.Reply{}, nova.Errorf(nova.EINVALID, "unknown command %q. Try `/nova help`.", render.Truncate(name, 30))
 }
 
 func usage(u string) error {
@@ -102,20 +103,20 @@ func (a *App) Interact(ctx context.Context, in nova.Interaction) (nova.Reply, er
 		name  string
 	)
 	switch {
-	case in.ActionID == ActionFeedbackHelpful || in.ActionID == ActionFeedbackWrong:
+	case in.ActionID == render.ActionFeedbackHelpful || in.ActionID == render.ActionFeedbackWrong:
 		name = "feedback"
 		verdict := nova.FeedbackHelpful
-		if in.ActionID == ActionFeedbackWrong {
+		if in.ActionID == render.ActionFeedbackWrong {
 			verdict = nova.FeedbackWrong
 		}
 		reply, err = a.feedback(ctx, caller{user: in.UserID, channel: in.ChannelID, envs: in.Environments}, in.Value, verdict, "")
-	case in.ActionID == ActionApprove:
+	case in.ActionID == render.ActionApprove:
 		name = "approve"
 		reply, err = a.decide(ctx, in, true)
-	case in.ActionID == ActionDeny:
+	case in.ActionID == render.ActionDeny:
 		name = "deny"
 		reply, err = a.decide(ctx, in, false)
-	case in.ActionID == ActionApply:
+	case in.ActionID == render.ActionApply:
 		name = "apply"
 		reply, err = a.apply(ctx, in)
 	default:
@@ -126,7 +127,7 @@ func (a *App) Interact(ctx context.Context, in nova.Interaction) (nova.Reply, er
 	if err != nil {
 		result = nova.ErrorCode(err)
 		a.auditRefusal(ctx, nova.AuditEntry{Actor: nova.SlackActor(in.UserID), Action: "click." + name,
-			Detail: fmt.Sprintf("button %s value %s: %s", truncate(in.ActionID, 40), truncate(in.Value, 60), nova.ErrorMessage(err))})
+			Detail: fmt.Sprintf("button %s value %s: %s", render.Truncate(in.ActionID, 40), render.Truncate(in.Value, 60), nova.ErrorMessage(err))})
 	}
 	a.metrics.commands.WithLabelValues("click_"+name, result).Inc()
 	return reply, err

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/novasre/nova"
+	"github.com/novasre/nova/bot/render"
 	"github.com/novasre/nova/store"
 	"github.com/novasre/nova/triage"
 )
@@ -235,8 +236,8 @@ func (a *App) pastIncidents(ctx context.Context, pd PagerDuty, incidentID string
 func resolutionFrom(notes []nova.Note) string {
 	for i := len(notes) - 1; i >= 0; i-- {
 		n := notes[i]
-		if n.Content != "" && !containsAuditID(n.Content) {
-			return truncate(n.Content, 500)
+		if n.Content != "" && !render.ContainsAuditID(n.Content) {
+			return render.Truncate(n.Content, 500)
 		}
 	}
 	return ""

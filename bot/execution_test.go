@@ -16,6 +16,7 @@ import (
 
 	"github.com/novasre/nova"
 	"github.com/novasre/nova/approvals"
+	"github.com/novasre/nova/bot/render"
 	"github.com/novasre/nova/store"
 	"github.com/novasre/nova/store/bolt"
 )
@@ -99,10 +100,10 @@ func TestNoDestructiveRunWithoutHumanApproval(t *testing.T) {
 		path func(a *App, req nova.ApprovalRequest)
 	}{
 		{"approve click by Nova itself", forged(nova.ApprovalPending), func(a *App, r nova.ApprovalRequest) {
-			_, _ = a.decide(context.Background(), nova.Interaction{UserID: nova.ActorNova, ActionID: ActionApprove, Value: r.ID}, true)
+			_, _ = a.decide(context.Background(), nova.Interaction{UserID: nova.ActorNova, ActionID: render.ActionApprove, Value: r.ID}, true)
 		}},
 		{"apply click on a destructive request", forged(nova.ApprovalPending), func(a *App, r nova.ApprovalRequest) {
-			_, _ = a.apply(context.Background(), nova.Interaction{UserID: "U0ALICE", ActionID: ActionApply, Value: r.ID})
+			_, _ = a.apply(context.Background(), nova.Interaction{UserID: "U0ALICE", ActionID: render.ActionApply, Value: r.ID})
 		}},
 		{"start of a stored approved state without decisions", forged(nova.ApprovalApproved), func(a *App, r nova.ApprovalRequest) {
 			a.startRun(context.Background(), r.ID)
@@ -135,7 +136,7 @@ func TestNoDestructiveRunWithoutHumanApproval(t *testing.T) {
 		a, exec := testApp(t)
 		req := forged(nova.ApprovalPending)
 		seed(t, a, req)
-		if _, err := a.decide(context.Background(), nova.Interaction{UserID: "U0ALICE", ActionID: ActionApprove, Value: req.ID}, true); err != nil {
+		if _, err := a.decide(context.Background(), nova.Interaction{UserID: "U0ALICE", ActionID: render.ActionApprove, Value: req.ID}, true); err != nil {
 			t.Fatal(err)
 		}
 		a.Wait()

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/novasre/nova"
+	"github.com/novasre/nova/bot/render"
 )
 
 // feedback records one person's verdict on a hypothesis (the latest verdict
@@ -19,7 +20,7 @@ func (a *App) feedback(ctx context.Context, c caller, incidentID, verdict, cause
 	if verdict != nova.FeedbackHelpful && verdict != nova.FeedbackWrong {
 		return nova.Reply{}, usage("feedback <incident> helpful|wrong [cause]")
 	}
-	unknown := nova.Errorf(nova.ENOTFOUND, "Nova has no record of incident %s here", truncate(incidentID, 32))
+	unknown := nova.Errorf(nova.ENOTFOUND, "Nova has no record of incident %s here", render.Truncate(incidentID, 32))
 	current, err := a.Incident(ctx, incidentID)
 	if nova.IsCode(err, nova.ENOTFOUND) {
 		return nova.Reply{}, unknown
@@ -53,7 +54,7 @@ func (a *App) feedback(ctx context.Context, c caller, incidentID, verdict, cause
 			}
 			kept = append(kept, f)
 		}
-		r.Feedback = append(kept, nova.Feedback{UserID: user, Verdict: verdict, Cause: truncate(cause, 500), At: a.now()})
+		r.Feedback = append(kept, nova.Feedback{UserID: user, Verdict: verdict, Cause: render.Truncate(cause, 500), At: a.now()})
 		return nil
 	})
 	if err != nil {
@@ -70,7 +71,7 @@ func (a *App) feedback(ctx context.Context, c caller, incidentID, verdict, cause
 	}
 	detail := verdict
 	if cause != "" {
-		detail += ": " + truncate(cause, 200)
+		detail += ": " + render.Truncate(cause, 200)
 	}
 	if err := a.audit(ctx, nova.AuditEntry{Environment: rec.Environment, Service: rec.ServiceID, Incident: rec.ID,
 		Actor: nova.SlackActor(user), Action: "feedback", Outcome: nova.OutcomeOK, Detail: detail}); err != nil {
@@ -81,7 +82,7 @@ func (a *App) feedback(ctx context.Context, c caller, incidentID, verdict, cause
 	if verdict == nova.FeedbackWrong && cause == "" {
 		msg += fmt.Sprintf(" If you know the real cause, `/nova feedback %s wrong <cause>` helps Nova learn.", incidentID)
 	}
-	return nova.Reply{Message: text("%s", msg)}, nil
+	return nova.Reply{Message: render.Text("%s", msg)}, nil
 }
 
 func bump(st *nova.ServiceState, verdict string, by int64) {

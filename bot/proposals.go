@@ -12,6 +12,7 @@ import (
 
 	"github.com/novasre/nova"
 	"github.com/novasre/nova/approvals"
+	"github.com/novasre/nova/bot/render"
 	"github.com/novasre/nova/store"
 )
 
@@ -63,7 +64,7 @@ func (a *App) propose(ctx context.Context, svc nova.Service, rec nova.IncidentRe
 		id := nova.NewID("apr", now)
 		req, err := approvals.Propose(approvals.Proposal{
 			ID: id, Environment: svc.Environment, ServiceID: svc.ID, IncidentID: rec.ID, Action: act,
-			Params: params, Reason: fmt.Sprintf("%s (%s, confidence %s)", h.Summary, h.Category, percent(h.Confidence)),
+			Params: params, Reason: fmt.Sprintf("%s (%s, confidence %s)", h.Summary, h.Category, render.Percent(h.Confidence)),
 			Evidence: h.Evidence[:min(5, len(h.Evidence))], IdempotencyKey: "nova-" + id,
 		}, pol, now)
 		if err != nil {
@@ -148,7 +149,7 @@ func (a *App) postApprovalMessage(ctx context.Context, svc nova.Service, rec nov
 	key := "slack:" + svc.Environment + ":" + req.ID + ":request"
 	ts, auditID, _, err := a.once.Do(ctx, key, store.OnceOp{
 		Write: func(ctx context.Context, auditID string) (string, error) {
-			m := a.approvalMessage(svc, rec, req)
+			m := render.ApprovalMessage(svc, rec, req)
 			m.Metadata = map[string]string{"nova_audit_id": auditID, "approval_id": req.ID}
 			return chat.Post(ctx, rec.SlackChannel, rec.SlackTS, m)
 		},

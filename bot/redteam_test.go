@@ -13,6 +13,7 @@ import (
 
 	"github.com/novasre/nova"
 	"github.com/novasre/nova/approvals"
+	"github.com/novasre/nova/bot/render"
 	"github.com/novasre/nova/store"
 	"github.com/novasre/nova/store/bolt"
 )
@@ -139,7 +140,7 @@ func (e *slowExecutor) Run(ctx context.Context, _ Run) (string, error) {
 }
 
 func click(a *App, user, id string) (nova.Reply, error) {
-	return a.decide(context.Background(), nova.Interaction{UserID: user, ActionID: ActionApprove, Value: id}, true)
+	return a.decide(context.Background(), nova.Interaction{UserID: user, ActionID: render.ActionApprove, Value: id}, true)
 }
 
 // Red-team item 2: after a reload that removed an approver and raised the

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/novasre/nova"
+	"github.com/novasre/nova/bot/render"
 	"github.com/novasre/nova/store"
 )
 
@@ -19,7 +20,7 @@ func (a *App) changeMode(ctx context.Context, req nova.CommandRequest, name stri
 	set := a.settings()
 	svc, ok := set.ServiceByName(name)
 	if !ok {
-		return nova.Reply{}, nova.Errorf(nova.ENOTFOUND, "unknown service %q. Services are declared in Nova's config file; `/nova status` lists them.", truncate(name, 64))
+		return nova.Reply{}, nova.Errorf(nova.ENOTFOUND, "unknown service %q. Services are declared in Nova's config file; `/nova status` lists them.", render.Truncate(name, 64))
 	}
 	if len(req.Environments) > 0 && !slices.Contains(req.Environments, svc.Environment) {
 		return nova.Reply{}, nova.Errorf(nova.EFORBIDDEN, "this Slack app is not connected to environment %s, where %s lives", svc.Environment, svc.Name)
@@ -61,7 +62,7 @@ func (a *App) changeMode(ctx context.Context, req nova.CommandRequest, name stri
 		return nil
 	})
 	if err == errUnchanged {
-		return nova.Reply{Message: text("%s is already in %s mode.", svc.Name, from)}, nil
+		return nova.Reply{Message: render.Text("%s is already in %s mode.", svc.Name, from)}, nil
 	}
 	if err != nil {
 		return nova.Reply{}, err
@@ -90,7 +91,7 @@ func (a *App) changeMode(ctx context.Context, req nova.CommandRequest, name stri
 	case nova.ModeOff:
 		msg += " Nova will ignore its incidents."
 	}
-	return nova.Reply{Message: text("%s", nova.Mrkdwn(msg)), InChannel: true}, nil
+	return nova.Reply{Message: render.Text("%s", nova.Mrkdwn(msg)), InChannel: true}, nil
 }
 
 func feedbackSummary(st nova.ServiceState) string {
@@ -133,9 +134,9 @@ func (a *App) setPaused(ctx context.Context, req nova.CommandRequest, pause bool
 		return nova.Reply{}, err
 	}
 	if pause {
-		return nova.Reply{Message: text(":double_vertical_bar: <@%s> paused Nova: no PagerDuty writes and no actions, for every service, until `/nova resume`. Hypotheses still appear in Slack.", req.UserID), InChannel: true}, nil
+		return nova.Reply{Message: render.Text(":double_vertical_bar: <@%s> paused Nova: no PagerDuty writes and no actions, for every service, until `/nova resume`. Hypotheses still appear in Slack.", req.UserID), InChannel: true}, nil
 	}
-	return nova.Reply{Message: text(":arrow_forward: <@%s> resumed Nova.", req.UserID), InChannel: true}, nil
+	return nova.Reply{Message: render.Text(":arrow_forward: <@%s> resumed Nova.", req.UserID), InChannel: true}, nil
 }
 
 // status reports on one service, or lists those the caller sees: of the
@@ -163,7 +164,7 @@ func (a *App) status(ctx context.Context, c caller, args []string) (nova.Reply, 
 		}
 		if len(svcs) == 0 {
 			b.WriteString("No services to show here: `/nova status` lists the services of this channel and of the environments you administer.")
-			return nova.Reply{Message: text("%s", b.String())}, nil
+			return nova.Reply{Message: render.Text("%s", b.String())}, nil
 		}
 		sort.Slice(svcs, func(i, j int) bool { return svcs[i].Name < svcs[j].Name })
 		fmt.Fprintf(&b, "*Services* (tier %s)\n", set.Tier)
@@ -174,7 +175,7 @@ func (a *App) status(ctx context.Context, c caller, args []string) (nova.Reply, 
 			}
 			fmt.Fprintf(&b, "• *%s* (%s, %s): %s, %d incidents seen\n", s.Name, s.ID, s.Environment, st.Mode, st.IncidentsSeen)
 		}
-		return nova.Reply{Message: text("%s", nova.Mrkdwn(strings.TrimRight(b.String(), "\n")))}, nil
+		return nova.Reply{Message: render.Text("%s", nova.Mrkdwn(strings.TrimRight(b.String(), "\n")))}, nil
 	}
 	svc, ok := set.ServiceByName(args[0])
 	if ok {
@@ -184,7 +185,7 @@ func (a *App) status(ctx context.Context, c caller, args []string) (nova.Reply, 
 		}
 	}
 	if !ok { // another environment's service is as unknown as a typo
-		return nova.Reply{}, nova.Errorf(nova.ENOTFOUND, "unknown service %q. `/nova status` lists the services you can see here.", truncate(args[0], 64))
+		return nova.Reply{}, nova.Errorf(nova.ENOTFOUND, "unknown service %q. `/nova status` lists the services you can see here.", render.Truncate(args[0], 64))
 	}
 	st, err := a.serviceState(ctx, svc)
 	if err != nil {
@@ -215,7 +216,7 @@ func (a *App) status(ctx context.Context, c caller, args []string) (nova.Reply, 
 			b.WriteString("\n" + s)
 		}
 	}
-	return nova.Reply{Message: text("%s", nova.Mrkdwn(b.String()))}, nil
+	return nova.Reply{Message: render.Text("%s", nova.Mrkdwn(b.String()))}, nil
 }
 
 // ackSaving says how much Nova's acks shortened time-to-acknowledge: the

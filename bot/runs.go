@@ -8,6 +8,7 @@ import (
 
 	"github.com/novasre/nova"
 	"github.com/novasre/nova/approvals"
+	"github.com/novasre/nova/bot/render"
 	"github.com/novasre/nova/store"
 )
 
@@ -217,7 +218,7 @@ func (a *App) finish(ctx context.Context, req nova.ApprovalRequest, ok bool, res
 	a.metrics.approvals.WithLabelValues(outcome).Inc()
 	_ = a.audit(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,
 		Action: "action.run", Outcome: map[bool]string{true: nova.OutcomeOK, false: nova.OutcomeFailed}[ok],
-		Detail: fmt.Sprintf("%s %s: %s", req.ID, req.Action, truncate(result, 300))})
+		Detail: fmt.Sprintf("%s %s: %s", req.ID, req.Action, render.Truncate(result, 300))})
 	a.afterTransition(ctx, done, outcome)
 }
 
@@ -235,7 +236,7 @@ func (a *App) afterTransition(ctx context.Context, req nova.ApprovalRequest, out
 	if outcome == "" {
 		outcome = string(req.State)
 	}
-	report := StatusReport{
+	report := render.StatusReport{
 		What:       fmt.Sprintf("catalog action %s (%s) %s", req.Action, req.Title, outcome),
 		Target:     fmt.Sprintf("service %s (%s), environment %s", svc.Name, svc.ID, svc.Environment),
 		Why:        req.Reason,
@@ -244,12 +245,12 @@ func (a *App) afterTransition(ctx context.Context, req nova.ApprovalRequest, out
 	}
 	switch req.State {
 	case nova.ApprovalSucceeded, nova.ApprovalFailed:
-		report.Outcome += ": " + truncate(orDash(req.Result), 500)
+		report.Outcome += ": " + render.Truncate(render.OrDash(req.Result), 500)
 	default:
 		report.Outcome += ": " + req.StateReason
 	}
 	_, err := a.writeNote(ctx, svc, req.IncidentID, "action:"+req.ID+":"+string(req.State), "pagerduty.note.action",
-		func(auditID string) string { return StatusNote(report, auditID) })
+		func(auditID string) string { return render.StatusNote(report, auditID) })
 	if err != nil && err != errPaused {
 		a.log.WithError(err).WithField("approval_id", req.ID).Warn("could not write the action's status note")
 	}

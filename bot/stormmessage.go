@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/novasre/nova"
+	"github.com/novasre/nova/bot/render"
 )
 
 // stormLinesPerSection keeps each section of the summary well under Block
@@ -70,14 +71,14 @@ func (a *App) stormLine(rec nova.IncidentRecord) nova.Mrkdwn {
 	if rec.Number > 0 {
 		name = fmt.Sprintf("#%d", rec.Number)
 	}
-	line := "• " + nova.MrkdwnLink(rec.HTMLURL, name) + " " + nova.EscapeLine(truncate(rec.Title, 80))
+	line := "• " + nova.MrkdwnLink(rec.HTMLURL, name) + " " + nova.EscapeLine(render.Truncate(rec.Title, 80))
 	switch top := rec.Triage.Top(); {
 	case rec.Triage == nil:
 		line += " — _triage running_"
 	case top == nil || rec.Triage.Abstained:
 		line += " — _no confident hypothesis_"
 	default:
-		line += nova.Mrkdwnf(" — *%s* %s (%s)", top.Category, nova.EscapeLine(truncate(top.Summary, 90)), percent(top.Confidence))
+		line += nova.Mrkdwnf(" — *%s* %s (%s)", top.Category, nova.EscapeLine(render.Truncate(top.Summary, 90)), render.Percent(top.Confidence))
 	}
 	switch rec.Status {
 	case nova.StatusResolved:

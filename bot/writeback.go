@@ -6,12 +6,13 @@ import (
 	"time"
 
 	"github.com/novasre/nova"
+	"github.com/novasre/nova/bot/render"
 	"github.com/novasre/nova/store"
 )
 
 // writeNote posts one note on an incident exactly once per purpose, ending
 // with its audit id, and records it in the audit log with the note's id.
-func (a *App) writeNote(ctx context.Context, svc nova.Service, incidentID, purpose, auditAction string, render func(auditID string) string) (string, error) {
+func (a *App) writeNote(ctx context.Context, svc nova.Service, incidentID, purpose, auditAction string, note func(auditID string) string) (string, error) {
 	if p, err := a.paused(ctx); err != nil {
 		return "", err
 	} else if p.Paused {
@@ -24,7 +25,7 @@ func (a *App) writeNote(ctx context.Context, svc nova.Service, incidentID, purpo
 	key := "pd:" + svc.Environment + ":" + incidentID + ":note:" + purpose
 	noteID, auditID, _, err := a.once.Do(ctx, key, store.OnceOp{
 		Write: func(ctx context.Context, auditID string) (string, error) {
-			n, err := pd.AddNote(ctx, incidentID, withAuditHead(render(auditID), a.auditHead(ctx)))
+			n, err := pd.AddNote(ctx, incidentID, render.WithAuditHead(note(auditID), a.auditHead(ctx)))
 			if err != nil {
 				return "", err
 			}
@@ -115,7 +116,7 @@ func (a *App) ackLogEntry(ctx context.Context, pd PagerDuty, incidentID, botUser
 func (a *App) postHypothesisNote(ctx context.Context, svc nova.Service, rec *nova.IncidentRecord) error {
 	set := a.settings()
 	noteID, err := a.writeNote(ctx, svc, rec.ID, "hypothesis", "pagerduty.note.hypothesis", func(auditID string) string {
-		return HypothesisNote(*rec, set.PublicURL, auditID)
+		return render.HypothesisNote(*rec, set.PublicURL, auditID)
 	})
 	if err != nil {
 		return err
@@ -151,7 +152,7 @@ func (a *App) postHypothesisMessage(ctx context.Context, svc nova.Service, rec *
 	key := "slack:" + svc.Environment + ":" + rec.ID + ":hypothesis"
 	ts, auditID, _, err := a.once.Do(ctx, key, store.OnceOp{
 		Write: func(ctx context.Context, auditID string) (string, error) {
-			m := a.hypothesisMessage(ctx, svc, *rec, mode)
+			m := render.HypothesisMessage(svc, *rec, mode)
 			m.Metadata = map[string]string{"nova_audit_id": auditID, "incident_id": rec.ID}
 			return chat.Post(ctx, svc.SlackChannel, "", m)
 		},
@@ -195,7 +196,7 @@ func (a *App) updateMessage(ctx context.Context, svc nova.Service, rec nova.Inci
 	if st, err := a.serviceState(ctx, svc); err == nil {
 		mode = st.Mode
 	}
-	if err := chat.Update(ctx, rec.SlackChannel, rec.SlackTS, a.hypothesisMessage(ctx, svc, rec, mode)); err != nil {
+	if err := chat.Update(ctx, rec.SlackChannel, rec.SlackTS, render.HypothesisMessage(svc, rec, mode)); err != nil {
 		a.metrics.writes.WithLabelValues("slack_update", "failed").Inc()
 		return err
 	}

@@ -1,4 +1,4 @@
-package bot
+package render
 
 import (
 	"flag"
@@ -24,7 +24,7 @@ func golden(t *testing.T, name, got string) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (run go test ./bot -update to create it)", err)
+		t.Fatalf("%v (run go test ./bot/render -update to create it)", err)
 	}
 	if got != string(want) {
 		t.Errorf("%s differs from %s:\n--- got\n%s\n--- want\n%s", name, path, got, want)
@@ -93,15 +93,5 @@ func TestLongNotesKeepTheirAuditID(t *testing.T) {
 	}
 	if !strings.HasSuffix(got, "audit nova-01JDEF0000000000000000000D") || !utf8.ValidString(got) {
 		t.Errorf("note lost its audit id or was cut mid-rune: …%s", got[len(got)-80:])
-	}
-}
-
-func TestAckSavingSummary(t *testing.T) {
-	st := nova.ServiceState{NovaAcks: 3, NovaAckSeconds: 30, PersonAcks: 1, PersonAckSeconds: 250}
-	if got := ackSaving(st); got != "Nova made 75% of first acks; its acks came 4m0s sooner than people's on average" {
-		t.Errorf("ackSaving = %q", got)
-	}
-	if ackSaving(nova.ServiceState{NovaAcks: 2, NovaAckSeconds: 4}) != "" {
-		t.Error("no comparison is possible without people's acks")
 	}
 }

@@ -1,4 +1,4 @@
-package bot
+package render
 
 import (
 	"strings"
@@ -14,7 +14,7 @@ import (
 func TestRedTeam7_NotesWitnessTheAuditChainHead(t *testing.T) {
 	head := nova.AuditHead{Seq: 1234, Hash: "3f2a9c0d1e2b4a5c" + strings.Repeat("0", 48), KeyID: "k1"}
 	const id = "nova-01JDEF0000000000000000000A"
-	note := withAuditHead(HypothesisNote(sampleRecord(), "https://nova.example.com", id), head)
+	note := WithAuditHead(HypothesisNote(sampleRecord(), "https://nova.example.com", id), head)
 	lines := strings.Split(note, "\n")
 	if n := len(lines); lines[n-2] != "Audit chain head: 1234:3f2a9c0d1e2b4a5c" || lines[n-1] != noteFooter(id) {
 		t.Fatalf("note does not end with the head and the footer:\n%s", note)
@@ -28,12 +28,12 @@ func TestRedTeam7_NotesWitnessTheAuditChainHead(t *testing.T) {
 		t.Fatalf("AuditAnchorInNote = %+v, %v", a, ok)
 	}
 	// An empty log gives no anchor line; a long note stays within the limit.
-	if withAuditHead("x\n"+noteFooter(id), nova.AuditHead{}) != "x\n"+noteFooter(id) {
+	if WithAuditHead("x\n"+noteFooter(id), nova.AuditHead{}) != "x\n"+noteFooter(id) {
 		t.Error("an unknown head added a line")
 	}
 	rec := sampleRecord()
 	rec.Triage.Hypotheses[0].Summary = strings.Repeat("ünïcode ", 2000)
-	long := withAuditHead(HypothesisNote(rec, "", id), head)
+	long := WithAuditHead(HypothesisNote(rec, "", id), head)
 	if n := utf8.RuneCountInString(long); n > maxNoteChars || !strings.HasSuffix(long, "Audit chain head: 1234:3f2a9c0d1e2b4a5c\n"+noteFooter(id)) {
 		t.Errorf("long note: %d characters (limit %d), ends …%s", n, maxNoteChars, long[len(long)-120:])
 	}

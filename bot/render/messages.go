@@ -1,7 +1,6 @@
-package bot
+package render
 
 import (
-	"context"
 	"strings"
 
 	"github.com/novasre/nova"
@@ -17,12 +16,12 @@ const (
 	ActionApply           = "apply"
 )
 
-// hypothesisMessage renders the Slack message for an incident: title and
+// HypothesisMessage renders the Slack message for an incident: title and
 // link, urgency and status, the hypothesis with confidence and evidence,
 // next steps, and feedback buttons. Shadow (read-only) mode is marked.
 // Everything from PagerDuty, the evidence or a language model is outside
 // text and goes through nova.Escape; only Nova's own links are links.
-func (a *App) hypothesisMessage(ctx context.Context, svc nova.Service, rec nova.IncidentRecord, mode nova.Mode) nova.Message {
+func HypothesisMessage(svc nova.Service, rec nova.IncidentRecord, mode nova.Mode) nova.Message {
 	title := nova.EscapeLine(rec.Title)
 	if rec.Number > 0 {
 		title = nova.Mrkdwnf("#%d %s", rec.Number, title)
@@ -39,7 +38,7 @@ func (a *App) hypothesisMessage(ctx context.Context, svc nova.Service, rec nova.
 	}
 	m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockFields, Fields: []nova.Mrkdwn{
 		"*Service*\n" + nova.EscapeLine(svc.Name),
-		"*Urgency*\n" + nova.EscapeLine(orDash(rec.Urgency)),
+		"*Urgency*\n" + nova.EscapeLine(OrDash(rec.Urgency)),
 		"*Status*\n" + statusLine(rec),
 		"*Incident*\n" + link,
 	}})
@@ -51,12 +50,12 @@ func (a *App) hypothesisMessage(ctx context.Context, svc nova.Service, rec nova.
 	case top == nil || r.Abstained:
 		text := nova.Mrkdwn("*No confident hypothesis.* Nova will not guess; investigate as usual.")
 		if top != nil {
-			text += nova.Mrkdwnf("\nWeakest lead: %s (%s, %s)", nova.EscapeLine(top.Summary), top.Category, percent(top.Confidence))
+			text += nova.Mrkdwnf("\nWeakest lead: %s (%s, %s)", nova.EscapeLine(top.Summary), top.Category, Percent(top.Confidence))
 		}
 		m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockSection, Text: text})
 	default:
 		m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockSection,
-			Text: nova.Mrkdwnf("*Hypothesis* (%s, confidence %s)\n%s", top.Category, percent(top.Confidence), nova.EscapeLine(top.Summary))})
+			Text: nova.Mrkdwnf("*Hypothesis* (%s, confidence %s)\n%s", top.Category, Percent(top.Confidence), nova.EscapeLine(top.Summary))})
 		if r.SummarisedBy == "llm" {
 			m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockContext, Text: modelPhrasedSlack})
 		}
@@ -72,7 +71,7 @@ func (a *App) hypothesisMessage(ctx context.Context, svc nova.Service, rec nova.
 		}
 	}
 	if r != nil {
-		ctxText := "Checked: " + nova.EscapeLine(orDash(strings.Join(r.Checked, ", ")))
+		ctxText := "Checked: " + nova.EscapeLine(OrDash(strings.Join(r.Checked, ", ")))
 		if len(r.NotChecked) > 0 {
 			ctxText += " · Not checked: " + nova.EscapeLine(strings.Join(r.NotChecked, "; "))
 		}
@@ -149,17 +148,18 @@ func feedbackLine(rec nova.IncidentRecord) nova.Mrkdwn {
 	return nova.Mrkdwnf("Feedback: %d helpful, %d wrong cause", helpful, wrong)
 }
 
-func orDash(s string) string {
+// OrDash shows an empty value as a dash.
+func OrDash(s string) string {
 	if s == "" {
 		return "—"
 	}
 	return s
 }
 
-// text builds a one-section message. format is Nova's own mrkdwn; string
+// Text builds a one-section message. format is Nova's own mrkdwn; string
 // arguments are outside text and are escaped (pass nova.Mrkdwn for mrkdwn
 // Nova built, such as a mention).
-func text(format string, args ...any) nova.Message {
+func Text(format string, args ...any) nova.Message {
 	t := nova.Mrkdwnf(format, args...)
 	return nova.Message{Text: t, Blocks: []nova.Block{{Kind: nova.BlockSection, Text: t}}}
 }

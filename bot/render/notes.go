@@ -1,4 +1,4 @@
-package bot
+package render
 
 import (
 	"fmt"
@@ -25,10 +25,10 @@ func noteFooter(auditID string) string {
 // --incident` reads it back to detect a rewritten or truncated log).
 const auditHeadPrefix = "Audit chain head: "
 
-// withAuditHead adds the audit chain head above a rendered note's footer,
+// WithAuditHead adds the audit chain head above a rendered note's footer,
 // keeping the note within maxNoteChars; the note is unchanged when the head
 // is unknown.
-func withAuditHead(note string, head nova.AuditHead) string {
+func WithAuditHead(note string, head nova.AuditHead) string {
 	i := strings.LastIndex(note, "\n"+noteFooter(""))
 	anchor := head.Anchor()
 	if i < 0 || anchor == "" {
@@ -37,7 +37,7 @@ func withAuditHead(note string, head nova.AuditHead) string {
 	line := "\n" + auditHeadPrefix + anchor
 	body := note[:i]
 	if over := utf8.RuneCountInString(note) + utf8.RuneCountInString(line) - maxNoteChars; over > 0 {
-		body = truncate(body, utf8.RuneCountInString(body)-over)
+		body = Truncate(body, utf8.RuneCountInString(body)-over)
 	}
 	return body + line + note[i:]
 }
@@ -61,7 +61,7 @@ func HypothesisNote(rec nova.IncidentRecord, publicURL, auditID string) string {
 		if r != nil && len(r.Hypotheses) > 0 {
 			b.WriteString("\nWeak candidates (below the confidence threshold):\n")
 			for _, h := range r.Hypotheses[:min(3, len(r.Hypotheses))] {
-				fmt.Fprintf(&b, "- %s (%s, %s)\n", nt(h.Summary), nt(string(h.Category)), percent(h.Confidence))
+				fmt.Fprintf(&b, "- %s (%s, %s)\n", nt(h.Summary), nt(string(h.Category)), Percent(h.Confidence))
 			}
 		}
 	default:
@@ -69,13 +69,13 @@ func HypothesisNote(rec nova.IncidentRecord, publicURL, auditID string) string {
 		if r.SummarisedBy == "llm" {
 			b.WriteString(modelPhrasedNote + "\n")
 		}
-		fmt.Fprintf(&b, "Cause category: %s · confidence %s\n", nt(string(top.Category)), percent(top.Confidence))
+		fmt.Fprintf(&b, "Cause category: %s · confidence %s\n", nt(string(top.Category)), Percent(top.Confidence))
 		writeEvidence(&b, top.Evidence, rec.TriggeredAt)
 		writeSuggestions(&b, top.Suggestions)
 		if len(r.Hypotheses) > 1 {
 			b.WriteString("\nOther candidates:\n")
 			for _, h := range r.Hypotheses[1:min(4, len(r.Hypotheses))] {
-				fmt.Fprintf(&b, "- %s (%s, %s)\n", nt(h.Summary), nt(string(h.Category)), percent(h.Confidence))
+				fmt.Fprintf(&b, "- %s (%s, %s)\n", nt(h.Summary), nt(string(h.Category)), Percent(h.Confidence))
 			}
 		}
 		if len(r.Storm) > 0 {
@@ -178,13 +178,13 @@ func fitNote(body, auditID string) string {
 	const cut = "\n[truncated: the full result is in Nova's API]"
 	limit := maxNoteChars - utf8.RuneCountInString(footer) - 1
 	if utf8.RuneCountInString(body) > limit {
-		body = truncate(body, limit-utf8.RuneCountInString(cut)) + cut
+		body = Truncate(body, limit-utf8.RuneCountInString(cut)) + cut
 	}
 	return strings.TrimRight(body, "\n") + "\n" + footer
 }
 
-// truncate cuts s to at most n runes, adding an ellipsis when it cut.
-func truncate(s string, n int) string {
+// Truncate cuts s to at most n runes, adding an ellipsis when it cut.
+func Truncate(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
@@ -192,7 +192,8 @@ func truncate(s string, n int) string {
 	return string(r[:max(0, n-1)]) + "…"
 }
 
-func percent(c float64) string { return fmt.Sprintf("%.0f%%", c*100) }
+// Percent shows a confidence as a whole percentage.
+func Percent(c float64) string { return fmt.Sprintf("%.0f%%", c*100) }
 
 // relative describes t relative to the trigger time, e.g. "12 min before the incident".
 func relative(t, trigger time.Time) string {

@@ -1,7 +1,6 @@
-package bot
+package render
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -107,21 +106,20 @@ func hostileRequests(h string, rec nova.IncidentRecord) []nova.ApprovalRequest {
 
 // slackMessages renders every Slack message Nova builds from outside text.
 func slackMessages(h, link string) map[string]nova.Message {
-	a := &App{}
 	svc := nova.Service{ID: "PCHECKOUT", Name: "checkout"}
 	rec := hostileRecord(h, link)
 	out := map[string]nova.Message{
-		"hypothesis":           a.hypothesisMessage(context.Background(), svc, rec, nova.ModeAction),
-		"shadow hypothesis":    a.hypothesisMessage(context.Background(), svc, rec, nova.ModeReadOnly),
-		"reply quoting a name": text("Denied. *%s* will not run.", h),
+		"hypothesis":           HypothesisMessage(svc, rec, nova.ModeAction),
+		"shadow hypothesis":    HypothesisMessage(svc, rec, nova.ModeReadOnly),
+		"reply quoting a name": Text("Denied. *%s* will not run.", h),
 	}
 	abstained := rec
 	t := *rec.Triage
 	t.Abstained = true
 	abstained.Triage = &t
-	out["abstained hypothesis"] = a.hypothesisMessage(context.Background(), svc, abstained, nova.ModeAction)
+	out["abstained hypothesis"] = HypothesisMessage(svc, abstained, nova.ModeAction)
 	for _, req := range hostileRequests(h, rec) {
-		out["approval "+string(req.State)] = a.approvalMessage(svc, rec, req)
+		out["approval "+string(req.State)] = ApprovalMessage(svc, rec, req)
 	}
 	return out
 }
