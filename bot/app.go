@@ -14,6 +14,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/novasre/nova"
+	"github.com/novasre/nova/bot/auditlog"
 	"github.com/novasre/nova/store"
 )
 
@@ -56,8 +57,7 @@ type App struct {
 	// botUsers memoises the bot user id learned per environment.
 	botUsers sync.Map
 	wake     chan struct{}
-	// refusals rate-limits audit entries for refusals, per kind.
-	refusals refusalBudget
+	audit    *auditlog.Log
 	// background tracks work that outlives a request (action runs, late replies).
 	background sync.WaitGroup
 	// runs remembers action runs whose lease the sweeper saw ended.
@@ -109,6 +109,11 @@ func New(cfg Config) (*App, error) {
 		caches: newEvidenceCache(),
 		wake:   make(chan struct{}, 1),
 	}
+	audit, err := auditlog.New(cfg.Store, cfg.Log, cfg.Now, cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	a.audit = audit
 	a.once = &store.Once{Records: cfg.Store, Lease: cfg.Visibility, Now: cfg.Now}
 	m, err := newMetrics(cfg.Registerer, cfg.Store)
 	if err != nil {
@@ -141,4 +146,14 @@ func (a *App) Incident(ctx context.Context, id string) (nova.IncidentRecord, err
 		return rec, nova.Errorf(nova.ENOTFOUND, "Nova has no record of incident %s", id)
 	}
 	return rec, err
+}
+
+// AuditRefusedCall records a PagerDuty call refused by the client's
+// allow-list (wired as the client's OnRefused hook).
+func (a *App) AuditRefusedCall(env, method, path string) { a.audit.RefusedCall(env, method, path) }
+
+// AuditRefusedRequest records a Slack request refused before it reached
+// Nova (bad or stale signature, replay), wired as the handler's OnRefused.
+func (a *App) AuditRefusedRequest(source, kind, reason, remote string) {
+	a.audit.RefusedRequest(source, kind, reason, remote)
 }

@@ -33,7 +33,7 @@ func (a *App) Command(ctx context.Context, req nova.CommandRequest) (nova.Reply,
 	result := "ok"
 	if err != nil {
 		result = nova.ErrorCode(err)
-		a.auditRefusal(ctx, nova.AuditEntry{Actor: nova.SlackActor(req.UserID), Action: "command." + safeName(name),
+		a.audit.Refusal(ctx, nova.AuditEntry{Actor: nova.SlackActor(req.UserID), Action: "command." + safeName(name),
 			Detail: fmt.Sprintf("/nova %s: %s", strings.TrimSpace(req.Text), nova.ErrorMessage(err))})
 		a.log.WithField("user", req.UserID).WithField("command", name).WithError(err).Info("command refused")
 	}
@@ -126,7 +126,7 @@ func (a *App) Interact(ctx context.Context, in nova.Interaction) (nova.Reply, er
 	result := "ok"
 	if err != nil {
 		result = nova.ErrorCode(err)
-		a.auditRefusal(ctx, nova.AuditEntry{Actor: nova.SlackActor(in.UserID), Action: "click." + name,
+		a.audit.Refusal(ctx, nova.AuditEntry{Actor: nova.SlackActor(in.UserID), Action: "click." + name,
 			Detail: fmt.Sprintf("button %s value %s: %s", render.Truncate(in.ActionID, 40), render.Truncate(in.Value, 60), nova.ErrorMessage(err))})
 	}
 	a.metrics.commands.WithLabelValues("click_"+name, result).Inc()

@@ -48,7 +48,7 @@ func (a *App) decide(ctx context.Context, in nova.Interaction, approve bool) (no
 		verb = "approval.deny"
 	}
 	if outcome != approvals.OutcomeAlreadyCounted {
-		if err := a.audit(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,
+		if err := a.audit.Append(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,
 			Actor: nova.SlackActor(in.UserID), Action: verb, Outcome: nova.OutcomeOK, Detail: req.ID + " " + req.Action + ": " + string(outcome)}); err != nil {
 			return nova.Reply{}, err
 		}
@@ -99,7 +99,7 @@ func (a *App) apply(ctx context.Context, in nova.Interaction) (nova.Reply, error
 		}
 		return nova.Reply{}, err
 	}
-	if err := a.audit(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,
+	if err := a.audit.Append(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,
 		Actor: nova.SlackActor(in.UserID), Action: "action.apply", Outcome: nova.OutcomeOK, Detail: req.ID + " " + req.Action}); err != nil {
 		return nova.Reply{}, err
 	}

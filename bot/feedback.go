@@ -73,7 +73,7 @@ func (a *App) feedback(ctx context.Context, c caller, incidentID, verdict, cause
 	if cause != "" {
 		detail += ": " + render.Truncate(cause, 200)
 	}
-	if err := a.audit(ctx, nova.AuditEntry{Environment: rec.Environment, Service: rec.ServiceID, Incident: rec.ID,
+	if err := a.audit.Append(ctx, nova.AuditEntry{Environment: rec.Environment, Service: rec.ServiceID, Incident: rec.ID,
 		Actor: nova.SlackActor(user), Action: "feedback", Outcome: nova.OutcomeOK, Detail: detail}); err != nil {
 		return nova.Reply{}, err
 	}

@@ -19,7 +19,6 @@ type metrics struct {
 	approvals        *prometheus.CounterVec
 	commands         *prometheus.CounterVec
 	llmSummaries     *prometheus.CounterVec
-	unaudited        *prometheus.CounterVec
 	stormSummaries   prometheus.Counter
 }
 
@@ -55,9 +54,6 @@ func newMetrics(reg prometheus.Registerer, st store.Store) (*metrics, error) {
 			Name: "nova_llm_summaries_total",
 			Help: "Language-model summaries: used, refused (said something the evidence does not) or failed (timeout, error); refused and failed ones were replaced by the deterministic summary.",
 		}, []string{"result"}),
-		unaudited: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "nova_refusals_unaudited_total", Help: "Refusals beyond the audit log's per-minute budget, counted into the next entry of their kind.",
-		}, []string{"kind"}),
 		stormSummaries: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "nova_slack_storm_summaries_total", Help: "Storm summary messages started: a channel's backlog of hypothesis messages summarised in one message.",
 		}),
@@ -76,7 +72,7 @@ func newMetrics(reg prometheus.Registerer, st store.Store) (*metrics, error) {
 		}
 		return float64(n)
 	})
-	for _, c := range []prometheus.Collector{m.events, m.deadLetters, m.timeToHypothesis, m.triageDuration, m.acks, m.writes, m.approvals, m.commands, m.llmSummaries, m.unaudited, m.stormSummaries, depth} {
+	for _, c := range []prometheus.Collector{m.events, m.deadLetters, m.timeToHypothesis, m.triageDuration, m.acks, m.writes, m.approvals, m.commands, m.llmSummaries, m.stormSummaries, depth} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -76,14 +76,14 @@ func (a *App) reconcile(ctx context.Context, r nova.ApprovalRequest) (reconciled
 func (a *App) auditReconciled(ctx context.Context, rc reconciled) {
 	req := rc.req
 	if len(rc.revoked) > 0 {
-		_ = a.audit(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,
+		_ = a.audit.Append(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,
 			Action: "approval.revoke", Outcome: nova.OutcomeOK,
 			Detail: fmt.Sprintf("%s %s: the approval of %s no longer counts under the current approval policy",
 				req.ID, req.Action, strings.Join(rc.revoked, ", "))})
 	}
 	if rc.reopened {
 		have, need := approvals.Tally(req)
-		_ = a.audit(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,
+		_ = a.audit.Append(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,
 			Action: "approval.reevaluate", Outcome: nova.OutcomeOK,
 			Detail: fmt.Sprintf("%s %s: back to pending, %d of the %d approvals the current policy requires", req.ID, req.Action, have, need)})
 	}

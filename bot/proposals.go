@@ -88,7 +88,7 @@ func (a *App) propose(ctx context.Context, svc nova.Service, rec nova.IncidentRe
 		if req.Destructive {
 			verb = "approval.requested"
 		}
-		if err := a.audit(ctx, nova.AuditEntry{Environment: svc.Environment, Service: svc.ID, Incident: rec.ID,
+		if err := a.audit.Append(ctx, nova.AuditEntry{Environment: svc.Environment, Service: svc.ID, Incident: rec.ID,
 			Action: verb, Outcome: nova.OutcomeOK, Detail: req.ID + " " + act.Name}); err != nil {
 			return req, err
 		}

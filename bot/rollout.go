@@ -72,7 +72,7 @@ func (a *App) changeMode(ctx context.Context, req nova.CommandRequest, name stri
 	if force {
 		detail += " (--force: watching period overridden)"
 	}
-	if err := a.audit(ctx, nova.AuditEntry{Environment: svc.Environment, Service: svc.ID, Actor: nova.SlackActor(req.UserID),
+	if err := a.audit.Append(ctx, nova.AuditEntry{Environment: svc.Environment, Service: svc.ID, Actor: nova.SlackActor(req.UserID),
 		Action: "mode.change", Outcome: nova.OutcomeOK, Detail: detail}); err != nil {
 		return nova.Reply{}, err
 	}
@@ -130,7 +130,7 @@ func (a *App) setPaused(ctx context.Context, req nova.CommandRequest, pause bool
 	if _, err := store.Save(ctx, a.store, store.KindMeta, pauseKey, p, store.AnyVersion); err != nil {
 		return nova.Reply{}, err
 	}
-	if err := a.audit(ctx, nova.AuditEntry{Actor: nova.SlackActor(req.UserID), Action: "nova." + verb, Outcome: nova.OutcomeOK}); err != nil {
+	if err := a.audit.Append(ctx, nova.AuditEntry{Actor: nova.SlackActor(req.UserID), Action: "nova." + verb, Outcome: nova.OutcomeOK}); err != nil {
 		return nova.Reply{}, err
 	}
 	if pause {

@@ -92,7 +92,7 @@ func (a *App) auditNotRun(ctx context.Context, req nova.ApprovalRequest) {
 	if req.State == nova.ApprovalExpired {
 		verb = "approval.expire"
 	}
-	_ = a.audit(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,
+	_ = a.audit.Append(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,
 		Action: verb, Outcome: nova.OutcomeOK, Detail: req.ID + " " + req.Action + ": " + req.StateReason})
 }
 
@@ -216,7 +216,7 @@ func (a *App) finish(ctx context.Context, req nova.ApprovalRequest, ok bool, res
 		outcome = "failed"
 	}
 	a.metrics.approvals.WithLabelValues(outcome).Inc()
-	_ = a.audit(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,
+	_ = a.audit.Append(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,
 		Action: "action.run", Outcome: map[bool]string{true: nova.OutcomeOK, false: nova.OutcomeFailed}[ok],
 		Detail: fmt.Sprintf("%s %s: %s", req.ID, req.Action, render.Truncate(result, 300))})
 	a.afterTransition(ctx, done, outcome)
@@ -290,7 +290,7 @@ func (a *App) cancelWhere(ctx context.Context, reason string, match func(nova.Ap
 			return err
 		}
 		if req.State == nova.ApprovalCancelled && match(req) {
-			_ = a.audit(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,
+			_ = a.audit.Append(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,
 				Action: "approval.cancel", Outcome: nova.OutcomeOK, Detail: req.ID + ": " + reason})
 			a.afterTransition(ctx, req, "")
 		}

@@ -67,7 +67,7 @@ func (a *App) Sweep(ctx context.Context) {
 			})
 			if err == nil && expired.State == nova.ApprovalExpired {
 				a.metrics.approvals.WithLabelValues("expired").Inc()
-				_ = a.audit(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,
+				_ = a.audit.Append(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,
 					Action: "approval.expire", Outcome: nova.OutcomeOK, Detail: req.ID + ": " + expired.StateReason})
 				a.afterTransition(ctx, expired, "")
 			}

@@ -25,7 +25,7 @@ func (a *App) writeNote(ctx context.Context, svc nova.Service, incidentID, purpo
 	key := "pd:" + svc.Environment + ":" + incidentID + ":note:" + purpose
 	noteID, auditID, _, err := a.once.Do(ctx, key, store.OnceOp{
 		Write: func(ctx context.Context, auditID string) (string, error) {
-			n, err := pd.AddNote(ctx, incidentID, render.WithAuditHead(note(auditID), a.auditHead(ctx)))
+			n, err := pd.AddNote(ctx, incidentID, render.WithAuditHead(note(auditID), a.audit.Head(ctx)))
 			if err != nil {
 				return "", err
 			}
@@ -60,12 +60,12 @@ func (a *App) recordWrite(ctx context.Context, target string, writeErr error, e 
 	if writeErr != nil {
 		a.metrics.writes.WithLabelValues(target, "failed").Inc()
 		e.ID, e.Outcome, e.Detail, e.PagerDutyRef = "", nova.OutcomeFailed, nova.ErrorMessage(writeErr), ""
-		_ = a.audit(context.WithoutCancel(ctx), e)
+		_ = a.audit.Append(context.WithoutCancel(ctx), e)
 		return writeErr
 	}
 	a.metrics.writes.WithLabelValues(target, "ok").Inc()
 	e.Outcome = nova.OutcomeOK
-	return a.audit(ctx, e)
+	return a.audit.Append(ctx, e)
 }
 
 // acknowledge acknowledges an incident as the bot user, exactly once.
