@@ -15,6 +15,7 @@ import (
 
 	"github.com/novasre/nova"
 	"github.com/novasre/nova/bot/auditlog"
+	"github.com/novasre/nova/bot/rollout"
 	"github.com/novasre/nova/store"
 )
 
@@ -50,8 +51,7 @@ type App struct {
 	now     func() time.Time
 	metrics *metrics
 	once    *store.Once
-	modes   *modeCache
-	groups  *groupCache
+	rollout *rollout.Rollout
 	caches  *evidenceCache
 
 	// botUsers memoises the bot user id learned per environment.
@@ -104,8 +104,6 @@ func New(cfg Config) (*App, error) {
 		store:  cfg.Store,
 		log:    cfg.Log,
 		now:    cfg.Now,
-		modes:  newModeCache(250 * time.Millisecond),
-		groups: newGroupCache(time.Minute),
 		caches: newEvidenceCache(),
 		wake:   make(chan struct{}, 1),
 	}
@@ -114,6 +112,11 @@ func New(cfg Config) (*App, error) {
 		return nil, err
 	}
 	a.audit = audit
+	a.rollout = rollout.New(rollout.Config{
+		Store: cfg.Store, Settings: cfg.Settings, Audit: a.audit, Now: cfg.Now,
+		Groups:         func(env string) (rollout.Groups, error) { return cfg.Envs.Chat(env) },
+		CancelRequests: a.cancelServiceRequests,
+	})
 	a.once = &store.Once{Records: cfg.Store, Lease: cfg.Visibility, Now: cfg.Now}
 	m, err := newMetrics(cfg.Registerer, cfg.Store)
 	if err != nil {
@@ -157,3 +160,7 @@ func (a *App) AuditRefusedCall(env, method, path string) { a.audit.RefusedCall(e
 func (a *App) AuditRefusedRequest(source, kind, reason, remote string) {
 	a.audit.RefusedRequest(source, kind, reason, remote)
 }
+
+// SeedServices gives every declared service without a stored state its
+// declared mode (see rollout.Rollout.Seed).
+func (a *App) SeedServices(ctx context.Context) error { return a.rollout.Seed(ctx) }

@@ -120,7 +120,7 @@ func (a *App) clickContext(ctx context.Context, in nova.Interaction) (nova.Appro
 	if len(in.Environments) > 0 && !slices.Contains(in.Environments, req.Environment) {
 		return req, approvals.Actor{}, nova.Errorf(nova.EFORBIDDEN, "this Slack app is not connected to environment %s", req.Environment)
 	}
-	groups, err := a.userGroups(ctx, req.Environment, in.UserID, req.Approvers)
+	groups, err := a.rollout.UserGroups(ctx, req.Environment, in.UserID, req.Approvers)
 	if err != nil {
 		return req, approvals.Actor{}, err
 	}

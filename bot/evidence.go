@@ -264,13 +264,13 @@ func (a *App) noteRecentTrigger(ctx context.Context, rec nova.IncidentRecord) {
 	_, err := store.UpdateTTL(ctx, a.store, store.KindMeta, recentKey(at), time.Hour, func(list *[]recentTrigger, _ bool) error {
 		for _, r := range *list {
 			if r.ID == rec.ID {
-				return errUnchanged
+				return store.ErrUnchanged
 			}
 		}
 		*list = append(*list, recentTrigger{ID: rec.ID, ServiceID: rec.ServiceID, Title: rec.Title, Urgency: rec.Urgency, At: at})
 		return nil
 	})
-	if err != nil && err != errUnchanged {
+	if err != nil && !errors.Is(err, store.ErrUnchanged) {
 		a.log.WithError(err).Warn("could not note the incident for storm recognition")
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/novasre/nova"
 	"github.com/novasre/nova/bot/render"
+	"github.com/novasre/nova/bot/rollout"
 )
 
 // feedback records one person's verdict on a hypothesis (the latest verdict
@@ -14,8 +15,8 @@ import (
 // the service's channel may judge (the buttons are there), and an admin of
 // its environment from anywhere; an incident of an environment the request
 // did not come through is unknown.
-func (a *App) feedback(ctx context.Context, c caller, incidentID, verdict, cause string) (nova.Reply, error) {
-	user := c.user
+func (a *App) feedback(ctx context.Context, c rollout.Caller, incidentID, verdict, cause string) (nova.Reply, error) {
+	user := c.User
 	verdict = strings.ToLower(verdict)
 	if verdict != nova.FeedbackHelpful && verdict != nova.FeedbackWrong {
 		return nova.Reply{}, usage("feedback <incident> helpful|wrong [cause]")
@@ -32,7 +33,7 @@ func (a *App) feedback(ctx context.Context, c caller, incidentID, verdict, cause
 	if !known || svc.Environment != current.Environment {
 		return nova.Reply{}, unknown
 	}
-	if ok, err := a.sees(ctx, c, svc); err != nil {
+	if ok, err := a.rollout.Sees(ctx, c, svc); err != nil {
 		return nova.Reply{}, err
 	} else if !ok {
 		return nova.Reply{}, unknown
@@ -61,7 +62,7 @@ func (a *App) feedback(ctx context.Context, c caller, incidentID, verdict, cause
 		return nova.Reply{}, err
 	}
 	if before != verdict {
-		err := a.updateServiceStats(ctx, svc, func(st *nova.ServiceState) {
+		err := a.rollout.UpdateStats(ctx, svc, func(st *nova.ServiceState) {
 			bump(st, before, -1)
 			bump(st, verdict, +1)
 		})

@@ -48,7 +48,7 @@ func (a *App) Ingest(ctx context.Context, ev nova.Event) (IngestResult, error) {
 	if !ok || svc.Environment != ev.Environment {
 		return IngestIgnoredService, nil
 	}
-	mode, err := a.ingressMode(ctx, svc)
+	mode, err := a.rollout.IngressMode(ctx, svc)
 	if err != nil {
 		return "", err
 	}

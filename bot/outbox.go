@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -117,7 +118,7 @@ func (a *App) queueSlack(ctx context.Context, env, channel string, it outboxItem
 	_, err := store.Update(ctx, a.store, store.KindMeta, outboxID(env, channel), func(ob *slackOutbox, _ bool) error {
 		ob.Environment, ob.Channel = env, channel
 		if slices.ContainsFunc(ob.Pending, it.same) {
-			return errUnchanged
+			return store.ErrUnchanged
 		}
 		if len(ob.Pending) >= maxOutboxPending {
 			return nova.Errorf(nova.EUNAVAILABLE, "the Slack outbox of channel %s is full (%d messages waiting)", channel, len(ob.Pending))
@@ -125,7 +126,7 @@ func (a *App) queueSlack(ctx context.Context, env, channel string, it outboxItem
 		ob.Pending = append(ob.Pending, it)
 		return nil
 	})
-	if err != nil && err != errUnchanged {
+	if err != nil && !errors.Is(err, store.ErrUnchanged) {
 		return err
 	}
 	return a.pokeOutbox(ctx, env, channel)
@@ -273,7 +274,7 @@ func (a *App) sendOutboxItem(ctx context.Context, ob slackOutbox, it outboxItem)
 	}
 	switch it.Kind {
 	case outboxHypothesis:
-		mode, err := a.currentMode(ctx, svc)
+		mode, err := a.rollout.Mode(ctx, svc)
 		if err != nil {
 			return err
 		}
@@ -410,13 +411,13 @@ func (a *App) syncStorm(ctx context.Context, id string, ob slackOutbox) error {
 	}
 	_, err = store.Update(ctx, a.store, store.KindMeta, id, func(cur *slackOutbox, _ bool) error {
 		if cur.Storm == nil || cur.Storm.ID != s.ID {
-			return errUnchanged
+			return store.ErrUnchanged
 		}
 		cur.Storm.TS = ts
 		cur.Storm.Synced = max(cur.Storm.Synced, s.Version)
 		return nil
 	})
-	if err == errUnchanged {
+	if errors.Is(err, store.ErrUnchanged) {
 		return nil
 	}
 	return err
@@ -442,12 +443,12 @@ func (a *App) linkStorm(ctx context.Context, id string, ob slackOutbox) error {
 	}
 	_, err := store.Update(ctx, a.store, store.KindMeta, id, func(cur *slackOutbox, _ bool) error {
 		if cur.Storm == nil || cur.Storm.ID != s.ID {
-			return errUnchanged
+			return store.ErrUnchanged
 		}
 		cur.Storm.Unlinked = slices.DeleteFunc(cur.Storm.Unlinked, func(i string) bool { return slices.Contains(linked, i) })
 		return nil
 	})
-	if err == errUnchanged {
+	if errors.Is(err, store.ErrUnchanged) {
 		return nil
 	}
 	return err
@@ -496,12 +497,12 @@ func (a *App) linkToStorm(ctx context.Context, ob slackOutbox, incID string) err
 func (a *App) endStorm(ctx context.Context, id, stormID string) error {
 	_, err := store.Update(ctx, a.store, store.KindMeta, id, func(cur *slackOutbox, _ bool) error {
 		if cur.Storm == nil || cur.Storm.ID != stormID || !cur.Storm.settled() {
-			return errUnchanged
+			return store.ErrUnchanged
 		}
 		cur.Storm = nil
 		return nil
 	})
-	if err == errUnchanged {
+	if errors.Is(err, store.ErrUnchanged) {
 		return nil
 	}
 	return err

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -79,23 +80,11 @@ func (a *App) updateIncident(ctx context.Context, id string, fn func(r *nova.Inc
 	return store.Update(ctx, a.store, store.KindIncident, id, fn)
 }
 
-// updateServiceStats changes a service's counters with compare-and-set.
-func (a *App) updateServiceStats(ctx context.Context, svc nova.Service, fn func(st *nova.ServiceState)) error {
-	_, err := store.Update(ctx, a.store, store.KindService, svc.ID, func(st *nova.ServiceState, exists bool) error {
-		if !exists {
-			*st = nova.ServiceState{ServiceID: svc.ID, Mode: svc.DeclaredMode, Since: a.now(), ChangedBy: "config"}
-		}
-		fn(st)
-		return nil
-	})
-	return err
-}
-
 func (a *App) onAcknowledged(ctx context.Context, ev nova.Event, svc nova.Service) error {
 	first := false
 	rec, err := a.updateIncident(ctx, ev.IncidentID, func(r *nova.IncidentRecord, exists bool) error {
 		if !exists {
-			return errUnchanged // an ack for an incident Nova never saw triggered
+			return store.ErrUnchanged // an ack for an incident Nova never saw triggered
 		}
 		r.Status = nova.StatusAcknowledged
 		if r.FirstAckAt.IsZero() {
@@ -107,7 +96,7 @@ func (a *App) onAcknowledged(ctx context.Context, ev nova.Event, svc nova.Servic
 		}
 		return nil
 	})
-	if err == errUnchanged {
+	if errors.Is(err, store.ErrUnchanged) {
 		return nil
 	}
 	if err != nil {
@@ -122,7 +111,7 @@ func (a *App) onAcknowledged(ctx context.Context, ev nova.Event, svc nova.Servic
 func (a *App) recordAck(ctx context.Context, svc nova.Service, rec nova.IncidentRecord, by string) {
 	a.metrics.acks.WithLabelValues(by).Inc()
 	secs := rec.TimeToAck().Seconds()
-	err := a.updateServiceStats(ctx, svc, func(st *nova.ServiceState) {
+	err := a.rollout.UpdateStats(ctx, svc, func(st *nova.ServiceState) {
 		if by == nova.AckByNova {
 			st.NovaAcks++
 			st.NovaAckSeconds += secs
@@ -139,7 +128,7 @@ func (a *App) recordAck(ctx context.Context, svc nova.Service, rec nova.Incident
 func (a *App) onResolved(ctx context.Context, ev nova.Event, svc nova.Service) error {
 	rec, err := a.updateIncident(ctx, ev.IncidentID, func(r *nova.IncidentRecord, exists bool) error {
 		if !exists {
-			return errUnchanged
+			return store.ErrUnchanged
 		}
 		r.Status = nova.StatusResolved
 		if r.ResolvedAt.IsZero() {
@@ -147,7 +136,7 @@ func (a *App) onResolved(ctx context.Context, ev nova.Event, svc nova.Service) e
 		}
 		return nil
 	})
-	if err == errUnchanged {
+	if errors.Is(err, store.ErrUnchanged) {
 		return nil
 	}
 	if err != nil {
@@ -162,13 +151,13 @@ func (a *App) onResolved(ctx context.Context, ev nova.Event, svc nova.Service) e
 func (a *App) onStatus(ctx context.Context, ev nova.Event, svc nova.Service, status string) error {
 	rec, err := a.updateIncident(ctx, ev.IncidentID, func(r *nova.IncidentRecord, exists bool) error {
 		if !exists {
-			return errUnchanged
+			return store.ErrUnchanged
 		}
 		r.Status = status
 		r.ResolvedAt = time.Time{}
 		return nil
 	})
-	if err == errUnchanged {
+	if errors.Is(err, store.ErrUnchanged) {
 		return nil
 	}
 	if err != nil {

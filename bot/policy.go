@@ -35,7 +35,7 @@ func (a *App) deciderGroups(ctx context.Context, req nova.ApprovalRequest) (appr
 		if _, done := members[d.UserID]; done || !d.Approve || slices.Contains(req.Approvers, d.UserID) {
 			continue
 		}
-		in, err := a.userGroups(ctx, req.Environment, d.UserID, groups)
+		in, err := a.rollout.UserGroups(ctx, req.Environment, d.UserID, groups)
 		if err != nil {
 			return nil, err
 		}

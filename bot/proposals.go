@@ -3,6 +3,7 @@ package bot
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"text/template"
@@ -127,11 +128,11 @@ func (a *App) trackOpen(ctx context.Context, id string, open bool) error {
 		case !open && has:
 			*ids = slices.DeleteFunc(*ids, func(s string) bool { return s == id })
 		default:
-			return errUnchanged
+			return store.ErrUnchanged
 		}
 		return nil
 	})
-	if err == errUnchanged {
+	if errors.Is(err, store.ErrUnchanged) {
 		return nil
 	}
 	return err

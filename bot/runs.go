@@ -102,10 +102,10 @@ func (a *App) auditNotRun(ctx context.Context, req nova.ApprovalRequest) {
 // is open; Nova's stored record never stands in for it.
 func (a *App) preconditions(ctx context.Context, req nova.ApprovalRequest) approvals.Preconditions {
 	var pre approvals.Preconditions
-	p, err := a.paused(ctx)
-	pre.Paused = err != nil || p.Paused // unknown counts as paused: never run blind
+	paused, err := a.rollout.Paused(ctx)
+	pre.Paused = err != nil || paused // unknown counts as paused: never run blind
 	if svc, ok := a.settings().Services[req.ServiceID]; ok {
-		mode, err := a.currentMode(ctx, svc)
+		mode, err := a.rollout.Mode(ctx, svc)
 		pre.ServiceInActionMode = err == nil && mode == nova.ModeAction
 	}
 	pd, err := a.cfg.Envs.PagerDuty(req.Environment)
@@ -230,7 +230,7 @@ func (a *App) afterTransition(ctx context.Context, req nova.ApprovalRequest, out
 	if !ok {
 		return
 	}
-	if mode, err := a.currentMode(ctx, svc); err != nil || mode != nova.ModeAction {
+	if mode, err := a.rollout.Mode(ctx, svc); err != nil || mode != nova.ModeAction {
 		return // read-only and off services get no PagerDuty writes
 	}
 	if outcome == "" {

@@ -17,7 +17,7 @@ var errPaused = nova.Errorf(nova.EFORBIDDEN, "Nova is paused: no PagerDuty write
 // the optional ack and any action proposals (whose Slack messages are
 // queued too).
 func (a *App) onTriggered(ctx context.Context, ev nova.Event, svc nova.Service, log logrus.FieldLogger) error {
-	mode, err := a.currentMode(ctx, svc)
+	mode, err := a.rollout.Mode(ctx, svc)
 	if err != nil {
 		return err
 	}
@@ -45,7 +45,7 @@ func (a *App) onTriggered(ctx context.Context, ev nova.Event, svc nova.Service, 
 		return err
 	}
 	if created {
-		_ = a.updateServiceStats(ctx, svc, func(st *nova.ServiceState) { st.IncidentsSeen++ })
+		_ = a.rollout.UpdateStats(ctx, svc, func(st *nova.ServiceState) { st.IncidentsSeen++ })
 		a.noteRecentTrigger(ctx, rec)
 	}
 	if rec.Triage == nil {
@@ -61,7 +61,7 @@ func (a *App) onTriggered(ctx context.Context, ev nova.Event, svc nova.Service, 
 		}
 	}
 	// Re-read the mode right before writing: a demotion wins over triage.
-	if mode, err = a.currentMode(ctx, svc); err != nil {
+	if mode, err = a.rollout.Mode(ctx, svc); err != nil {
 		return err
 	}
 	// The Slack message goes to the channel's outbox, posted by its own
@@ -114,7 +114,7 @@ func (a *App) markHypothesis(ctx context.Context, svc nova.Service, rec *nova.In
 	if first {
 		tth := rec.TimeToHypothesis().Seconds()
 		a.metrics.timeToHypothesis.Observe(tth)
-		_ = a.updateServiceStats(ctx, svc, func(st *nova.ServiceState) {
+		_ = a.rollout.UpdateStats(ctx, svc, func(st *nova.ServiceState) {
 			st.Hypotheses++
 			st.HypothesisSeconds += tth
 		})

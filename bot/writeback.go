@@ -13,9 +13,9 @@ import (
 // writeNote posts one note on an incident exactly once per purpose, ending
 // with its audit id, and records it in the audit log with the note's id.
 func (a *App) writeNote(ctx context.Context, svc nova.Service, incidentID, purpose, auditAction string, note func(auditID string) string) (string, error) {
-	if p, err := a.paused(ctx); err != nil {
+	if paused, err := a.rollout.Paused(ctx); err != nil {
 		return "", err
-	} else if p.Paused {
+	} else if paused {
 		return "", errPaused
 	}
 	pd, err := a.cfg.Envs.PagerDuty(svc.Environment)
@@ -70,9 +70,9 @@ func (a *App) recordWrite(ctx context.Context, target string, writeErr error, e 
 
 // acknowledge acknowledges an incident as the bot user, exactly once.
 func (a *App) acknowledge(ctx context.Context, svc nova.Service, incidentID string) error {
-	if p, err := a.paused(ctx); err != nil {
+	if paused, err := a.rollout.Paused(ctx); err != nil {
 		return err
-	} else if p.Paused {
+	} else if paused {
 		return errPaused
 	}
 	pd, err := a.cfg.Envs.PagerDuty(svc.Environment)
@@ -193,7 +193,7 @@ func (a *App) updateMessage(ctx context.Context, svc nova.Service, rec nova.Inci
 		return nil
 	}
 	mode := rec.Mode
-	if st, err := a.serviceState(ctx, svc); err == nil {
+	if st, err := a.rollout.State(ctx, svc); err == nil {
 		mode = st.Mode
 	}
 	if err := chat.Update(ctx, rec.SlackChannel, rec.SlackTS, render.HypothesisMessage(svc, rec, mode)); err != nil {

@@ -47,7 +47,9 @@ func HypothesisPostKey(env, incidentID string) string {
 }
 
 // ApprovalPostKey is the Slack message of an approval request.
-func ApprovalPostKey(env, requestID string) string { return "slack:" + env + ":" + requestID + ":request" }
+func ApprovalPostKey(env, requestID string) string {
+	return "slack:" + env + ":" + requestID + ":request"
+}
 
 // ProposalKey is the approval request for one action on one incident.
 func ProposalKey(incidentID, action string) string { return "approval:" + incidentID + ":" + action }

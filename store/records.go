@@ -3,10 +3,17 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/novasre/nova"
 )
+
+// ErrUnchanged is what an Update function returns when it has nothing to
+// write: Update then stores nothing and returns ErrUnchanged with the value
+// the function saw, for the caller to test with errors.Is. It carries no
+// error code, so nothing takes it for a conflict worth retrying.
+var ErrUnchanged = errors.New("store: unchanged")
 
 // maxUpdateAttempts bounds the compare-and-set loop of Update.
 const maxUpdateAttempts = 32

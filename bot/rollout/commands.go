@@ -1,7 +1,8 @@
-package bot
+package rollout
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -13,11 +14,11 @@ import (
 	"github.com/novasre/nova/store"
 )
 
-// changeMode moves a service along the ladder off → read-only → action.
+// ChangeMode moves a service along the ladder off → read-only → action.
 // Promotion to action needs an admin and a finished watching period in
 // read-only (or --force, audited); demotion is immediate.
-func (a *App) changeMode(ctx context.Context, req nova.CommandRequest, name string, to nova.Mode, force, enable bool) (nova.Reply, error) {
-	set := a.settings()
+func (r *Rollout) ChangeMode(ctx context.Context, req nova.CommandRequest, name string, to nova.Mode, force, enable bool) (nova.Reply, error) {
+	set := r.settings()
 	svc, ok := set.ServiceByName(name)
 	if !ok {
 		return nova.Reply{}, nova.Errorf(nova.ENOTFOUND, "unknown service %q. Services are declared in Nova's config file; `/nova status` lists them.", render.Truncate(name, 64))
@@ -25,23 +26,23 @@ func (a *App) changeMode(ctx context.Context, req nova.CommandRequest, name stri
 	if len(req.Environments) > 0 && !slices.Contains(req.Environments, svc.Environment) {
 		return nova.Reply{}, nova.Errorf(nova.EFORBIDDEN, "this Slack app is not connected to environment %s, where %s lives", svc.Environment, svc.Name)
 	}
-	admin, err := a.isAdmin(ctx, svc.Environment, req.UserID)
+	admin, err := r.IsAdmin(ctx, svc.Environment, req.UserID)
 	if err != nil {
 		return nova.Reply{}, err
 	}
 	if !admin {
 		return nova.Reply{}, nova.Errorf(nova.EFORBIDDEN, "only Nova admins of %s can change modes; ask one of them (see `slack.admins` in the config)", svc.Environment)
 	}
-	now := a.now()
+	now := r.cfg.Now()
 	var from nova.Mode
 	var feedback string
-	st, err := store.Update(ctx, a.store, store.KindService, svc.ID, func(st *nova.ServiceState, exists bool) error {
+	st, err := store.Update(ctx, r.cfg.Store, store.KindService, svc.ID, func(st *nova.ServiceState, exists bool) error {
 		if !exists {
 			*st = nova.ServiceState{ServiceID: svc.ID, Mode: svc.DeclaredMode, Since: now, ChangedBy: "config"}
 		}
 		from = st.Mode
 		if st.Mode == to || (enable && st.Mode != nova.ModeOff) {
-			return errUnchanged
+			return store.ErrUnchanged
 		}
 		if to == nova.ModeAction {
 			if st.Mode != nova.ModeReadOnly {
@@ -61,23 +62,23 @@ func (a *App) changeMode(ctx context.Context, req nova.CommandRequest, name stri
 		}
 		return nil
 	})
-	if err == errUnchanged {
+	if errors.Is(err, store.ErrUnchanged) {
 		return nova.Reply{Message: render.Text("%s is already in %s mode.", svc.Name, from)}, nil
 	}
 	if err != nil {
 		return nova.Reply{}, err
 	}
-	a.modes.forget(svc.ID)
+	r.modes.Forget(svc.ID)
 	detail := fmt.Sprintf("%s: %s → %s", svc.Name, from, to)
 	if force {
 		detail += " (--force: watching period overridden)"
 	}
-	if err := a.audit.Append(ctx, nova.AuditEntry{Environment: svc.Environment, Service: svc.ID, Actor: nova.SlackActor(req.UserID),
+	if err := r.cfg.Audit.Append(ctx, nova.AuditEntry{Environment: svc.Environment, Service: svc.ID, Actor: nova.SlackActor(req.UserID),
 		Action: "mode.change", Outcome: nova.OutcomeOK, Detail: detail}); err != nil {
 		return nova.Reply{}, err
 	}
-	if to.Rank() < from.Rank() {
-		_ = a.cancelServiceRequests(ctx, svc.ID, fmt.Sprintf("%s was set to %s mode", svc.Name, to))
+	if to.Rank() < from.Rank() && r.cfg.CancelRequests != nil {
+		_ = r.cfg.CancelRequests(ctx, svc.ID, fmt.Sprintf("%s was set to %s mode", svc.Name, to))
 	}
 	msg := fmt.Sprintf("<@%s> set *%s* to *%s* mode (was %s).", req.UserID, svc.Name, st.Mode, from)
 	switch to {
@@ -109,28 +110,28 @@ func days(d time.Duration) string {
 	return fmt.Sprintf("%.1f days", d.Hours()/24)
 }
 
-// setPaused stops or restarts every PagerDuty write and action run, for all
+// SetPaused stops or restarts every PagerDuty write and action run, for all
 // services, on every replica (the switch is read from the store each time).
 // It reaches every environment, so it needs a global admin: listed in
 // global_admins, or an admin of every environment.
-func (a *App) setPaused(ctx context.Context, req nova.CommandRequest, pause bool) (nova.Reply, error) {
+func (r *Rollout) SetPaused(ctx context.Context, req nova.CommandRequest, pause bool) (nova.Reply, error) {
 	verb := map[bool]string{true: "pause", false: "resume"}[pause]
-	admin, missing, err := a.globalAdmin(ctx, callerOf(req))
+	admin, missing, err := r.globalAdmin(ctx, CallerOf(req))
 	if err != nil {
 		return nova.Reply{}, err
 	}
 	if !admin {
 		why := "only Nova admins can " + verb + " Nova"
-		if len(missing) < len(a.settings().Environments) {
+		if len(missing) < len(r.settings().Environments) {
 			why += ", and it reaches every environment: you are not an admin of " + strings.Join(missing, ", ")
 		}
 		return nova.Reply{}, nova.Errorf(nova.EFORBIDDEN, "%s. It needs an admin of every environment or a global admin (`global_admins` in the config).", why)
 	}
-	p := pauseState{Paused: pause, By: req.UserID, At: a.now()}
-	if _, err := store.Save(ctx, a.store, store.KindMeta, pauseKey, p, store.AnyVersion); err != nil {
+	p := Pause{Paused: pause, By: req.UserID, At: r.cfg.Now()}
+	if _, err := store.Save(ctx, r.cfg.Store, store.KindMeta, store.PauseID, p, store.AnyVersion); err != nil {
 		return nova.Reply{}, err
 	}
-	if err := a.audit.Append(ctx, nova.AuditEntry{Actor: nova.SlackActor(req.UserID), Action: "nova." + verb, Outcome: nova.OutcomeOK}); err != nil {
+	if err := r.cfg.Audit.Append(ctx, nova.AuditEntry{Actor: nova.SlackActor(req.UserID), Action: "nova." + verb, Outcome: nova.OutcomeOK}); err != nil {
 		return nova.Reply{}, err
 	}
 	if pause {
@@ -139,11 +140,11 @@ func (a *App) setPaused(ctx context.Context, req nova.CommandRequest, pause bool
 	return nova.Reply{Message: render.Text(":arrow_forward: <@%s> resumed Nova.", req.UserID), InChannel: true}, nil
 }
 
-// status reports on one service, or lists those the caller sees: of the
+// Status reports on one service, or lists those the caller sees: of the
 // environments they administer and of the channel they ask in.
-func (a *App) status(ctx context.Context, c caller, args []string) (nova.Reply, error) {
-	set := a.settings()
-	p, err := a.paused(ctx)
+func (r *Rollout) Status(ctx context.Context, c Caller, args []string) (nova.Reply, error) {
+	set := r.settings()
+	p, err := r.PauseState(ctx)
 	if err != nil {
 		return nova.Reply{}, err
 	}
@@ -154,7 +155,7 @@ func (a *App) status(ctx context.Context, c caller, args []string) (nova.Reply, 
 	if len(args) == 0 {
 		var svcs []nova.Service
 		for _, s := range set.Services {
-			ok, err := a.sees(ctx, c, s)
+			ok, err := r.Sees(ctx, c, s)
 			if err != nil {
 				return nova.Reply{}, err
 			}
@@ -169,7 +170,7 @@ func (a *App) status(ctx context.Context, c caller, args []string) (nova.Reply, 
 		sort.Slice(svcs, func(i, j int) bool { return svcs[i].Name < svcs[j].Name })
 		fmt.Fprintf(&b, "*Services* (tier %s)\n", set.Tier)
 		for _, s := range svcs {
-			st, err := a.serviceState(ctx, s)
+			st, err := r.State(ctx, s)
 			if err != nil {
 				return nova.Reply{}, err
 			}
@@ -180,18 +181,18 @@ func (a *App) status(ctx context.Context, c caller, args []string) (nova.Reply, 
 	svc, ok := set.ServiceByName(args[0])
 	if ok {
 		var err error
-		if ok, err = a.sees(ctx, c, svc); err != nil {
+		if ok, err = r.Sees(ctx, c, svc); err != nil {
 			return nova.Reply{}, err
 		}
 	}
 	if !ok { // another environment's service is as unknown as a typo
 		return nova.Reply{}, nova.Errorf(nova.ENOTFOUND, "unknown service %q. `/nova status` lists the services you can see here.", render.Truncate(args[0], 64))
 	}
-	st, err := a.serviceState(ctx, svc)
+	st, err := r.State(ctx, svc)
 	if err != nil {
 		return nova.Reply{}, err
 	}
-	now := a.now()
+	now := r.cfg.Now()
 	fmt.Fprintf(&b, "*%s* (%s) · environment %s\n", svc.Name, svc.ID, svc.Environment)
 	fmt.Fprintf(&b, "Mode: *%s*", st.Mode)
 	if !st.Since.IsZero() {
