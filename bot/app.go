@@ -16,6 +16,7 @@ import (
 	"github.com/novasre/nova"
 	"github.com/novasre/nova/bot/auditlog"
 	"github.com/novasre/nova/bot/rollout"
+	"github.com/novasre/nova/bot/writeback"
 	"github.com/novasre/nova/store"
 )
 
@@ -52,12 +53,11 @@ type App struct {
 	metrics *metrics
 	once    *store.Once
 	rollout *rollout.Rollout
+	writer  *writeback.Writer
 	caches  *evidenceCache
 
-	// botUsers memoises the bot user id learned per environment.
-	botUsers sync.Map
-	wake     chan struct{}
-	audit    *auditlog.Log
+	wake  chan struct{}
+	audit *auditlog.Log
 	// background tracks work that outlives a request (action runs, late replies).
 	background sync.WaitGroup
 	// runs remembers action runs whose lease the sweeper saw ended.
@@ -118,6 +118,16 @@ func New(cfg Config) (*App, error) {
 		CancelRequests: a.cancelServiceRequests,
 	})
 	a.once = &store.Once{Records: cfg.Store, Lease: cfg.Visibility, Now: cfg.Now}
+	a.writer, err = writeback.New(writeback.Config{
+		Store: cfg.Store, Once: a.once, Audit: a.audit, Log: cfg.Log, Now: cfg.Now, Registerer: cfg.Registerer,
+		PagerDuty:   func(env string) (writeback.PagerDuty, error) { return cfg.Envs.PagerDuty(env) },
+		BotUserID:   func(env string) string { return cfg.Settings().Environments[env].BotUserID },
+		Paused:      a.rollout.Paused,
+		UpdateStats: a.rollout.UpdateStats,
+	})
+	if err != nil {
+		return nil, err
+	}
 	m, err := newMetrics(cfg.Registerer, cfg.Store)
 	if err != nil {
 		return nil, err

@@ -39,7 +39,7 @@ func (a *App) feedback(ctx context.Context, c rollout.Caller, incidentID, verdic
 		return nova.Reply{}, unknown
 	}
 	var before string
-	rec, err := a.updateIncident(ctx, incidentID, func(r *nova.IncidentRecord, exists bool) error {
+	rec, err := a.writer.UpdateIncident(ctx, incidentID, func(r *nova.IncidentRecord, exists bool) error {
 		if !exists || r.ServiceID != svc.ID || r.Environment != svc.Environment {
 			return unknown
 		}

@@ -10,16 +10,14 @@ import (
 )
 
 type metrics struct {
-	events           *prometheus.CounterVec
-	deadLetters      prometheus.Counter
-	timeToHypothesis prometheus.Histogram
-	triageDuration   prometheus.Histogram
-	acks             *prometheus.CounterVec
-	writes           *prometheus.CounterVec
-	approvals        *prometheus.CounterVec
-	commands         *prometheus.CounterVec
-	llmSummaries     *prometheus.CounterVec
-	stormSummaries   prometheus.Counter
+	events         *prometheus.CounterVec
+	deadLetters    prometheus.Counter
+	triageDuration prometheus.Histogram
+	acks           *prometheus.CounterVec
+	approvals      *prometheus.CounterVec
+	commands       *prometheus.CounterVec
+	llmSummaries   *prometheus.CounterVec
+	stormSummaries prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer, st store.Store) (*metrics, error) {
@@ -30,10 +28,6 @@ func newMetrics(reg prometheus.Registerer, st store.Store) (*metrics, error) {
 		deadLetters: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "nova_dead_letters_total", Help: "Events set aside after too many failed attempts.",
 		}),
-		timeToHypothesis: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "nova_time_to_hypothesis_seconds", Help: "From incident trigger to Nova's first posted hypothesis.",
-			Buckets: []float64{1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 300},
-		}),
 		triageDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "nova_triage_duration_seconds", Help: "Evidence gathering and analysis per incident.",
 			Buckets: prometheus.DefBuckets,
@@ -41,9 +35,6 @@ func newMetrics(reg prometheus.Registerer, st store.Store) (*metrics, error) {
 		acks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "nova_acks_total", Help: "First acknowledgements of incidents on enabled services, by who made them (nova or person).",
 		}, []string{"by"}),
-		writes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "nova_writes_total", Help: "External writes, by target and result.",
-		}, []string{"target", "result"}),
 		approvals: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "nova_approvals_total", Help: "Approval request transitions, by outcome.",
 		}, []string{"outcome"}),
@@ -72,7 +63,7 @@ func newMetrics(reg prometheus.Registerer, st store.Store) (*metrics, error) {
 		}
 		return float64(n)
 	})
-	for _, c := range []prometheus.Collector{m.events, m.deadLetters, m.timeToHypothesis, m.triageDuration, m.acks, m.writes, m.approvals, m.commands, m.llmSummaries, m.stormSummaries, depth} {
+	for _, c := range []prometheus.Collector{m.events, m.deadLetters, m.triageDuration, m.acks, m.approvals, m.commands, m.llmSummaries, m.stormSummaries, depth} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

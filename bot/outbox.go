@@ -11,6 +11,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/novasre/nova"
+	"github.com/novasre/nova/bot/writeback"
 	"github.com/novasre/nova/store"
 )
 
@@ -40,7 +41,6 @@ const (
 	eventSlackOutbox nova.EventType = "nova.slack_outbox"
 	// prioritySlack claims pokes after every PagerDuty event.
 	prioritySlack = priorityLowTrigger + 1
-	outboxPrefix  = "slack-outbox:"
 
 	outboxHypothesis = "hypothesis"
 	outboxApproval   = "approval"
@@ -109,13 +109,11 @@ func (s *slackStorm) settled() bool {
 	return s.TS != "" && s.Synced >= s.Version && len(s.Unlinked) == 0
 }
 
-func outboxID(env, channel string) string { return outboxPrefix + env + ":" + channel }
-
 // queueSlack records a Slack write for channel and pokes the channel's
 // poster. Queueing the same write twice (a redelivered event) keeps one.
 func (a *App) queueSlack(ctx context.Context, env, channel string, it outboxItem) error {
 	it.At = a.now()
-	_, err := store.Update(ctx, a.store, store.KindMeta, outboxID(env, channel), func(ob *slackOutbox, _ bool) error {
+	_, err := store.Update(ctx, a.store, store.KindMeta, store.OutboxID(env, channel), func(ob *slackOutbox, _ bool) error {
 		ob.Environment, ob.Channel = env, channel
 		if slices.ContainsFunc(ob.Pending, it.same) {
 			return store.ErrUnchanged
@@ -135,7 +133,7 @@ func (a *App) queueSlack(ctx context.Context, env, channel string, it outboxItem
 // pokeOutbox enqueues a drain of a channel's outbox. Pokes are not
 // deduplicated: one more than needed finds an empty outbox and costs a read.
 func (a *App) pokeOutbox(ctx context.Context, env, channel string) error {
-	id := outboxID(env, channel)
+	id := store.OutboxID(env, channel)
 	payload, err := json.Marshal(nova.Event{ID: id, Type: eventSlackOutbox, Environment: env})
 	if err != nil {
 		return nova.WrapError(nova.EINTERNAL, err, "encode outbox poke")
@@ -154,7 +152,7 @@ func (a *App) pokeOutbox(ctx context.Context, env, channel string) error {
 func (a *App) queueHypothesisMessage(ctx context.Context, svc nova.Service, rec *nova.IncidentRecord, mode nova.Mode) error {
 	if svc.SlackChannel == "" {
 		if mode == nova.ModeReadOnly {
-			return a.markHypothesis(ctx, svc, rec) // stored and served by the API
+			return a.writer.MarkVisible(ctx, svc, rec) // stored and served by the API
 		}
 		return nil
 	}
@@ -386,28 +384,22 @@ func (a *App) syncStorm(ctx context.Context, id string, ob slackOutbox) error {
 	m := a.stormMessage(ctx, ob)
 	ts := s.TS
 	if ts == "" {
-		key := "slack:" + ob.Environment + ":" + ob.Channel + ":storm:" + s.ID
+		key := store.StormPostKey(ob.Environment, ob.Channel, s.ID)
 		var auditID string
-		ts, auditID, _, err = a.once.Do(ctx, key, store.OnceOp{
-			Write: func(ctx context.Context, auditID string) (string, error) {
-				m.Metadata = map[string]string{"nova_audit_id": auditID, "storm_id": s.ID}
-				return chat.Post(ctx, ob.Channel, "", m)
-			},
-			Find: func(ctx context.Context, auditID string) (string, bool, error) {
-				return chat.FindByMetadata(ctx, ob.Channel, "", "nova_audit_id", auditID, s.Started.Add(-time.Minute))
-			},
+		ts, auditID, err = a.writer.Post(ctx, chat, writeback.SlackPost{
+			Key: key, Channel: ob.Channel, Oldest: s.Started.Add(-time.Minute),
+			Message:  func() nova.Message { return m },
+			Metadata: map[string]string{"storm_id": s.ID},
 		})
-		err = a.recordWrite(ctx, "slack_post", err, nova.AuditEntry{ID: auditID, Environment: ob.Environment,
+		err = a.writer.Record(ctx, "slack_post", err, nova.AuditEntry{ID: auditID, Environment: ob.Environment,
 			Action: "slack.post.storm_summary", Detail: "channel " + ob.Channel + " ts " + ts + " storm " + s.ID})
 		if err != nil {
 			return err
 		}
 	} else {
-		if err := chat.Update(ctx, ob.Channel, ts, m); err != nil {
-			a.metrics.writes.WithLabelValues("slack_update", "failed").Inc()
+		if err := a.writer.Update(ctx, chat, ob.Channel, ts, m); err != nil {
 			return err
 		}
-		a.metrics.writes.WithLabelValues("slack_update", "ok").Inc()
 	}
 	_, err = store.Update(ctx, a.store, store.KindMeta, id, func(cur *slackOutbox, _ bool) error {
 		if cur.Storm == nil || cur.Storm.ID != s.ID {
@@ -463,7 +455,7 @@ func (a *App) linkToStorm(ctx context.Context, ob slackOutbox, incID string) err
 	if err != nil {
 		return err
 	}
-	key := "slack:" + ob.Environment + ":" + incID + ":hypothesis"
+	key := store.HypothesisPostKey(ob.Environment, incID)
 	ts, auditID, _, err := a.once.Do(ctx, key, store.OnceOp{
 		Write: func(context.Context, string) (string, error) { return s.TS, nil },
 	})
@@ -473,13 +465,13 @@ func (a *App) linkToStorm(ctx context.Context, ob slackOutbox, incID string) err
 	if ts != s.TS {
 		return nil // it has a message of its own
 	}
-	err = a.recordWrite(ctx, "slack_post", nil, nova.AuditEntry{ID: auditID, Environment: ob.Environment,
+	err = a.writer.Record(ctx, "slack_post", nil, nova.AuditEntry{ID: auditID, Environment: ob.Environment,
 		Service: rec.ServiceID, Incident: incID, Action: "slack.post.hypothesis",
 		Detail: "channel " + ob.Channel + " ts " + ts + " (listed in the storm summary " + s.ID + ")"})
 	if err != nil {
 		return err
 	}
-	updated, err := a.updateIncident(ctx, incID, func(r *nova.IncidentRecord, _ bool) error {
+	updated, err := a.writer.UpdateIncident(ctx, incID, func(r *nova.IncidentRecord, _ bool) error {
 		r.SlackChannel, r.SlackTS, r.SlackSummarised = ob.Channel, ts, true
 		return nil
 	})
@@ -487,7 +479,7 @@ func (a *App) linkToStorm(ctx context.Context, ob slackOutbox, incID string) err
 		return err
 	}
 	if svc, ok := a.settings().Services[rec.ServiceID]; ok {
-		return a.markHypothesis(ctx, svc, &updated)
+		return a.writer.MarkVisible(ctx, svc, &updated)
 	}
 	return nil
 }
@@ -525,14 +517,14 @@ func (a *App) outboxSweepLoop(ctx context.Context) {
 
 func (a *App) sweepOutboxes(ctx context.Context) {
 	stale := a.now().Add(-max(2*a.cfg.Visibility, outboxSweepEvery))
-	after := outboxPrefix
+	after := store.OutboxPrefix
 	for range 100 { // 10,000 channels at most
 		items, err := a.store.List(ctx, store.KindMeta, after, 100)
 		if err != nil || len(items) == 0 {
 			return
 		}
 		for _, it := range items {
-			if !strings.HasPrefix(it.ID, outboxPrefix) {
+			if !strings.HasPrefix(it.ID, store.OutboxPrefix) {
 				return
 			}
 			after = it.ID

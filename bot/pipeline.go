@@ -40,49 +40,16 @@ func (a *App) handle(ctx context.Context, ev nova.Event, log logrus.FieldLogger)
 // isEcho recognises events caused by Nova itself: its notes and acks come
 // back as incident.annotated and incident.acknowledged webhooks.
 func (a *App) isEcho(ctx context.Context, ev nova.Event, svc nova.Service) bool {
-	if ev.Agent != nil && ev.Agent.ID != "" && ev.Agent.ID == a.botUserID(ctx, svc.Environment) {
+	if ev.Agent != nil && ev.Agent.ID != "" && ev.Agent.ID == a.writer.BotUserID(ctx, svc.Environment) {
 		return true
 	}
 	// A note that carries one of Nova's audit ids is Nova's, whoever posted it.
 	return ev.Type == nova.EventAnnotated && ev.Note != nil && strings.Contains(ev.Note.Content, "audit nova-")
 }
 
-// botUserID is the PagerDuty user Nova writes as: configured, or learned
-// from the author of Nova's first note.
-func (a *App) botUserID(ctx context.Context, env string) string {
-	if e, ok := a.settings().Environments[env]; ok && e.BotUserID != "" {
-		return e.BotUserID
-	}
-	if id, ok := a.botUsers.Load(env); ok {
-		return id.(string)
-	}
-	id, _, err := store.Load[string](ctx, a.store, store.KindMeta, "botuser:"+env)
-	if err != nil {
-		return ""
-	}
-	a.botUsers.Store(env, id) // a learned id never changes: read it once per process
-	return id
-}
-
-func (a *App) learnBotUser(ctx context.Context, env, userID string) {
-	if userID == "" || a.botUserID(ctx, env) == userID {
-		return
-	}
-	if _, err := store.Save(ctx, a.store, store.KindMeta, "botuser:"+env, userID, store.AnyVersion); err != nil {
-		a.log.WithError(err).Warn("could not remember the bot user id")
-		return
-	}
-	a.botUsers.Store(env, userID)
-}
-
-// updateIncident changes Nova's record of an incident with compare-and-set.
-func (a *App) updateIncident(ctx context.Context, id string, fn func(r *nova.IncidentRecord, exists bool) error) (nova.IncidentRecord, error) {
-	return store.Update(ctx, a.store, store.KindIncident, id, fn)
-}
-
 func (a *App) onAcknowledged(ctx context.Context, ev nova.Event, svc nova.Service) error {
 	first := false
-	rec, err := a.updateIncident(ctx, ev.IncidentID, func(r *nova.IncidentRecord, exists bool) error {
+	rec, err := a.writer.UpdateIncident(ctx, ev.IncidentID, func(r *nova.IncidentRecord, exists bool) error {
 		if !exists {
 			return store.ErrUnchanged // an ack for an incident Nova never saw triggered
 		}
@@ -126,7 +93,7 @@ func (a *App) recordAck(ctx context.Context, svc nova.Service, rec nova.Incident
 }
 
 func (a *App) onResolved(ctx context.Context, ev nova.Event, svc nova.Service) error {
-	rec, err := a.updateIncident(ctx, ev.IncidentID, func(r *nova.IncidentRecord, exists bool) error {
+	rec, err := a.writer.UpdateIncident(ctx, ev.IncidentID, func(r *nova.IncidentRecord, exists bool) error {
 		if !exists {
 			return store.ErrUnchanged
 		}
@@ -149,7 +116,7 @@ func (a *App) onResolved(ctx context.Context, ev nova.Event, svc nova.Service) e
 }
 
 func (a *App) onStatus(ctx context.Context, ev nova.Event, svc nova.Service, status string) error {
-	rec, err := a.updateIncident(ctx, ev.IncidentID, func(r *nova.IncidentRecord, exists bool) error {
+	rec, err := a.writer.UpdateIncident(ctx, ev.IncidentID, func(r *nova.IncidentRecord, exists bool) error {
 		if !exists {
 			return store.ErrUnchanged
 		}

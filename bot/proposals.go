@@ -14,6 +14,7 @@ import (
 	"github.com/novasre/nova"
 	"github.com/novasre/nova/approvals"
 	"github.com/novasre/nova/bot/render"
+	"github.com/novasre/nova/bot/writeback"
 	"github.com/novasre/nova/store"
 )
 
@@ -147,19 +148,13 @@ func (a *App) postApprovalMessage(ctx context.Context, svc nova.Service, rec nov
 	if err != nil {
 		return nil
 	}
-	key := "slack:" + svc.Environment + ":" + req.ID + ":request"
-	ts, auditID, _, err := a.once.Do(ctx, key, store.OnceOp{
-		Write: func(ctx context.Context, auditID string) (string, error) {
-			m := render.ApprovalMessage(svc, rec, req)
-			m.Metadata = map[string]string{"nova_audit_id": auditID, "approval_id": req.ID}
-			return chat.Post(ctx, rec.SlackChannel, rec.SlackTS, m)
-		},
-		Find: func(ctx context.Context, auditID string) (string, bool, error) {
-			// Look where the post went: in the incident's thread.
-			return chat.FindByMetadata(ctx, rec.SlackChannel, rec.SlackTS, "nova_audit_id", auditID, req.CreatedAt.Add(-time.Minute))
-		},
+	key := store.ApprovalPostKey(svc.Environment, req.ID)
+	ts, auditID, err := a.writer.Post(ctx, chat, writeback.SlackPost{
+		Key: key, Channel: rec.SlackChannel, Thread: rec.SlackTS, Oldest: req.CreatedAt.Add(-time.Minute),
+		Message:  func() nova.Message { return render.ApprovalMessage(svc, rec, req) },
+		Metadata: map[string]string{"approval_id": req.ID},
 	})
-	if err := a.recordWrite(ctx, "slack_post", err, nova.AuditEntry{ID: auditID, Environment: svc.Environment,
+	if err := a.writer.Record(ctx, "slack_post", err, nova.AuditEntry{ID: auditID, Environment: svc.Environment,
 		Service: svc.ID, Incident: rec.ID, Action: "slack.post.approval_request", Detail: req.ID}); err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/novasre/nova"
 	"github.com/novasre/nova/approvals"
 	"github.com/novasre/nova/bot/render"
+	"github.com/novasre/nova/bot/writeback"
 	"github.com/novasre/nova/store"
 )
 
@@ -249,9 +250,9 @@ func (a *App) afterTransition(ctx context.Context, req nova.ApprovalRequest, out
 	default:
 		report.Outcome += ": " + req.StateReason
 	}
-	_, err := a.writeNote(ctx, svc, req.IncidentID, "action:"+req.ID+":"+string(req.State), "pagerduty.note.action",
+	_, err := a.writer.Note(ctx, svc, req.IncidentID, "action:"+req.ID+":"+string(req.State), "pagerduty.note.action",
 		func(auditID string) string { return render.StatusNote(report, auditID) })
-	if err != nil && err != errPaused {
+	if err != nil && err != writeback.ErrPaused {
 		a.log.WithError(err).WithField("approval_id", req.ID).Warn("could not write the action's status note")
 	}
 }

@@ -7,10 +7,8 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/novasre/nova"
+	"github.com/novasre/nova/bot/writeback"
 )
-
-// errPaused stops PagerDuty writes and action runs while Nova is paused.
-var errPaused = nova.Errorf(nova.EFORBIDDEN, "Nova is paused: no PagerDuty writes or actions until /nova resume")
 
 // onTriggered triages a new incident and writes the hypothesis back: a
 // Slack message queued in both modes, a PagerDuty note in action mode, then
@@ -26,7 +24,7 @@ func (a *App) onTriggered(ctx context.Context, ev nova.Event, svc nova.Service, 
 	}
 	inc := incidentOf(ev)
 	created := false
-	rec, err := a.updateIncident(ctx, inc.ID, func(r *nova.IncidentRecord, exists bool) error {
+	rec, err := a.writer.UpdateIncident(ctx, inc.ID, func(r *nova.IncidentRecord, exists bool) error {
 		if exists {
 			return nil
 		}
@@ -50,7 +48,7 @@ func (a *App) onTriggered(ctx context.Context, ev nova.Event, svc nova.Service, 
 	}
 	if rec.Triage == nil {
 		result := a.triage(ctx, svc, inc, rec)
-		rec, err = a.updateIncident(ctx, inc.ID, func(r *nova.IncidentRecord, _ bool) error {
+		rec, err = a.writer.UpdateIncident(ctx, inc.ID, func(r *nova.IncidentRecord, _ bool) error {
 			if r.Triage == nil { // another attempt may have stored one first
 				r.Triage = &result
 			}
@@ -72,13 +70,13 @@ func (a *App) onTriggered(ctx context.Context, ev nova.Event, svc nova.Service, 
 		}
 	}
 	if mode == nova.ModeAction {
-		if err := a.postHypothesisNote(ctx, svc, &rec); err != nil && !errors.Is(err, errPaused) {
+		if err := a.postHypothesisNote(ctx, svc, &rec); err != nil && !errors.Is(err, writeback.ErrPaused) {
 			return err
 		}
-		if err := a.autoAck(ctx, svc, &rec); err != nil && !errors.Is(err, errPaused) {
+		if err := a.autoAck(ctx, svc, &rec); err != nil && !errors.Is(err, writeback.ErrPaused) {
 			return err
 		}
-		if err := a.proposeActions(ctx, svc, rec, log); err != nil && !errors.Is(err, errPaused) {
+		if err := a.proposeActions(ctx, svc, rec, log); err != nil && !errors.Is(err, writeback.ErrPaused) {
 			return err
 		}
 	}
@@ -95,31 +93,6 @@ func incidentOf(ev nova.Event) nova.Incident {
 		return inc
 	}
 	return nova.Incident{ID: ev.IncidentID, Service: nova.Ref{ID: ev.ServiceID}, CreatedAt: ev.OccurredAt, Status: nova.StatusTriggered}
-}
-
-// markHypothesis records the first time a hypothesis became visible.
-func (a *App) markHypothesis(ctx context.Context, svc nova.Service, rec *nova.IncidentRecord) error {
-	first := false
-	updated, err := a.updateIncident(ctx, rec.ID, func(r *nova.IncidentRecord, _ bool) error {
-		if r.HypothesisAt.IsZero() {
-			first = true
-			r.HypothesisAt = a.now()
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	*rec = updated
-	if first {
-		tth := rec.TimeToHypothesis().Seconds()
-		a.metrics.timeToHypothesis.Observe(tth)
-		_ = a.rollout.UpdateStats(ctx, svc, func(st *nova.ServiceState) {
-			st.Hypotheses++
-			st.HypothesisSeconds += tth
-		})
-	}
-	return nil
 }
 
 // autoAck acknowledges the incident as the bot user where the service
@@ -139,11 +112,11 @@ func (a *App) autoAck(ctx context.Context, svc nova.Service, rec *nova.IncidentR
 	if inc.Status != nova.StatusTriggered {
 		return nil // a person was faster, or it resolved
 	}
-	if err := a.acknowledge(ctx, svc, rec.ID); err != nil {
+	if err := a.writer.Ack(ctx, svc, rec.ID); err != nil {
 		return err
 	}
 	first := false
-	updated, err := a.updateIncident(ctx, rec.ID, func(r *nova.IncidentRecord, _ bool) error {
+	updated, err := a.writer.UpdateIncident(ctx, rec.ID, func(r *nova.IncidentRecord, _ bool) error {
 		if r.FirstAckAt.IsZero() {
 			first = true
 			r.FirstAckAt, r.AckedBy, r.AckedByName, r.Status = a.now(), nova.AckByNova, "Nova", nova.StatusAcknowledged

@@ -28,6 +28,12 @@ func RecentTriggersID(t time.Time) string { return fmt.Sprintf("recent:%d", t.Un
 // DeadLetterID keeps an event set aside after too many failed attempts.
 func DeadLetterID(eventID string) string { return "deadletter:" + eventID }
 
+// OutboxPrefix starts the ids of Slack outboxes, for listing them.
+const OutboxPrefix = "slack-outbox:"
+
+// OutboxID holds one Slack channel's outbox: the posts waiting for it.
+func OutboxID(env, channel string) string { return OutboxPrefix + env + ":" + channel }
+
 // SlackReplayID remembers a Slack request signature (its hash, in hex).
 func SlackReplayID(hash string) string { return "slack-replay:" + hash }
 
@@ -44,6 +50,11 @@ func AckKey(env, incidentID string) string { return "pd:" + env + ":" + incident
 // HypothesisPostKey is the Slack message with an incident's hypothesis.
 func HypothesisPostKey(env, incidentID string) string {
 	return "slack:" + env + ":" + incidentID + ":hypothesis"
+}
+
+// StormPostKey is the storm summary message of one channel's storm.
+func StormPostKey(env, channel, stormID string) string {
+	return "slack:" + env + ":" + channel + ":storm:" + stormID
 }
 
 // ApprovalPostKey is the Slack message of an approval request.
