@@ -50,13 +50,21 @@ func Update[T any](ctx context.Context, r Records, kind, id string, fn func(v *T
 
 // UpdateTTL is Update for records that expire ttl after their last write.
 func UpdateTTL[T any](ctx context.Context, r Records, kind, id string, ttl time.Duration, fn func(v *T, exists bool) error) (T, error) {
+	return UpdateExpiring(ctx, r, kind, id, func(v *T, exists bool) (time.Duration, error) { return ttl, fn(v, exists) })
+}
+
+// UpdateExpiring is Update for records whose expiry depends on what fn made
+// of them (a finished approval request is kept 30 days, an open one for
+// good). It is the one compare-and-set loop every update goes through.
+func UpdateExpiring[T any](ctx context.Context, r Records, kind, id string, fn func(v *T, exists bool) (time.Duration, error)) (T, error) {
 	for attempt := 0; attempt < maxUpdateAttempts; attempt++ {
 		v, version, err := Load[T](ctx, r, kind, id)
 		exists := err == nil
 		if err != nil && !nova.IsCode(err, nova.ENOTFOUND) {
 			return v, err
 		}
-		if err := fn(&v, exists); err != nil {
+		ttl, err := fn(&v, exists)
+		if err != nil {
 			return v, err
 		}
 		b, err := jsonMarshal(v)
