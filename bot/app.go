@@ -15,6 +15,7 @@ import (
 
 	"github.com/novasre/nova"
 	"github.com/novasre/nova/bot/auditlog"
+	"github.com/novasre/nova/bot/evidence"
 	"github.com/novasre/nova/bot/rollout"
 	"github.com/novasre/nova/bot/writeback"
 	"github.com/novasre/nova/store"
@@ -46,15 +47,15 @@ type Config struct {
 
 // App is the running application.
 type App struct {
-	cfg     Config
-	store   store.Store
-	log     logrus.FieldLogger
-	now     func() time.Time
-	metrics *metrics
-	once    *store.Once
-	rollout *rollout.Rollout
-	writer  *writeback.Writer
-	caches  *evidenceCache
+	cfg      Config
+	store    store.Store
+	log      logrus.FieldLogger
+	now      func() time.Time
+	metrics  *metrics
+	once     *store.Once
+	rollout  *rollout.Rollout
+	writer   *writeback.Writer
+	evidence *evidence.Gatherer
 
 	wake  chan struct{}
 	audit *auditlog.Log
@@ -100,12 +101,11 @@ func New(cfg Config) (*App, error) {
 		cfg.Registerer = prometheus.NewRegistry()
 	}
 	a := &App{
-		cfg:    cfg,
-		store:  cfg.Store,
-		log:    cfg.Log,
-		now:    cfg.Now,
-		caches: newEvidenceCache(),
-		wake:   make(chan struct{}, 1),
+		cfg:   cfg,
+		store: cfg.Store,
+		log:   cfg.Log,
+		now:   cfg.Now,
+		wake:  make(chan struct{}, 1),
 	}
 	audit, err := auditlog.New(cfg.Store, cfg.Log, cfg.Now, cfg.Registerer)
 	if err != nil {
@@ -117,6 +117,13 @@ func New(cfg Config) (*App, error) {
 		Groups:         func(env string) (rollout.Groups, error) { return cfg.Envs.Chat(env) },
 		CancelRequests: a.cancelServiceRequests,
 	})
+	a.evidence, err = evidence.New(evidence.Config{
+		Store: cfg.Store, Settings: cfg.Settings, Summariser: cfg.Summariser, Log: cfg.Log, Now: cfg.Now, Registerer: cfg.Registerer,
+		PagerDuty: func(env string) (evidence.PagerDuty, error) { return cfg.Envs.PagerDuty(env) },
+	})
+	if err != nil {
+		return nil, err
+	}
 	a.once = &store.Once{Records: cfg.Store, Lease: cfg.Visibility, Now: cfg.Now}
 	a.writer, err = writeback.New(writeback.Config{
 		Store: cfg.Store, Once: a.once, Audit: a.audit, Log: cfg.Log, Now: cfg.Now, Registerer: cfg.Registerer,

@@ -12,11 +12,9 @@ import (
 type metrics struct {
 	events         *prometheus.CounterVec
 	deadLetters    prometheus.Counter
-	triageDuration prometheus.Histogram
 	acks           *prometheus.CounterVec
 	approvals      *prometheus.CounterVec
 	commands       *prometheus.CounterVec
-	llmSummaries   *prometheus.CounterVec
 	stormSummaries prometheus.Counter
 }
 
@@ -28,10 +26,6 @@ func newMetrics(reg prometheus.Registerer, st store.Store) (*metrics, error) {
 		deadLetters: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "nova_dead_letters_total", Help: "Events set aside after too many failed attempts.",
 		}),
-		triageDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "nova_triage_duration_seconds", Help: "Evidence gathering and analysis per incident.",
-			Buckets: prometheus.DefBuckets,
-		}),
 		acks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "nova_acks_total", Help: "First acknowledgements of incidents on enabled services, by who made them (nova or person).",
 		}, []string{"by"}),
@@ -41,16 +35,9 @@ func newMetrics(reg prometheus.Registerer, st store.Store) (*metrics, error) {
 		commands: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "nova_commands_total", Help: "Slash commands and clicks, by command and result.",
 		}, []string{"command", "result"}),
-		llmSummaries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "nova_llm_summaries_total",
-			Help: "Language-model summaries: used, refused (said something the evidence does not) or failed (timeout, error); refused and failed ones were replaced by the deterministic summary.",
-		}, []string{"result"}),
 		stormSummaries: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "nova_slack_storm_summaries_total", Help: "Storm summary messages started: a channel's backlog of hypothesis messages summarised in one message.",
 		}),
-	}
-	for _, r := range []string{"used", "refused", "failed"} {
-		m.llmSummaries.WithLabelValues(r)
 	}
 	depth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "nova_inbox_depth", Help: "Events stored in the inbox (ready, leased or delayed); -1 when the store is unreachable.",
@@ -63,7 +50,7 @@ func newMetrics(reg prometheus.Registerer, st store.Store) (*metrics, error) {
 		}
 		return float64(n)
 	})
-	for _, c := range []prometheus.Collector{m.events, m.deadLetters, m.triageDuration, m.acks, m.approvals, m.commands, m.llmSummaries, m.stormSummaries, depth} {
+	for _, c := range []prometheus.Collector{m.events, m.deadLetters, m.acks, m.approvals, m.commands, m.stormSummaries, depth} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -44,10 +44,10 @@ func (a *App) onTriggered(ctx context.Context, ev nova.Event, svc nova.Service, 
 	}
 	if created {
 		_ = a.rollout.UpdateStats(ctx, svc, func(st *nova.ServiceState) { st.IncidentsSeen++ })
-		a.noteRecentTrigger(ctx, rec)
+		a.evidence.NoteTrigger(ctx, rec)
 	}
 	if rec.Triage == nil {
-		result := a.triage(ctx, svc, inc, rec)
+		result := a.evidence.Triage(ctx, svc, inc)
 		rec, err = a.writer.UpdateIncident(ctx, inc.ID, func(r *nova.IncidentRecord, _ bool) error {
 			if r.Triage == nil { // another attempt may have stored one first
 				r.Triage = &result

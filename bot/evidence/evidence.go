@@ -1,4 +1,10 @@
-package bot
+// Package evidence gathers what triage needs about an incident, within the
+// triage budget and from many sources at once (alerts, correlated and recent
+// changes, similar past incidents and how they were fixed, related and
+// concurrent incidents), recognises incident storms across replicas, runs
+// the pure triage engine, and lets the optional language model phrase the
+// top hypothesis. Whatever fails or is late is listed as not checked.
+package evidence
 
 import (
 	"context"
@@ -8,8 +14,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/sirupsen/logrus"
+
 	"github.com/novasre/nova"
 	"github.com/novasre/nova/bot/render"
+	"github.com/novasre/nova/bot/settings"
+	"github.com/novasre/nova/internal/metric"
+	"github.com/novasre/nova/internal/ttlcache"
 	"github.com/novasre/nova/store"
 	"github.com/novasre/nova/triage"
 )
@@ -22,52 +34,119 @@ const (
 	stormThreshold  = 10
 	serviceCacheAge = 30 * time.Second
 	pastCacheAge    = 10 * time.Minute
+	// cacheItems bounds each cache's memory; a refill costs a few reads.
+	cacheItems = 10000
 )
 
-// triage gathers evidence under the time budget and runs the engine.
-func (a *App) triage(ctx context.Context, svc nova.Service, inc nova.Incident, rec nova.IncidentRecord) nova.TriageResult {
-	start := a.now()
-	set := a.settings()
-	in := a.gather(ctx, svc, inc, set)
-	res := triage.Analyze(in, set.Triage, a.now())
-	if a.cfg.Summariser != nil && len(res.Hypotheses) > 0 && !res.Abstained {
+// PagerDuty is one environment's PagerDuty client, as far as reads go.
+type PagerDuty interface {
+	ListAlerts(ctx context.Context, id string) ([]nova.Alert, error)
+	ListNotes(ctx context.Context, id string) ([]nova.Note, error)
+	RelatedChangeEvents(ctx context.Context, id string) ([]nova.ChangeEvent, error)
+	ServiceChangeEvents(ctx context.Context, serviceID string, since, until time.Time) ([]nova.ChangeEvent, error)
+	PastIncidents(ctx context.Context, id string, limit int) ([]nova.PastIncident, error)
+	RelatedIncidents(ctx context.Context, id string) ([]nova.RelatedIncident, error)
+	OutlierIncident(ctx context.Context, id string) (nova.Outlier, error)
+}
+
+// Summariser phrases a hypothesis summary with a language model.
+type Summariser interface {
+	Summarise(ctx context.Context, in triage.Input, r nova.TriageResult) (string, error)
+}
+
+// Config is what New needs.
+type Config struct {
+	Store    store.Records
+	Settings func() *settings.Settings
+	// PagerDuty returns env's client.
+	PagerDuty func(env string) (PagerDuty, error)
+	// Summariser is optional.
+	Summariser Summariser
+	Log        logrus.FieldLogger
+	Now        func() time.Time
+	Registerer prometheus.Registerer
+}
+
+// Gatherer gathers evidence and triages incidents.
+type Gatherer struct {
+	cfg Config
+	// Evidence shared between incidents, per replica: a storm's incidents
+	// share their services' changes, and past incidents recur.
+	changes        *ttlcache.Cache[string, []nova.ChangeEvent]
+	pastNotes      *ttlcache.Cache[string, []nova.Note]
+	triageDuration prometheus.Histogram
+	llmSummaries   *prometheus.CounterVec
+}
+
+// New returns a Gatherer and registers its metrics.
+func New(cfg Config) (*Gatherer, error) {
+	g := &Gatherer{cfg: cfg,
+		changes:   ttlcache.New[string, []nova.ChangeEvent](serviceCacheAge, cacheItems),
+		pastNotes: ttlcache.New[string, []nova.Note](pastCacheAge, cacheItems),
+	}
+	var err error
+	if g.triageDuration, err = metric.Register(cfg.Registerer, prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "nova_triage_duration_seconds", Help: "Evidence gathering and analysis per incident.",
+		Buckets: prometheus.DefBuckets,
+	})); err != nil {
+		return nil, err
+	}
+	if g.llmSummaries, err = metric.Register(cfg.Registerer, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "nova_llm_summaries_total",
+		Help: "Language-model summaries: used, refused (said something the evidence does not) or failed (timeout, error); refused and failed ones were replaced by the deterministic summary.",
+	}, []string{"result"})); err != nil {
+		return nil, err
+	}
+	for _, r := range []string{"used", "refused", "failed"} {
+		g.llmSummaries.WithLabelValues(r)
+	}
+	return g, nil
+}
+
+// Triage gathers evidence under the time budget and runs the engine.
+func (g *Gatherer) Triage(ctx context.Context, svc nova.Service, inc nova.Incident) nova.TriageResult {
+	start := g.cfg.Now()
+	set := g.cfg.Settings()
+	in := g.gather(ctx, svc, inc, set)
+	res := triage.Analyze(in, set.Triage, g.cfg.Now())
+	if g.cfg.Summariser != nil && len(res.Hypotheses) > 0 && !res.Abstained {
 		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		// The model's text is untrusted: the Summariser refuses one that
 		// says what the result does not (nova.ErrUngrounded), and every
 		// renderer escapes it like any outside text.
-		switch s, err := a.cfg.Summariser.Summarise(sctx, in, res); {
+		switch s, err := g.cfg.Summariser.Summarise(sctx, in, res); {
 		case err == nil && s != "":
 			res.Hypotheses[0].Summary, res.SummarisedBy = s, "llm"
-			a.metrics.llmSummaries.WithLabelValues("used").Inc()
+			g.llmSummaries.WithLabelValues("used").Inc()
 		case errors.Is(err, nova.ErrUngrounded):
-			a.metrics.llmSummaries.WithLabelValues("refused").Inc()
-			a.log.WithField("incident_id", inc.ID).WithField("reason", nova.ErrorMessage(err)).
+			g.llmSummaries.WithLabelValues("refused").Inc()
+			g.cfg.Log.WithField("incident_id", inc.ID).WithField("reason", nova.ErrorMessage(err)).
 				Warn("LLM summary refused: it is not supported by the evidence; posting the deterministic one")
 		case err != nil:
-			a.metrics.llmSummaries.WithLabelValues("failed").Inc()
-			a.log.WithError(err).WithField("incident_id", inc.ID).Info("LLM summary unavailable; posting the deterministic one")
+			g.llmSummaries.WithLabelValues("failed").Inc()
+			g.cfg.Log.WithError(err).WithField("incident_id", inc.ID).Info("LLM summary unavailable; posting the deterministic one")
 		}
 		cancel()
 	}
-	res.Elapsed = a.now().Sub(start)
-	a.metrics.triageDuration.Observe(res.Elapsed.Seconds())
+	res.Elapsed = g.cfg.Now().Sub(start)
+	g.triageDuration.Observe(res.Elapsed.Seconds())
 	return res
 }
 
 // gather collects evidence concurrently; each source is bounded by the
 // budget, and whatever fails or is late is listed as not checked.
-func (a *App) gather(ctx context.Context, svc nova.Service, inc nova.Incident, set *Settings) triage.Input {
+func (g *Gatherer) gather(ctx context.Context, svc nova.Service, inc nova.Incident, set *settings.Settings) triage.Input {
 	budget := set.TriageBudget
 	if budget <= 0 {
-		budget = 20 * time.Second
+		budget = nova.DefaultTriageBudget
 	}
 	ctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
 	in := triage.Input{Incident: inc, Service: svc, Actions: set.ActionsFor(svc.ID)}
-	in.Concurrent = a.concurrentIncidents(ctx, inc)
+	in.Concurrent = g.concurrentIncidents(ctx, inc)
 	storm := len(in.Concurrent) >= stormThreshold
 	in.Checked = append(in.Checked, "incident", "runbooks", "action_catalog", "concurrent_incidents")
-	pd, err := a.cfg.Envs.PagerDuty(svc.Environment)
+	pd, err := g.cfg.PagerDuty(svc.Environment)
 	if err != nil {
 		in.NotChecked = append(in.NotChecked, "pagerduty ("+nova.ErrorMessage(err)+")")
 		return in
@@ -110,14 +189,14 @@ func (a *App) gather(ctx context.Context, svc nova.Service, inc nova.Incident, s
 		return err
 	})
 	source("service_changes", false, func() error {
-		changes, err := a.serviceChanges(ctx, pd, svc, inc.CreatedAt)
+		changes, err := g.serviceChanges(ctx, pd, svc, inc.CreatedAt)
 		mu.Lock()
 		serviceChanges = changes
 		mu.Unlock()
 		return err
 	})
 	source("past_incidents", storm, func() error {
-		past, err := a.pastIncidents(ctx, pd, inc.ID)
+		past, err := g.pastIncidents(ctx, pd, inc.ID)
 		mu.Lock()
 		in.Past = past
 		mu.Unlock()
@@ -187,14 +266,14 @@ func mergeChanges(related, service []nova.ChangeEvent) []nova.ChangeEvent {
 
 // serviceChanges reads the recent changes of the service and its related
 // services, cached briefly: during a storm many incidents share them.
-func (a *App) serviceChanges(ctx context.Context, pd PagerDuty, svc nova.Service, at time.Time) ([]nova.ChangeEvent, error) {
+func (g *Gatherer) serviceChanges(ctx context.Context, pd PagerDuty, svc nova.Service, at time.Time) ([]nova.ChangeEvent, error) {
 	if at.IsZero() {
-		at = a.now()
+		at = g.cfg.Now()
 	}
 	var out []nova.ChangeEvent
 	for _, id := range append([]string{svc.ID}, svc.Related...) {
 		key := svc.Environment + ":changes:" + id
-		v, err := a.caches.get(key, serviceCacheAge, a.now(), func() (any, error) {
+		v, err := g.changes.Load(key, g.cfg.Now(), func() ([]nova.ChangeEvent, error) {
 			return pd.ServiceChangeEvents(ctx, id, at.Add(-changeLookback), at.Add(time.Minute))
 		})
 		if err != nil {
@@ -203,14 +282,14 @@ func (a *App) serviceChanges(ctx context.Context, pd PagerDuty, svc nova.Service
 			}
 			continue // a related service's changes are a bonus
 		}
-		out = append(out, v.([]nova.ChangeEvent)...)
+		out = append(out, v...)
 	}
 	return out, nil
 }
 
 // pastIncidents reads similar past incidents and, for the best few, their
 // notes: how they were fixed is the most useful part.
-func (a *App) pastIncidents(ctx context.Context, pd PagerDuty, incidentID string) ([]nova.PastIncident, error) {
+func (g *Gatherer) pastIncidents(ctx context.Context, pd PagerDuty, incidentID string) ([]nova.PastIncident, error) {
 	past, err := pd.PastIncidents(ctx, incidentID, 5)
 	if err != nil {
 		return nil, err
@@ -220,13 +299,13 @@ func (a *App) pastIncidents(ctx context.Context, pd PagerDuty, incidentID string
 		if i >= pastWithNotes || past[i].Resolution != "" {
 			continue
 		}
-		v, err := a.caches.get("past-notes:"+past[i].ID, pastCacheAge, a.now(), func() (any, error) {
+		v, err := g.pastNotes.Load(past[i].ID, g.cfg.Now(), func() ([]nova.Note, error) {
 			return pd.ListNotes(ctx, past[i].ID)
 		})
 		if err != nil {
 			continue
 		}
-		past[i].Resolution = resolutionFrom(v.([]nova.Note))
+		past[i].Resolution = resolutionFrom(v)
 	}
 	return past, nil
 }
@@ -253,15 +332,13 @@ type recentTrigger struct {
 	At        time.Time `json:"at"`
 }
 
-func recentKey(t time.Time) string { return fmt.Sprintf("recent:%d", t.Unix()/60) }
-
-// noteRecentTrigger adds an incident to the minute bucket it triggered in.
-func (a *App) noteRecentTrigger(ctx context.Context, rec nova.IncidentRecord) {
+// NoteTrigger adds an incident to the minute bucket it triggered in.
+func (g *Gatherer) NoteTrigger(ctx context.Context, rec nova.IncidentRecord) {
 	at := rec.TriggeredAt
 	if at.IsZero() {
-		at = a.now()
+		at = g.cfg.Now()
 	}
-	_, err := store.UpdateTTL(ctx, a.store, store.KindMeta, recentKey(at), time.Hour, func(list *[]recentTrigger, _ bool) error {
+	_, err := store.UpdateTTL(ctx, g.cfg.Store, store.KindMeta, store.RecentTriggersID(at), time.Hour, func(list *[]recentTrigger, _ bool) error {
 		for _, r := range *list {
 			if r.ID == rec.ID {
 				return store.ErrUnchanged
@@ -271,20 +348,20 @@ func (a *App) noteRecentTrigger(ctx context.Context, rec nova.IncidentRecord) {
 		return nil
 	})
 	if err != nil && !errors.Is(err, store.ErrUnchanged) {
-		a.log.WithError(err).Warn("could not note the incident for storm recognition")
+		g.cfg.Log.WithError(err).Warn("could not note the incident for storm recognition")
 	}
 }
 
 // concurrentIncidents lists the other incidents triggered within the storm
 // window before this one, on any enabled service.
-func (a *App) concurrentIncidents(ctx context.Context, inc nova.Incident) []nova.Incident {
+func (g *Gatherer) concurrentIncidents(ctx context.Context, inc nova.Incident) []nova.Incident {
 	at := inc.CreatedAt
 	if at.IsZero() {
-		at = a.now()
+		at = g.cfg.Now()
 	}
 	var out []nova.Incident
 	for t := at.Add(-stormWindow); !t.After(at.Add(time.Minute)); t = t.Add(time.Minute) {
-		list, _, err := store.Load[[]recentTrigger](ctx, a.store, store.KindMeta, recentKey(t))
+		list, _, err := store.Load[[]recentTrigger](ctx, g.cfg.Store, store.KindMeta, store.RecentTriggersID(t))
 		if err != nil {
 			continue
 		}
@@ -297,37 +374,4 @@ func (a *App) concurrentIncidents(ctx context.Context, inc nova.Incident) []nova
 		}
 	}
 	return out
-}
-
-// evidenceCache memoises evidence shared between incidents, per replica.
-type evidenceCache struct {
-	mu    sync.Mutex
-	items map[string]cachedEvidence
-}
-
-type cachedEvidence struct {
-	v  any
-	at time.Time
-}
-
-func newEvidenceCache() *evidenceCache { return &evidenceCache{items: map[string]cachedEvidence{}} }
-
-func (c *evidenceCache) get(key string, maxAge time.Duration, now time.Time, load func() (any, error)) (any, error) {
-	c.mu.Lock()
-	if it, ok := c.items[key]; ok && now.Sub(it.at) < maxAge {
-		c.mu.Unlock()
-		return it.v, nil
-	}
-	c.mu.Unlock()
-	v, err := load()
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.items) > 10000 {
-		c.items = map[string]cachedEvidence{} // bound memory; a refill costs a few reads
-	}
-	c.items[key] = cachedEvidence{v: v, at: now}
-	return v, nil
 }
