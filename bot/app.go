@@ -16,6 +16,7 @@ import (
 	"github.com/novasre/nova"
 	"github.com/novasre/nova/bot/auditlog"
 	"github.com/novasre/nova/bot/evidence"
+	"github.com/novasre/nova/bot/inbox"
 	"github.com/novasre/nova/bot/rollout"
 	"github.com/novasre/nova/bot/writeback"
 	"github.com/novasre/nova/store"
@@ -57,7 +58,7 @@ type App struct {
 	writer   *writeback.Writer
 	evidence *evidence.Gatherer
 
-	wake  chan struct{}
+	inbox *inbox.Inbox
 	audit *auditlog.Log
 	// background tracks work that outlives a request (action runs, late replies).
 	background sync.WaitGroup
@@ -83,19 +84,19 @@ func New(cfg Config) (*App, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.Workers <= 0 {
-		cfg.Workers = 8
+		cfg.Workers = nova.DefaultWorkers
 	}
 	if cfg.Visibility <= 0 {
-		cfg.Visibility = 2 * time.Minute
+		cfg.Visibility = nova.DefaultVisibility
 	}
 	if cfg.DedupTTL <= 0 {
-		cfg.DedupTTL = 72 * time.Hour
+		cfg.DedupTTL = nova.DefaultDedupTTL
 	}
 	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = 10
+		cfg.MaxAttempts = nova.DefaultMaxAttempts
 	}
 	if cfg.Poll <= 0 {
-		cfg.Poll = 100 * time.Millisecond
+		cfg.Poll = nova.DefaultPoll
 	}
 	if cfg.Registerer == nil {
 		cfg.Registerer = prometheus.NewRegistry()
@@ -105,7 +106,6 @@ func New(cfg Config) (*App, error) {
 		store: cfg.Store,
 		log:   cfg.Log,
 		now:   cfg.Now,
-		wake:  make(chan struct{}, 1),
 	}
 	audit, err := auditlog.New(cfg.Store, cfg.Log, cfg.Now, cfg.Registerer)
 	if err != nil {
@@ -120,6 +120,14 @@ func New(cfg Config) (*App, error) {
 	a.evidence, err = evidence.New(evidence.Config{
 		Store: cfg.Store, Settings: cfg.Settings, Summariser: cfg.Summariser, Log: cfg.Log, Now: cfg.Now, Registerer: cfg.Registerer,
 		PagerDuty: func(env string) (evidence.PagerDuty, error) { return cfg.Envs.PagerDuty(env) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.inbox, err = inbox.New(inbox.Config{
+		Store: cfg.Store, Settings: cfg.Settings, IngressMode: a.rollout.IngressMode, Handle: a.handleEvent,
+		Log: cfg.Log, Now: cfg.Now, Registerer: cfg.Registerer,
+		Workers: cfg.Workers, Visibility: cfg.Visibility, DedupTTL: cfg.DedupTTL, MaxAttempts: cfg.MaxAttempts, Poll: cfg.Poll,
 	})
 	if err != nil {
 		return nil, err
@@ -181,3 +189,48 @@ func (a *App) AuditRefusedRequest(source, kind, reason, remote string) {
 // SeedServices gives every declared service without a stored state its
 // declared mode (see rollout.Rollout.Seed).
 func (a *App) SeedServices(ctx context.Context) error { return a.rollout.Seed(ctx) }
+
+// IngestResult says what Ingest did with an event.
+type IngestResult = inbox.Result
+
+// Ingest results. All of them are answered 2xx to PagerDuty.
+const (
+	IngestAccepted       = inbox.Accepted
+	IngestDuplicate      = inbox.Duplicate
+	IngestIgnoredType    = inbox.IgnoredType
+	IngestIgnoredService = inbox.IgnoredService
+)
+
+// Ingest decides whether Nova cares about ev and, if so, stores it in the
+// durable inbox, deduplicated. It returns only after the event is durable,
+// so a 2xx answer to PagerDuty never loses it; a store failure is returned
+// as EUNAVAILABLE so the webhook is retried.
+func (a *App) Ingest(ctx context.Context, ev nova.Event) (IngestResult, error) {
+	return a.inbox.Ingest(ctx, ev)
+}
+
+// Run drains the inbox with a bounded pool of workers until ctx ends, sweeps
+// open approval requests and Slack outboxes meanwhile, then lets in-flight
+// events and background work (action runs) finish and returns.
+func (a *App) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for _, loop := range []func(context.Context){a.inbox.Run, a.sweepLoop, a.outboxSweepLoop} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			loop(ctx)
+		}()
+	}
+	wg.Wait()
+	a.background.Wait()
+	return nil
+}
+
+// handle is the inbox's handler: Nova's own Slack outbox pokes, or a
+// PagerDuty event.
+func (a *App) handleEvent(ctx context.Context, ev nova.Event, log logrus.FieldLogger) error {
+	if ev.Type == eventSlackOutbox {
+		return a.drainOutbox(ctx, ev.ID, log)
+	}
+	return a.handle(ctx, ev, log)
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/novasre/nova"
+	"github.com/novasre/nova/bot/inbox"
 	"github.com/novasre/nova/bot/writeback"
 	"github.com/novasre/nova/store"
 )
@@ -39,8 +40,6 @@ const (
 	// eventSlackOutbox is the inbox event type of a poke; its ID is the
 	// outbox record's id.
 	eventSlackOutbox nova.EventType = "nova.slack_outbox"
-	// prioritySlack claims pokes after every PagerDuty event.
-	prioritySlack = priorityLowTrigger + 1
 
 	outboxHypothesis = "hypothesis"
 	outboxApproval   = "approval"
@@ -134,18 +133,7 @@ func (a *App) queueSlack(ctx context.Context, env, channel string, it outboxItem
 // deduplicated: one more than needed finds an empty outbox and costs a read.
 func (a *App) pokeOutbox(ctx context.Context, env, channel string) error {
 	id := store.OutboxID(env, channel)
-	payload, err := json.Marshal(nova.Event{ID: id, Type: eventSlackOutbox, Environment: env})
-	if err != nil {
-		return nova.WrapError(nova.EINTERNAL, err, "encode outbox poke")
-	}
-	if _, err := a.store.Enqueue(ctx, store.Delivery{Key: id, Priority: prioritySlack, Payload: payload, EnqueuedAt: a.now()}, a.cfg.DedupTTL); err != nil {
-		return err
-	}
-	select {
-	case a.wake <- struct{}{}:
-	default:
-	}
-	return nil
+	return a.inbox.Enqueue(ctx, nova.Event{ID: id, Type: eventSlackOutbox, Environment: env}, id)
 }
 
 // queueHypothesisMessage queues the incident's Slack message (both modes).
@@ -238,7 +226,7 @@ func (a *App) outboxStep(ctx context.Context, id string, ob slackOutbox, log log
 	}
 	it := ob.Pending[0]
 	if err := a.sendOutboxItem(ctx, ob, it); err != nil {
-		if retryable(err) || ctx.Err() != nil {
+		if inbox.Retryable(err) || ctx.Err() != nil {
 			return false, err
 		}
 		// Refused for good (the channel is gone, the message invalid): the
