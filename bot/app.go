@@ -14,6 +14,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/novasre/nova"
+	"github.com/novasre/nova/bot/actions"
 	"github.com/novasre/nova/bot/auditlog"
 	"github.com/novasre/nova/bot/evidence"
 	"github.com/novasre/nova/bot/inbox"
@@ -58,12 +59,9 @@ type App struct {
 	writer   *writeback.Writer
 	evidence *evidence.Gatherer
 
-	inbox *inbox.Inbox
-	audit *auditlog.Log
-	// background tracks work that outlives a request (action runs, late replies).
-	background sync.WaitGroup
-	// runs remembers action runs whose lease the sweeper saw ended.
-	runs runWatch
+	inbox   *inbox.Inbox
+	audit   *auditlog.Log
+	actions *actions.Flow
 }
 
 // New validates cfg and returns an App.
@@ -114,12 +112,36 @@ func New(cfg Config) (*App, error) {
 	a.audit = audit
 	a.rollout = rollout.New(rollout.Config{
 		Store: cfg.Store, Settings: cfg.Settings, Audit: a.audit, Now: cfg.Now,
-		Groups:         func(env string) (rollout.Groups, error) { return cfg.Envs.Chat(env) },
-		CancelRequests: a.cancelServiceRequests,
+		Groups: func(env string) (rollout.Groups, error) { return cfg.Envs.Chat(env) },
+		CancelRequests: func(ctx context.Context, serviceID, reason string) error {
+			return a.actions.CancelService(ctx, serviceID, reason)
+		},
 	})
+	a.once = &store.Once{Records: cfg.Store, Lease: cfg.Visibility, Now: cfg.Now}
+	a.writer, err = writeback.New(writeback.Config{
+		Store: cfg.Store, Once: a.once, Audit: a.audit, Log: cfg.Log, Now: cfg.Now, Registerer: cfg.Registerer,
+		PagerDuty:   func(env string) (writeback.PagerDuty, error) { return cfg.Envs.PagerDuty(env) },
+		BotUserID:   func(env string) string { return cfg.Settings().Environments[env].BotUserID },
+		Paused:      a.rollout.Paused,
+		UpdateStats: a.rollout.UpdateStats,
+	})
+	if err != nil {
+		return nil, err
+	}
 	a.evidence, err = evidence.New(evidence.Config{
 		Store: cfg.Store, Settings: cfg.Settings, Summariser: cfg.Summariser, Log: cfg.Log, Now: cfg.Now, Registerer: cfg.Registerer,
 		PagerDuty: func(env string) (evidence.PagerDuty, error) { return cfg.Envs.PagerDuty(env) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.actions, err = actions.New(actions.Config{
+		Store: cfg.Store, Once: a.once, Settings: cfg.Settings, Gate: a.rollout, Writer: a.writer, Audit: a.audit,
+		Log: cfg.Log, Now: cfg.Now, Visibility: cfg.Visibility, Registerer: cfg.Registerer,
+		PagerDuty:    func(env string) (actions.PagerDuty, error) { return cfg.Envs.PagerDuty(env) },
+		Chat:         func(env string) (writeback.Chat, error) { return cfg.Envs.Chat(env) },
+		Executor:     func(action string) (actions.Executor, error) { return cfg.Envs.Executor(action) },
+		QueueMessage: a.queueApprovalMessage,
 	})
 	if err != nil {
 		return nil, err
@@ -128,17 +150,6 @@ func New(cfg Config) (*App, error) {
 		Store: cfg.Store, Settings: cfg.Settings, IngressMode: a.rollout.IngressMode, Handle: a.handleEvent,
 		Log: cfg.Log, Now: cfg.Now, Registerer: cfg.Registerer,
 		Workers: cfg.Workers, Visibility: cfg.Visibility, DedupTTL: cfg.DedupTTL, MaxAttempts: cfg.MaxAttempts, Poll: cfg.Poll,
-	})
-	if err != nil {
-		return nil, err
-	}
-	a.once = &store.Once{Records: cfg.Store, Lease: cfg.Visibility, Now: cfg.Now}
-	a.writer, err = writeback.New(writeback.Config{
-		Store: cfg.Store, Once: a.once, Audit: a.audit, Log: cfg.Log, Now: cfg.Now, Registerer: cfg.Registerer,
-		PagerDuty:   func(env string) (writeback.PagerDuty, error) { return cfg.Envs.PagerDuty(env) },
-		BotUserID:   func(env string) string { return cfg.Settings().Environments[env].BotUserID },
-		Paused:      a.rollout.Paused,
-		UpdateStats: a.rollout.UpdateStats,
 	})
 	if err != nil {
 		return nil, err
@@ -154,18 +165,8 @@ func New(cfg Config) (*App, error) {
 // settings returns the current settings snapshot.
 func (a *App) settings() *Settings { return a.cfg.Settings() }
 
-// go runs fn in the background, tracked for graceful shutdown, with a
-// context that is not cancelled when the request that started it ends.
-func (a *App) goBackground(ctx context.Context, fn func(ctx context.Context)) {
-	a.background.Add(1)
-	go func() {
-		defer a.background.Done()
-		fn(context.WithoutCancel(ctx))
-	}()
-}
-
-// Wait blocks until background work (action runs, late replies) finished.
-func (a *App) Wait() { a.background.Wait() }
+// Wait blocks until background work (action runs) finished.
+func (a *App) Wait() { a.actions.Wait() }
 
 // Incident returns Nova's record of an incident.
 func (a *App) Incident(ctx context.Context, id string) (nova.IncidentRecord, error) {
@@ -214,7 +215,7 @@ func (a *App) Ingest(ctx context.Context, ev nova.Event) (IngestResult, error) {
 // events and background work (action runs) finish and returns.
 func (a *App) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	for _, loop := range []func(context.Context){a.inbox.Run, a.sweepLoop, a.outboxSweepLoop} {
+	for _, loop := range []func(context.Context){a.inbox.Run, a.actions.SweepLoop, a.outboxSweepLoop} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -222,7 +223,7 @@ func (a *App) Run(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
-	a.background.Wait()
+	a.actions.Wait()
 	return nil
 }
 
@@ -234,3 +235,7 @@ func (a *App) handleEvent(ctx context.Context, ev nova.Event, log logrus.FieldLo
 	}
 	return a.handle(ctx, ev, log)
 }
+
+// Sweep expires stale approval requests and resumes runs whose worker
+// died (see actions.Flow.Sweep).
+func (a *App) Sweep(ctx context.Context) { a.actions.Sweep(ctx) }

@@ -113,13 +113,13 @@ func (a *App) Interact(ctx context.Context, in nova.Interaction) (nova.Reply, er
 		reply, err = a.feedback(ctx, rollout.Caller{User: in.UserID, Channel: in.ChannelID, Envs: in.Environments}, in.Value, verdict, "")
 	case in.ActionID == render.ActionApprove:
 		name = "approve"
-		reply, err = a.decide(ctx, in, true)
+		reply, err = a.actions.Decide(ctx, in, true)
 	case in.ActionID == render.ActionDeny:
 		name = "deny"
-		reply, err = a.decide(ctx, in, false)
+		reply, err = a.actions.Decide(ctx, in, false)
 	case in.ActionID == render.ActionApply:
 		name = "apply"
-		reply, err = a.apply(ctx, in)
+		reply, err = a.actions.Apply(ctx, in)
 	default:
 		name = "unknown"
 		err = nova.Errorf(nova.EINVALID, "this button is not Nova's (or is from an older version)")

@@ -8,7 +8,6 @@ import (
 
 type metrics struct {
 	acks           *prometheus.CounterVec
-	approvals      *prometheus.CounterVec
 	commands       *prometheus.CounterVec
 	stormSummaries prometheus.Counter
 }
@@ -18,9 +17,6 @@ func newMetrics(reg prometheus.Registerer, st store.Store) (*metrics, error) {
 		acks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "nova_acks_total", Help: "First acknowledgements of incidents on enabled services, by who made them (nova or person).",
 		}, []string{"by"}),
-		approvals: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "nova_approvals_total", Help: "Approval request transitions, by outcome.",
-		}, []string{"outcome"}),
 		commands: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "nova_commands_total", Help: "Slash commands and clicks, by command and result.",
 		}, []string{"command", "result"}),
@@ -28,7 +24,7 @@ func newMetrics(reg prometheus.Registerer, st store.Store) (*metrics, error) {
 			Name: "nova_slack_storm_summaries_total", Help: "Storm summary messages started: a channel's backlog of hypothesis messages summarised in one message.",
 		}),
 	}
-	for _, c := range []prometheus.Collector{m.acks, m.approvals, m.commands, m.stormSummaries} {
+	for _, c := range []prometheus.Collector{m.acks, m.commands, m.stormSummaries} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

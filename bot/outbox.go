@@ -279,7 +279,7 @@ func (a *App) sendOutboxItem(ctx context.Context, ob slackOutbox, it outboxItem)
 		if rec.SlackChannel == "" {
 			rec.SlackChannel = ob.Channel // no incident message: post at the top level
 		}
-		return a.postApprovalMessage(ctx, svc, rec, req)
+		return a.actions.PostMessage(ctx, svc, rec, req)
 	case outboxRefresh:
 		if rec.SlackTS == "" || rec.SlackSummarised {
 			return nil // nothing of its own to update (summaries are refreshed by folding)

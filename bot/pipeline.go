@@ -109,7 +109,7 @@ func (a *App) onResolved(ctx context.Context, ev nova.Event, svc nova.Service) e
 	if err != nil {
 		return err
 	}
-	if err := a.cancelOpenRequests(ctx, rec.ID, "the incident was resolved"); err != nil {
+	if err := a.actions.CancelIncident(ctx, rec.ID, "the incident was resolved"); err != nil {
 		return err
 	}
 	return a.refreshMessage(ctx, svc, rec)

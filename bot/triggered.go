@@ -76,7 +76,7 @@ func (a *App) onTriggered(ctx context.Context, ev nova.Event, svc nova.Service, 
 		if err := a.autoAck(ctx, svc, &rec); err != nil && !errors.Is(err, writeback.ErrPaused) {
 			return err
 		}
-		if err := a.proposeActions(ctx, svc, rec, log); err != nil && !errors.Is(err, writeback.ErrPaused) {
+		if err := a.actions.Propose(ctx, svc, rec, log); err != nil && !errors.Is(err, writeback.ErrPaused) {
 			return err
 		}
 	}

@@ -1,4 +1,4 @@
-package bot
+package actions
 
 import (
 	"context"
@@ -14,13 +14,14 @@ import (
 // and for runs a crashed replica left unfinished.
 const sweepEvery = 10 * time.Second
 
-func (a *App) sweepLoop(ctx context.Context) {
+// SweepLoop sweeps open requests (see Sweep) until ctx ends.
+func (f *Flow) SweepLoop(ctx context.Context) {
 	// A short visibility timeout means a short lease: look more often, so a
 	// dead replica's run is resumed about as fast as its events.
-	t := time.NewTicker(min(sweepEvery, a.cfg.Visibility))
+	t := time.NewTicker(min(sweepEvery, f.cfg.Visibility))
 	defer t.Stop()
 	for {
-		a.Sweep(ctx)
+		f.Sweep(ctx)
 		select {
 		case <-ctx.Done():
 			return
@@ -34,48 +35,48 @@ func (a *App) sweepLoop(ctx context.Context) {
 // runs whose worker died: a request left approved is started, a request
 // left running is executed again under its idempotency key once its owner
 // is provably gone (see orphaned).
-func (a *App) Sweep(ctx context.Context) {
-	ids, _, err := store.Load[[]string](ctx, a.store, store.KindMeta, openApprovalsKey)
+func (f *Flow) Sweep(ctx context.Context) {
+	ids, _, err := store.Load[[]string](ctx, f.cfg.Store, store.KindMeta, store.OpenApprovalsID)
 	if err != nil {
 		return
 	}
-	now := a.now()
+	now := f.cfg.Now()
 	for _, id := range ids {
-		req, _, err := store.Load[nova.ApprovalRequest](ctx, a.store, store.KindApproval, id)
+		req, _, err := store.Load[nova.ApprovalRequest](ctx, f.cfg.Store, store.KindApproval, id)
 		if nova.IsCode(err, nova.ENOTFOUND) {
-			_ = a.trackOpen(ctx, id, false)
+			_ = f.trackOpen(ctx, id, false)
 			continue
 		}
 		if err != nil {
 			return
 		}
 		if req.State == nova.ApprovalPending || req.State == nova.ApprovalApproved {
-			if r, err := a.reconcileStored(ctx, id); err == nil {
+			if r, err := f.reconcileStored(ctx, id); err == nil {
 				req = r
 			} else {
-				a.log.WithError(err).WithField("approval_id", id).Warn("could not re-evaluate an open request under the current approval policy")
+				f.cfg.Log.WithError(err).WithField("approval_id", id).Warn("could not re-evaluate an open request under the current approval policy")
 			}
 		}
 		switch {
 		case req.State.Final():
-			a.runs.forget("action:" + id)
-			_ = a.trackOpen(ctx, id, false)
+			f.runs.forget(store.ActionRunKey(id))
+			_ = f.trackOpen(ctx, id, false)
 		case (req.State == nova.ApprovalPending || req.State == nova.ApprovalApproved) && !now.Before(req.ExpiresAt):
-			expired, err := a.advance(ctx, id, func(r nova.ApprovalRequest) (nova.ApprovalRequest, error) {
-				next, _ := approvals.Expire(r, a.now()) // unchanged if another replica got there first
+			expired, err := f.advance(ctx, id, func(r nova.ApprovalRequest) (nova.ApprovalRequest, error) {
+				next, _ := approvals.Expire(r, f.cfg.Now()) // unchanged if another replica got there first
 				return next, nil
 			})
 			if err == nil && expired.State == nova.ApprovalExpired {
-				a.metrics.approvals.WithLabelValues("expired").Inc()
-				_ = a.audit.Append(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,
+				f.approvals.WithLabelValues("expired").Inc()
+				_ = f.cfg.Audit.Append(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,
 					Action: "approval.expire", Outcome: nova.OutcomeOK, Detail: req.ID + ": " + expired.StateReason})
-				a.afterTransition(ctx, expired, "")
+				f.afterTransition(ctx, expired, "")
 			}
 		case req.State == nova.ApprovalApproved && now.Sub(req.UpdatedAt) > 30*time.Second:
-			a.startRun(ctx, id)
-		case req.State == nova.ApprovalRunning && a.orphaned(ctx, req, now):
-			a.log.WithField("approval_id", id).Warn("resuming an action run a stopped worker left unfinished (same idempotency key)")
-			a.execute(ctx, req)
+			f.startRun(ctx, id)
+		case req.State == nova.ApprovalRunning && f.orphaned(ctx, req, now):
+			f.cfg.Log.WithField("approval_id", id).Warn("resuming an action run a stopped worker left unfinished (same idempotency key)")
+			f.execute(ctx, req)
 		}
 	}
 }
@@ -88,9 +89,9 @@ func (a *App) Sweep(ctx context.Context) {
 // Without one: the request has been running for 30 s and its worker never
 // began the run (if it begins after all, the compare-and-set on the run
 // record lets only one of them call the executor).
-func (a *App) orphaned(ctx context.Context, req nova.ApprovalRequest, now time.Time) bool {
-	key := "action:" + req.ID
-	rec, version, err := store.Load[store.OnceRecord](ctx, a.store, store.KindOnce, key)
+func (f *Flow) orphaned(ctx context.Context, req nova.ApprovalRequest, now time.Time) bool {
+	key := store.ActionRunKey(req.ID)
+	rec, version, err := store.Load[store.OnceRecord](ctx, f.cfg.Store, store.KindOnce, key)
 	if nova.IsCode(err, nova.ENOTFOUND) {
 		return now.Sub(req.UpdatedAt) > 30*time.Second
 	}
@@ -98,13 +99,13 @@ func (a *App) orphaned(ctx context.Context, req nova.ApprovalRequest, now time.T
 		return false
 	}
 	if rec.State != store.OncePending || now.Before(rec.LeaseUntil) {
-		a.runs.forget(key)
+		f.runs.forget(key)
 		return false
 	}
-	if a.runs.unchangedFor(key, version, now) < a.cfg.Visibility {
+	if f.runs.unchangedFor(key, version, now) < f.cfg.Visibility {
 		return false
 	}
-	a.runs.forget(key)
+	f.runs.forget(key)
 	return true
 }
 

@@ -1,4 +1,4 @@
-package bot
+package actions
 
 import (
 	"context"
@@ -9,11 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sirupsen/logrus"
-
 	"github.com/novasre/nova"
 	"github.com/novasre/nova/approvals"
 	"github.com/novasre/nova/bot/render"
+	"github.com/novasre/nova/bot/settings"
 	"github.com/novasre/nova/store"
 	"github.com/novasre/nova/store/bolt"
 )
@@ -24,9 +23,9 @@ import (
 type rig struct {
 	t        *testing.T
 	st       store.Store
-	settings atomic.Pointer[Settings]
+	settings atomic.Pointer[settings.Settings]
 	clock    atomic.Int64 // offset from real time
-	pd       PagerDuty
+	pd       pagerDuty
 	exec     *slowExecutor
 }
 
@@ -47,16 +46,9 @@ func newRig(t *testing.T) *rig {
 }
 
 // app returns one replica of Nova on the rig's store.
-func (r *rig) app(visibility time.Duration) *App {
+func (r *rig) app(visibility time.Duration) *Flow {
 	r.t.Helper()
-	log := logrus.New()
-	log.SetLevel(logrus.PanicLevel)
-	a, err := New(Config{Store: r.st, Settings: func() *Settings { return r.settings.Load() }, Envs: r, Log: log,
-		Visibility: visibility, Now: r.now})
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	return a
+	return newFlow(r.t, r.st, func() *settings.Settings { return r.settings.Load() }, r.pd, r.exec, visibility, r.now)
 }
 
 func (r *rig) now() time.Time          { return time.Now().Add(time.Duration(r.clock.Load())) }
@@ -64,21 +56,17 @@ func (r *rig) advance(d time.Duration) { r.clock.Add(int64(d)) }
 
 // setPolicy installs new settings with pol for prod, as a reload does.
 func (r *rig) setPolicy(pol approvals.Policy) {
-	r.settings.Store(&Settings{
+	r.settings.Store(&settings.Settings{
 		Tier:         nova.TierEnterprise,
 		Services:     map[string]nova.Service{"PCHECKOUT": {ID: "PCHECKOUT", Name: "checkout", Environment: "prod", DeclaredMode: nova.ModeAction}},
-		Environments: map[string]EnvSettings{"prod": {Approvals: pol}},
+		Environments: map[string]settings.Env{"prod": {Approvals: pol}},
 		Actions:      []nova.Action{{Name: "rollback", Title: "Roll back", Destructive: true, Services: []string{"PCHECKOUT"}}},
 	})
 }
 
-func (r *rig) PagerDuty(string) (PagerDuty, error) { return r.pd, nil }
-func (r *rig) Chat(string) (Chat, error)           { return nil, nova.Errorf(nova.ENOTFOUND, "no slack") }
-func (r *rig) Executor(string) (Executor, error)   { return r.exec, nil }
-
 // request stores a destructive request proposed under policy pol at
 // proposal time, with the given approvals, in state s.
-func (r *rig) request(a *App, s nova.ApprovalState, required int, approvedBy ...string) nova.ApprovalRequest {
+func (r *rig) request(a *Flow, s nova.ApprovalState, required int, approvedBy ...string) nova.ApprovalRequest {
 	r.t.Helper()
 	now := r.now()
 	req := nova.ApprovalRequest{
@@ -129,7 +117,7 @@ type slowExecutor struct {
 	ok        []bool
 }
 
-func (e *slowExecutor) Run(ctx context.Context, _ Run) (string, error) {
+func (e *slowExecutor) Run(ctx context.Context, _ nova.ActionRun) (string, error) {
 	e.calls.Add(1)
 	dl, ok := ctx.Deadline()
 	e.mu.Lock()
@@ -139,7 +127,7 @@ func (e *slowExecutor) Run(ctx context.Context, _ Run) (string, error) {
 	return "HTTP 200 after 1 attempt(s): done", nil
 }
 
-func click(a *App, user, id string) (nova.Reply, error) {
+func click(a *Flow, user, id string) (nova.Reply, error) {
 	return a.decide(context.Background(), nova.Interaction{UserID: user, ActionID: render.ActionApprove, Value: id}, true)
 }
 

@@ -1,4 +1,4 @@
-package bot
+package actions
 
 import (
 	"context"
@@ -12,15 +12,15 @@ import (
 
 // policy is the approval policy in force now for env. An environment that
 // is no longer configured has no approvers, so nobody can decide there.
-func (a *App) policy(env string) approvals.Policy {
-	return a.settings().Environments[env].Approvals
+func (f *Flow) policy(env string) approvals.Policy {
+	return f.cfg.Settings().Environments[env].Approvals
 }
 
 // deciderGroups resolves, for each person whose approval is recorded on req
 // and who is not named on it in person, the user groups named on req that
 // they belong to now, so that an approval given through a group counts only
 // while its author is still in the group.
-func (a *App) deciderGroups(ctx context.Context, req nova.ApprovalRequest) (approvals.Members, error) {
+func (f *Flow) deciderGroups(ctx context.Context, req nova.ApprovalRequest) (approvals.Members, error) {
 	var groups []string
 	for _, id := range req.Approvers {
 		if strings.HasPrefix(id, "S") {
@@ -35,7 +35,7 @@ func (a *App) deciderGroups(ctx context.Context, req nova.ApprovalRequest) (appr
 		if _, done := members[d.UserID]; done || !d.Approve || slices.Contains(req.Approvers, d.UserID) {
 			continue
 		}
-		in, err := a.rollout.UserGroups(ctx, req.Environment, d.UserID, groups)
+		in, err := f.cfg.Gate.UserGroups(ctx, req.Environment, d.UserID, groups)
 		if err != nil {
 			return nil, err
 		}
@@ -57,33 +57,33 @@ type reconciled struct {
 // reconcile re-evaluates r under the approval policy in force now (see
 // approvals.Reconcile). It fails, changing nothing, when the user groups of
 // the people who approved cannot be checked.
-func (a *App) reconcile(ctx context.Context, r nova.ApprovalRequest) (reconciled, error) {
+func (f *Flow) reconcile(ctx context.Context, r nova.ApprovalRequest) (reconciled, error) {
 	if r.State != nova.ApprovalPending && r.State != nova.ApprovalApproved {
 		return reconciled{req: r}, nil
 	}
-	members, err := a.deciderGroups(ctx, r)
+	members, err := f.deciderGroups(ctx, r)
 	if err != nil {
 		return reconciled{req: r}, nova.WrapError(nova.EUNAVAILABLE, err,
 			"could not re-check the approvers of %q against the current approval policy; try again", r.Title)
 	}
-	out, revoked := approvals.Reconcile(r, a.policy(r.Environment), members, a.now())
+	out, revoked := approvals.Reconcile(r, f.policy(r.Environment), members, f.cfg.Now())
 	return reconciled{req: out, revoked: revoked, changed: requestChanged(r, out),
 		reopened: r.State == nova.ApprovalApproved && out.State == nova.ApprovalPending}, nil
 }
 
 // auditReconciled records what a policy change did to a request: the
 // approvals it withdrew and a return to pending.
-func (a *App) auditReconciled(ctx context.Context, rc reconciled) {
+func (f *Flow) auditReconciled(ctx context.Context, rc reconciled) {
 	req := rc.req
 	if len(rc.revoked) > 0 {
-		_ = a.audit.Append(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,
+		_ = f.cfg.Audit.Append(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,
 			Action: "approval.revoke", Outcome: nova.OutcomeOK,
 			Detail: fmt.Sprintf("%s %s: the approval of %s no longer counts under the current approval policy",
 				req.ID, req.Action, strings.Join(rc.revoked, ", "))})
 	}
 	if rc.reopened {
 		have, need := approvals.Tally(req)
-		_ = a.audit.Append(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,
+		_ = f.cfg.Audit.Append(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,
 			Action: "approval.reevaluate", Outcome: nova.OutcomeOK,
 			Detail: fmt.Sprintf("%s %s: back to pending, %d of the %d approvals the current policy requires", req.ID, req.Action, have, need)})
 	}
@@ -92,19 +92,19 @@ func (a *App) auditReconciled(ctx context.Context, rc reconciled) {
 // reconcileStored applies the current policy to a stored open request and,
 // when that changed it, records and shows the change. The sweeper calls it
 // so that a reload reaches requests nobody clicks.
-func (a *App) reconcileStored(ctx context.Context, id string) (nova.ApprovalRequest, error) {
+func (f *Flow) reconcileStored(ctx context.Context, id string) (nova.ApprovalRequest, error) {
 	var rc reconciled
-	req, err := a.advance(ctx, id, func(r nova.ApprovalRequest) (nova.ApprovalRequest, error) {
+	req, err := f.advance(ctx, id, func(r nova.ApprovalRequest) (nova.ApprovalRequest, error) {
 		var err error
-		rc, err = a.reconcile(ctx, r)
+		rc, err = f.reconcile(ctx, r)
 		return rc.req, err
 	})
 	if err != nil {
 		return req, err
 	}
 	if rc.changed {
-		a.auditReconciled(ctx, rc)
-		a.refreshApproval(ctx, req)
+		f.auditReconciled(ctx, rc)
+		f.refreshApproval(ctx, req)
 	}
 	return req, nil
 }

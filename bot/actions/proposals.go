@@ -1,4 +1,4 @@
-package bot
+package actions
 
 import (
 	"bytes"
@@ -18,14 +18,12 @@ import (
 	"github.com/novasre/nova/store"
 )
 
-const openApprovalsKey = "open-approvals"
-
 // proposeActions turns the top hypothesis's catalog suggestions into action
 // requests: destructive ones wait for approval in Slack, non-destructive
 // ones get an Apply button, or run at once where the catalog says auto_run.
 // Nothing outside the catalog is ever proposed.
-func (a *App) proposeActions(ctx context.Context, svc nova.Service, rec nova.IncidentRecord, log logrus.FieldLogger) error {
-	set := a.settings()
+func (f *Flow) proposeActions(ctx context.Context, svc nova.Service, rec nova.IncidentRecord, log logrus.FieldLogger) error {
+	set := f.cfg.Settings()
 	top := rec.Triage.Top()
 	if top == nil || rec.Triage.Abstained || !set.Tier.Allows(nova.FeatureActions) {
 		return nil
@@ -36,7 +34,7 @@ func (a *App) proposeActions(ctx context.Context, svc nova.Service, rec nova.Inc
 		if sg.Action == "" || !ok || !act.AppliesTo(svc.ID) {
 			continue
 		}
-		req, err := a.propose(ctx, svc, rec, act, *top, env.Approvals)
+		req, err := f.propose(ctx, svc, rec, act, *top, env.Approvals)
 		if err != nil {
 			if nova.IsCode(err, nova.EINVALID) {
 				log.WithError(err).WithField("action", act.Name).Warn("action not proposed: the approval policy is unusable")
@@ -44,21 +42,21 @@ func (a *App) proposeActions(ctx context.Context, svc nova.Service, rec nova.Inc
 			}
 			return err
 		}
-		if err := a.queueApprovalMessage(ctx, svc, rec, req); err != nil {
+		if err := f.cfg.QueueMessage(ctx, svc, rec, req); err != nil {
 			return err
 		}
 		if !act.Destructive && act.AutoRun && req.State == nova.ApprovalPending {
-			a.goBackground(ctx, func(ctx context.Context) { a.autoRun(ctx, req.ID, act) })
+			f.goBackground(ctx, func(ctx context.Context) { f.autoRun(ctx, req.ID, act) })
 		}
 	}
 	return nil
 }
 
 // propose creates the request for one action on one incident, once.
-func (a *App) propose(ctx context.Context, svc nova.Service, rec nova.IncidentRecord, act nova.Action, h nova.Hypothesis, pol approvals.Policy) (nova.ApprovalRequest, error) {
-	key := "approval:" + rec.ID + ":" + act.Name
-	id, _, created, err := a.once.Do(ctx, key, store.OnceOp{Write: func(ctx context.Context, _ string) (string, error) {
-		now := a.now()
+func (f *Flow) propose(ctx context.Context, svc nova.Service, rec nova.IncidentRecord, act nova.Action, h nova.Hypothesis, pol approvals.Policy) (nova.ApprovalRequest, error) {
+	key := store.ProposalKey(rec.ID, act.Name)
+	id, _, created, err := f.cfg.Once.Do(ctx, key, store.OnceOp{Write: func(ctx context.Context, _ string) (string, error) {
+		now := f.cfg.Now()
 		params, err := renderParams(act.Params, svc, rec)
 		if err != nil {
 			return "", err
@@ -72,25 +70,25 @@ func (a *App) propose(ctx context.Context, svc nova.Service, rec nova.IncidentRe
 		if err != nil {
 			return "", err
 		}
-		if _, err := store.Save(ctx, a.store, store.KindApproval, id, req, 0); err != nil {
+		if _, err := store.Save(ctx, f.cfg.Store, store.KindApproval, id, req, 0); err != nil {
 			return "", err
 		}
-		return id, a.trackOpen(ctx, id, true)
+		return id, f.trackOpen(ctx, id, true)
 	}})
 	if err != nil {
 		return nova.ApprovalRequest{}, err
 	}
-	req, _, err := store.Load[nova.ApprovalRequest](ctx, a.store, store.KindApproval, id)
+	req, _, err := store.Load[nova.ApprovalRequest](ctx, f.cfg.Store, store.KindApproval, id)
 	if err != nil {
 		return req, err
 	}
 	if created {
-		a.metrics.approvals.WithLabelValues("proposed").Inc()
+		f.approvals.WithLabelValues("proposed").Inc()
 		verb := "action.proposed"
 		if req.Destructive {
 			verb = "approval.requested"
 		}
-		if err := a.audit.Append(ctx, nova.AuditEntry{Environment: svc.Environment, Service: svc.ID, Incident: rec.ID,
+		if err := f.cfg.Audit.Append(ctx, nova.AuditEntry{Environment: svc.Environment, Service: svc.ID, Incident: rec.ID,
 			Action: verb, Outcome: nova.OutcomeOK, Detail: req.ID + " " + act.Name}); err != nil {
 			return req, err
 		}
@@ -120,8 +118,8 @@ func renderParams(params map[string]string, svc nova.Service, rec nova.IncidentR
 }
 
 // trackOpen adds or removes a request from the list the sweeper watches.
-func (a *App) trackOpen(ctx context.Context, id string, open bool) error {
-	_, err := store.Update(ctx, a.store, store.KindMeta, openApprovalsKey, func(ids *[]string, _ bool) error {
+func (f *Flow) trackOpen(ctx context.Context, id string, open bool) error {
+	_, err := store.Update(ctx, f.cfg.Store, store.KindMeta, store.OpenApprovalsID, func(ids *[]string, _ bool) error {
 		has := slices.Contains(*ids, id)
 		switch {
 		case open && !has:
@@ -140,25 +138,25 @@ func (a *App) trackOpen(ctx context.Context, id string, open bool) error {
 }
 
 // postApprovalMessage posts the request in the incident's Slack thread, once.
-func (a *App) postApprovalMessage(ctx context.Context, svc nova.Service, rec nova.IncidentRecord, req nova.ApprovalRequest) error {
+func (f *Flow) postApprovalMessage(ctx context.Context, svc nova.Service, rec nova.IncidentRecord, req nova.ApprovalRequest) error {
 	if rec.SlackChannel == "" {
 		return nil
 	}
-	chat, err := a.cfg.Envs.Chat(svc.Environment)
+	chat, err := f.cfg.Chat(svc.Environment)
 	if err != nil {
 		return nil
 	}
 	key := store.ApprovalPostKey(svc.Environment, req.ID)
-	ts, auditID, err := a.writer.Post(ctx, chat, writeback.SlackPost{
+	ts, auditID, err := f.cfg.Writer.Post(ctx, chat, writeback.SlackPost{
 		Key: key, Channel: rec.SlackChannel, Thread: rec.SlackTS, Oldest: req.CreatedAt.Add(-time.Minute),
 		Message:  func() nova.Message { return render.ApprovalMessage(svc, rec, req) },
 		Metadata: map[string]string{"approval_id": req.ID},
 	})
-	if err := a.writer.Record(ctx, "slack_post", err, nova.AuditEntry{ID: auditID, Environment: svc.Environment,
+	if err := f.cfg.Writer.Record(ctx, "slack_post", err, nova.AuditEntry{ID: auditID, Environment: svc.Environment,
 		Service: svc.ID, Incident: rec.ID, Action: "slack.post.approval_request", Detail: req.ID}); err != nil {
 		return err
 	}
-	_, err = a.updateRequest(ctx, req.ID, func(r *nova.ApprovalRequest) (bool, error) {
+	_, err = f.updateRequest(ctx, req.ID, func(r *nova.ApprovalRequest) (bool, error) {
 		if r.SlackTS == ts {
 			return false, nil
 		}
@@ -174,8 +172,8 @@ func (a *App) postApprovalMessage(ctx context.Context, svc nova.Service, rec nov
 // returns an error: the approvals package returns expired and cancelled
 // requests that way, and a click refused under a tightened policy still
 // stores the tightened request.
-func (a *App) advance(ctx context.Context, id string, step func(nova.ApprovalRequest) (nova.ApprovalRequest, error)) (nova.ApprovalRequest, error) {
-	return a.updateRequest(ctx, id, func(r *nova.ApprovalRequest) (bool, error) {
+func (f *Flow) advance(ctx context.Context, id string, step func(nova.ApprovalRequest) (nova.ApprovalRequest, error)) (nova.ApprovalRequest, error) {
+	return f.updateRequest(ctx, id, func(r *nova.ApprovalRequest) (bool, error) {
 		next, err := step(*r)
 		changed := requestChanged(*r, next)
 		*r = next
@@ -186,9 +184,9 @@ func (a *App) advance(ctx context.Context, id string, step func(nova.ApprovalReq
 // updateRequest changes a stored request with compare-and-set; fn reports
 // whether it changed anything. Final requests expire from the store after
 // 30 days and leave the sweeper's list.
-func (a *App) updateRequest(ctx context.Context, id string, fn func(r *nova.ApprovalRequest) (bool, error)) (nova.ApprovalRequest, error) {
+func (f *Flow) updateRequest(ctx context.Context, id string, fn func(r *nova.ApprovalRequest) (bool, error)) (nova.ApprovalRequest, error) {
 	for attempt := 0; attempt < 32; attempt++ {
-		req, version, err := store.Load[nova.ApprovalRequest](ctx, a.store, store.KindApproval, id)
+		req, version, err := store.Load[nova.ApprovalRequest](ctx, f.cfg.Store, store.KindApproval, id)
 		if nova.IsCode(err, nova.ENOTFOUND) {
 			return req, nova.Errorf(nova.ENOTFOUND, "this approval request no longer exists (it may have expired long ago)")
 		}
@@ -207,14 +205,14 @@ func (a *App) updateRequest(ctx context.Context, id string, fn func(r *nova.Appr
 		if req.State.Final() {
 			ttl = 30 * 24 * time.Hour
 		}
-		if _, err := a.store.Put(ctx, store.KindApproval, id, b, version, ttl); err != nil {
+		if _, err := f.cfg.Store.Put(ctx, store.KindApproval, id, b, version, ttl); err != nil {
 			if nova.IsCode(err, nova.ECONFLICT) {
 				continue
 			}
 			return req, err
 		}
 		if req.State.Final() {
-			_ = a.trackOpen(ctx, id, false)
+			_ = f.trackOpen(ctx, id, false)
 		}
 		return req, ferr
 	}

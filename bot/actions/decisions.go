@@ -1,4 +1,4 @@
-package bot
+package actions
 
 import (
 	"context"
@@ -14,113 +14,113 @@ import (
 // decide records an Approve or Deny click. Concurrent clicks, double clicks
 // and clicks on two replicas all go through compare-and-set on the stored
 // request, so the quorum is counted once and only one run starts.
-func (a *App) decide(ctx context.Context, in nova.Interaction, approve bool) (nova.Reply, error) {
-	req, actor, err := a.clickContext(ctx, in)
+func (f *Flow) decide(ctx context.Context, in nova.Interaction, approve bool) (nova.Reply, error) {
+	req, actor, err := f.clickContext(ctx, in)
 	if err != nil {
 		return nova.Reply{}, err
 	}
 	var outcome approvals.Outcome
 	var rc reconciled
-	req, err = a.advance(ctx, req.ID, func(r nova.ApprovalRequest) (nova.ApprovalRequest, error) {
+	req, err = f.advance(ctx, req.ID, func(r nova.ApprovalRequest) (nova.ApprovalRequest, error) {
 		// Decide under the policy in force now, not the one copied at proposal.
 		var err error
-		if rc, err = a.reconcile(ctx, r); err != nil {
+		if rc, err = f.reconcile(ctx, r); err != nil {
 			return r, err
 		}
-		next, out, err := approvals.Decide(rc.req, actor, approve, a.now())
+		next, out, err := approvals.Decide(rc.req, actor, approve, f.cfg.Now())
 		outcome = out
 		return next, err
 	})
 	if rc.changed {
-		a.auditReconciled(ctx, rc)
+		f.auditReconciled(ctx, rc)
 	}
 	if err != nil {
 		if req.State == nova.ApprovalExpired {
-			a.afterTransition(ctx, req, "")
+			f.afterTransition(ctx, req, "")
 		} else if rc.changed {
-			a.refreshApproval(ctx, req)
+			f.refreshApproval(ctx, req)
 		}
 		return nova.Reply{}, err
 	}
-	a.metrics.approvals.WithLabelValues(string(outcome)).Inc()
+	f.approvals.WithLabelValues(string(outcome)).Inc()
 	verb := "approval.approve"
 	if !approve {
 		verb = "approval.deny"
 	}
 	if outcome != approvals.OutcomeAlreadyCounted {
-		if err := a.audit.Append(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,
+		if err := f.cfg.Audit.Append(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,
 			Actor: nova.SlackActor(in.UserID), Action: verb, Outcome: nova.OutcomeOK, Detail: req.ID + " " + req.Action + ": " + string(outcome)}); err != nil {
 			return nova.Reply{}, err
 		}
 	}
 	switch outcome {
 	case approvals.OutcomeApproved:
-		a.refreshApproval(ctx, req)
-		a.goBackground(ctx, func(ctx context.Context) { a.startRun(ctx, req.ID) })
+		f.refreshApproval(ctx, req)
+		f.goBackground(ctx, func(ctx context.Context) { f.startRun(ctx, req.ID) })
 		return nova.Reply{Message: render.Text("Approved. Nova is re-checking the incident and will run *%s* now.", req.Title)}, nil
 	case approvals.OutcomeApprovalCounted:
-		a.refreshApproval(ctx, req)
+		f.refreshApproval(ctx, req)
 		have, need := approvals.Tally(req)
 		return nova.Reply{Message: render.Text("Your approval is counted (%d of %d). A different approver must approve too.", have, need)}, nil
 	case approvals.OutcomeAlreadyCounted:
 		if rc.changed {
-			a.refreshApproval(ctx, req)
+			f.refreshApproval(ctx, req)
 		}
 		return nova.Reply{Message: render.Text("You have already approved this; the two-person rule needs someone else.")}, nil
 	case approvals.OutcomeDenied:
-		a.afterTransition(ctx, req, "")
+		f.afterTransition(ctx, req, "")
 		return nova.Reply{Message: render.Text("Denied. *%s* will not run.", req.Title)}, nil
 	}
 	return nova.Reply{}, nil
 }
 
 // apply handles the one-click Apply of a non-destructive action.
-func (a *App) apply(ctx context.Context, in nova.Interaction) (nova.Reply, error) {
-	req, actor, err := a.clickContext(ctx, in)
+func (f *Flow) apply(ctx context.Context, in nova.Interaction) (nova.Reply, error) {
+	req, actor, err := f.clickContext(ctx, in)
 	if err != nil {
 		return nova.Reply{}, err
 	}
 	var rc reconciled
-	req, err = a.advance(ctx, req.ID, func(r nova.ApprovalRequest) (nova.ApprovalRequest, error) {
+	req, err = f.advance(ctx, req.ID, func(r nova.ApprovalRequest) (nova.ApprovalRequest, error) {
 		var err error
-		if rc, err = a.reconcile(ctx, r); err != nil {
+		if rc, err = f.reconcile(ctx, r); err != nil {
 			return r, err
 		}
-		return approvals.Apply(rc.req, actor, a.now())
+		return approvals.Apply(rc.req, actor, f.cfg.Now())
 	})
 	if rc.changed {
-		a.auditReconciled(ctx, rc)
+		f.auditReconciled(ctx, rc)
 	}
 	if err != nil {
 		if req.State == nova.ApprovalExpired {
-			a.afterTransition(ctx, req, "")
+			f.afterTransition(ctx, req, "")
 		} else if rc.changed {
-			a.refreshApproval(ctx, req)
+			f.refreshApproval(ctx, req)
 		}
 		return nova.Reply{}, err
 	}
-	if err := a.audit.Append(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,
+	if err := f.cfg.Audit.Append(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,
 		Actor: nova.SlackActor(in.UserID), Action: "action.apply", Outcome: nova.OutcomeOK, Detail: req.ID + " " + req.Action}); err != nil {
 		return nova.Reply{}, err
 	}
-	a.refreshApproval(ctx, req)
-	a.goBackground(ctx, func(ctx context.Context) { a.startRun(ctx, req.ID) })
+	f.refreshApproval(ctx, req)
+	f.goBackground(ctx, func(ctx context.Context) { f.startRun(ctx, req.ID) })
 	return nova.Reply{Message: render.Text("Applying *%s*…", req.Title)}, nil
 }
 
 // clickContext loads the request a button names and resolves the clicker.
-func (a *App) clickContext(ctx context.Context, in nova.Interaction) (nova.ApprovalRequest, approvals.Actor, error) {
+func (f *Flow) clickContext(ctx context.Context, in nova.Interaction) (nova.ApprovalRequest, approvals.Actor, error) {
 	if !strings.HasPrefix(in.Value, "apr-") {
 		return nova.ApprovalRequest{}, approvals.Actor{}, nova.Errorf(nova.EINVALID, "this button does not name an approval request")
 	}
-	req, err := a.updateRequest(ctx, in.Value, func(*nova.ApprovalRequest) (bool, error) { return false, nil })
+	req, err := f.updateRequest(ctx, in.Value, func(*nova.ApprovalRequest) (bool, error) { return false, nil })
 	if err != nil {
 		return req, approvals.Actor{}, err
 	}
 	if len(in.Environments) > 0 && !slices.Contains(in.Environments, req.Environment) {
 		return req, approvals.Actor{}, nova.Errorf(nova.EFORBIDDEN, "this Slack app is not connected to environment %s", req.Environment)
 	}
-	groups, err := a.rollout.UserGroups(ctx, req.Environment, in.UserID, req.Approvers)
+	groups, err := f.cfg.Gate.UserGroups(ctx, req.Environment, in.UserID, req.Approvers)
 	if err != nil {
 		return req, approvals.Actor{}, err
 	}
@@ -128,25 +128,25 @@ func (a *App) clickContext(ctx context.Context, in nova.Interaction) (nova.Appro
 }
 
 // refreshApproval updates the request's Slack message in place.
-func (a *App) refreshApproval(ctx context.Context, req nova.ApprovalRequest) {
+func (f *Flow) refreshApproval(ctx context.Context, req nova.ApprovalRequest) {
 	if req.SlackTS == "" {
 		return
 	}
-	svc, ok := a.settings().Services[req.ServiceID]
+	svc, ok := f.cfg.Settings().Services[req.ServiceID]
 	if !ok {
 		return
 	}
-	chat, err := a.cfg.Envs.Chat(req.Environment)
+	chat, err := f.cfg.Chat(req.Environment)
 	if err != nil {
 		return
 	}
-	rec, err := a.Incident(ctx, req.IncidentID)
+	rec, err := f.incident(ctx, req.IncidentID)
 	if err != nil {
 		return
 	}
 	uctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := chat.Update(uctx, req.SlackChannel, req.SlackTS, render.ApprovalMessage(svc, rec, req)); err != nil {
-		a.log.WithError(err).WithField("approval_id", req.ID).Warn("could not update the approval message")
+		f.cfg.Log.WithError(err).WithField("approval_id", req.ID).Warn("could not update the approval message")
 	}
 }

@@ -1,4 +1,4 @@
-package bot
+package actions
 
 import (
 	"context"
@@ -18,82 +18,82 @@ import (
 // now, that PagerDuty confirms the incident is open, the service is still in
 // action mode and Nova not paused; only the replica whose compare-and-set
 // wins goes on to execute.
-func (a *App) startRun(ctx context.Context, id string) {
+func (f *Flow) startRun(ctx context.Context, id string) {
 	pre := approvals.Preconditions{}
 	won := false
 	var rc reconciled
-	req, err := a.advance(ctx, id, func(r nova.ApprovalRequest) (nova.ApprovalRequest, error) {
+	req, err := f.advance(ctx, id, func(r nova.ApprovalRequest) (nova.ApprovalRequest, error) {
 		won = false // the step reruns after a lost compare-and-set
 		rc = reconciled{req: r}
 		if r.State != nova.ApprovalApproved {
 			return r, nil // someone else started it, or it ended
 		}
 		var err error
-		if rc, err = a.reconcile(ctx, r); err != nil {
+		if rc, err = f.reconcile(ctx, r); err != nil {
 			return r, err // left approved: the sweeper tries again
 		}
 		if rc.req.State != nova.ApprovalApproved {
 			return rc.req, nil // the policy tightened: it waits for more approvals
 		}
-		pre = a.preconditions(ctx, rc.req)
-		next, err := approvals.Start(rc.req, pre, a.now())
+		pre = f.preconditions(ctx, rc.req)
+		next, err := approvals.Start(rc.req, pre, f.cfg.Now())
 		won = next.State == nova.ApprovalRunning
 		return next, err
 	})
 	if rc.changed {
-		a.auditReconciled(ctx, rc)
+		f.auditReconciled(ctx, rc)
 	}
 	if err != nil {
-		a.log.WithError(err).WithField("approval_id", id).Info("approved action not run")
+		f.cfg.Log.WithError(err).WithField("approval_id", id).Info("approved action not run")
 		if req.State.Final() {
-			a.auditNotRun(ctx, req)
-			a.afterTransition(ctx, req, "")
+			f.auditNotRun(ctx, req)
+			f.afterTransition(ctx, req, "")
 		}
 		return
 	}
 	if rc.reopened {
-		a.refreshApproval(ctx, req)
+		f.refreshApproval(ctx, req)
 		return
 	}
 	if won {
-		a.refreshApproval(ctx, req)
-		a.execute(ctx, req)
+		f.refreshApproval(ctx, req)
+		f.execute(ctx, req)
 	}
 }
 
 // autoRun starts a non-destructive auto_run request without a click.
-func (a *App) autoRun(ctx context.Context, id string, act nova.Action) {
+func (f *Flow) autoRun(ctx context.Context, id string, act nova.Action) {
 	won := false
-	req, err := a.advance(ctx, id, func(r nova.ApprovalRequest) (nova.ApprovalRequest, error) {
-		rc, err := a.reconcile(ctx, r)
+	req, err := f.advance(ctx, id, func(r nova.ApprovalRequest) (nova.ApprovalRequest, error) {
+		rc, err := f.reconcile(ctx, r)
 		if err != nil {
 			return r, err
 		}
-		next, err := approvals.AutoStart(rc.req, act, a.preconditions(ctx, rc.req), a.now())
+		next, err := approvals.AutoStart(rc.req, act, f.preconditions(ctx, rc.req), f.cfg.Now())
 		won = r.State != nova.ApprovalRunning && next.State == nova.ApprovalRunning
 		return next, err
 	})
 	if err != nil {
-		a.log.WithError(err).WithField("approval_id", id).Info("auto_run action not run")
+		f.cfg.Log.WithError(err).WithField("approval_id", id).Info("auto_run action not run")
 		if req.State.Final() {
-			a.auditNotRun(ctx, req)
-			a.afterTransition(ctx, req, "")
+			f.auditNotRun(ctx, req)
+			f.afterTransition(ctx, req, "")
 		}
 		return
 	}
 	if won {
-		a.execute(ctx, req)
+		f.execute(ctx, req)
 	}
 }
 
 // auditNotRun records why an approved request ended without running (a
 // failed precondition, expiry), so the audit says what Slack says.
-func (a *App) auditNotRun(ctx context.Context, req nova.ApprovalRequest) {
+func (f *Flow) auditNotRun(ctx context.Context, req nova.ApprovalRequest) {
 	verb := "approval.cancel"
 	if req.State == nova.ApprovalExpired {
 		verb = "approval.expire"
 	}
-	_ = a.audit.Append(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,
+	_ = f.cfg.Audit.Append(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,
 		Action: verb, Outcome: nova.OutcomeOK, Detail: req.ID + " " + req.Action + ": " + req.StateReason})
 }
 
@@ -101,21 +101,21 @@ func (a *App) auditNotRun(ctx context.Context, req nova.ApprovalRequest) {
 // fails closed: an unknown pause switch counts as paused, an unknown mode as
 // not action, and only PagerDuty's own answer, just now, says the incident
 // is open; Nova's stored record never stands in for it.
-func (a *App) preconditions(ctx context.Context, req nova.ApprovalRequest) approvals.Preconditions {
+func (f *Flow) preconditions(ctx context.Context, req nova.ApprovalRequest) approvals.Preconditions {
 	var pre approvals.Preconditions
-	paused, err := a.rollout.Paused(ctx)
+	paused, err := f.cfg.Gate.Paused(ctx)
 	pre.Paused = err != nil || paused // unknown counts as paused: never run blind
-	if svc, ok := a.settings().Services[req.ServiceID]; ok {
-		mode, err := a.rollout.Mode(ctx, svc)
+	if svc, ok := f.cfg.Settings().Services[req.ServiceID]; ok {
+		mode, err := f.cfg.Gate.Mode(ctx, svc)
 		pre.ServiceInActionMode = err == nil && mode == nova.ModeAction
 	}
-	pd, err := a.cfg.Envs.PagerDuty(req.Environment)
+	pd, err := f.cfg.PagerDuty(req.Environment)
 	var inc nova.Incident
 	if err == nil {
 		inc, err = pd.GetIncident(ctx, req.IncidentID)
 	}
 	if err != nil {
-		a.log.WithError(err).WithField("approval_id", req.ID).WithField("incident_id", req.IncidentID).
+		f.cfg.Log.WithError(err).WithField("approval_id", req.ID).WithField("incident_id", req.IncidentID).
 			Warn("could not confirm with PagerDuty that the incident is still open; the action will not run")
 		pre.IncidentUnconfirmed = true
 		return pre
@@ -128,35 +128,35 @@ func (a *App) preconditions(ctx context.Context, req nova.ApprovalRequest) appro
 // Retry-After wait included. It ends inside the lease of the run's record,
 // which the heartbeat renews meanwhile, so a run is over before any other
 // replica could consider its owner gone.
-func (a *App) runBudget() time.Duration { return a.cfg.Visibility * 9 / 10 }
+func (f *Flow) runBudget() time.Duration { return f.cfg.Visibility * 9 / 10 }
 
 // execute runs a request that Start moved to running. The run is recorded
 // under the request's idempotency key, so after a crash it is resumed with
 // the same key (the receiver deduplicates) and never started twice by Nova:
 // the run's lease is renewed while it runs, and the sweeper resumes it only
 // once its owner is provably gone.
-func (a *App) execute(ctx context.Context, req nova.ApprovalRequest) {
+func (f *Flow) execute(ctx context.Context, req nova.ApprovalRequest) {
 	if err := mayExecute(req); err != nil {
 		// Unreachable through Start; kept as the last check before any side effect.
-		a.log.WithError(err).WithField("approval_id", req.ID).Error("refusing to execute")
-		a.finish(ctx, req, false, nova.ErrorMessage(err))
+		f.cfg.Log.WithError(err).WithField("approval_id", req.ID).Error("refusing to execute")
+		f.finish(ctx, req, false, nova.ErrorMessage(err))
 		return
 	}
-	if err := a.authorize(ctx, req); err != nil {
-		a.log.WithError(err).WithField("approval_id", req.ID).Warn("refusing to execute under the current approval policy")
-		a.finish(ctx, req, false, nova.ErrorMessage(err))
+	if err := f.authorize(ctx, req); err != nil {
+		f.cfg.Log.WithError(err).WithField("approval_id", req.ID).Warn("refusing to execute under the current approval policy")
+		f.finish(ctx, req, false, nova.ErrorMessage(err))
 		return
 	}
-	exec, err := a.cfg.Envs.Executor(req.Action)
+	exec, err := f.cfg.Executor(req.Action)
 	if err != nil {
-		a.finish(ctx, req, false, "no executor for "+req.Action+": "+nova.ErrorMessage(err))
+		f.finish(ctx, req, false, "no executor for "+req.Action+": "+nova.ErrorMessage(err))
 		return
 	}
 	approvedBy := approvals.ApprovedBy(req)
-	result, _, _, err := a.once.Do(ctx, "action:"+req.ID, store.OnceOp{Write: func(ctx context.Context, _ string) (string, error) {
-		ctx, cancel := context.WithTimeout(ctx, a.runBudget())
+	result, _, _, err := f.cfg.Once.Do(ctx, store.ActionRunKey(req.ID), store.OnceOp{Write: func(ctx context.Context, _ string) (string, error) {
+		ctx, cancel := context.WithTimeout(ctx, f.runBudget())
 		defer cancel()
-		return exec.Run(ctx, Run{
+		return exec.Run(ctx, nova.ActionRun{
 			RequestID: req.ID, IdempotencyKey: req.IdempotencyKey, Action: req.Action, Title: req.Title,
 			Environment: req.Environment, ServiceID: req.ServiceID, IncidentID: req.IncidentID,
 			Params: req.Params, ApprovedBy: approvedBy,
@@ -165,25 +165,25 @@ func (a *App) execute(ctx context.Context, req nova.ApprovalRequest) {
 	if errors.Is(err, store.ErrLeaseLost) {
 		// Another replica owns the run now, or will once the lease ends: the
 		// outcome is theirs to record.
-		a.log.WithError(err).WithField("approval_id", req.ID).Warn("stopped an action run whose lease was lost; its outcome is left to the replica that resumes it")
+		f.cfg.Log.WithError(err).WithField("approval_id", req.ID).Warn("stopped an action run whose lease was lost; its outcome is left to the replica that resumes it")
 		return
 	}
 	if err != nil {
-		a.finish(ctx, req, false, nova.ErrorMessage(err))
+		f.finish(ctx, req, false, nova.ErrorMessage(err))
 		return
 	}
-	a.finish(ctx, req, true, result)
+	f.finish(ctx, req, true, result)
 }
 
 // authorize re-checks a running request against the approval policy in
 // force now, right before its executor is called: an approver removed or a
 // quorum raised since the approval stops the run.
-func (a *App) authorize(ctx context.Context, req nova.ApprovalRequest) error {
-	members, err := a.deciderGroups(ctx, req)
+func (f *Flow) authorize(ctx context.Context, req nova.ApprovalRequest) error {
+	members, err := f.deciderGroups(ctx, req)
 	if err != nil {
 		return nova.WrapError(nova.EUNAVAILABLE, err, "refusing to run %q: could not re-check its approvers' user groups with Slack", req.Title)
 	}
-	return approvals.Authorize(req, a.policy(req.Environment), members)
+	return approvals.Authorize(req, f.policy(req.Environment), members)
 }
 
 // mayExecute is the final guard: a destructive request runs only with the
@@ -201,37 +201,37 @@ func mayExecute(req nova.ApprovalRequest) error {
 }
 
 // finish records the run's outcome and tells both sides.
-func (a *App) finish(ctx context.Context, req nova.ApprovalRequest, ok bool, result string) {
-	done, err := a.advance(ctx, req.ID, func(r nova.ApprovalRequest) (nova.ApprovalRequest, error) {
+func (f *Flow) finish(ctx context.Context, req nova.ApprovalRequest, ok bool, result string) {
+	done, err := f.advance(ctx, req.ID, func(r nova.ApprovalRequest) (nova.ApprovalRequest, error) {
 		if r.State != nova.ApprovalRunning {
 			return r, nil
 		}
-		return approvals.Finish(r, ok, result, a.now())
+		return approvals.Finish(r, ok, result, f.cfg.Now())
 	})
 	if err != nil {
-		a.log.WithError(err).WithField("approval_id", req.ID).Error("could not record the action's outcome")
+		f.cfg.Log.WithError(err).WithField("approval_id", req.ID).Error("could not record the action's outcome")
 		return
 	}
 	outcome := "succeeded"
 	if !ok {
 		outcome = "failed"
 	}
-	a.metrics.approvals.WithLabelValues(outcome).Inc()
-	_ = a.audit.Append(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,
+	f.approvals.WithLabelValues(outcome).Inc()
+	_ = f.cfg.Audit.Append(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,
 		Action: "action.run", Outcome: map[bool]string{true: nova.OutcomeOK, false: nova.OutcomeFailed}[ok],
 		Detail: fmt.Sprintf("%s %s: %s", req.ID, req.Action, render.Truncate(result, 300))})
-	a.afterTransition(ctx, done, outcome)
+	f.afterTransition(ctx, done, outcome)
 }
 
 // afterTransition writes the timeline note and updates Slack after a
 // request reached a final state.
-func (a *App) afterTransition(ctx context.Context, req nova.ApprovalRequest, outcome string) {
-	a.refreshApproval(ctx, req)
-	svc, ok := a.settings().Services[req.ServiceID]
+func (f *Flow) afterTransition(ctx context.Context, req nova.ApprovalRequest, outcome string) {
+	f.refreshApproval(ctx, req)
+	svc, ok := f.cfg.Settings().Services[req.ServiceID]
 	if !ok {
 		return
 	}
-	if mode, err := a.rollout.Mode(ctx, svc); err != nil || mode != nova.ModeAction {
+	if mode, err := f.cfg.Gate.Mode(ctx, svc); err != nil || mode != nova.ModeAction {
 		return // read-only and off services get no PagerDuty writes
 	}
 	if outcome == "" {
@@ -250,25 +250,25 @@ func (a *App) afterTransition(ctx context.Context, req nova.ApprovalRequest, out
 	default:
 		report.Outcome += ": " + req.StateReason
 	}
-	_, err := a.writer.Note(ctx, svc, req.IncidentID, "action:"+req.ID+":"+string(req.State), "pagerduty.note.action",
+	_, err := f.cfg.Writer.Note(ctx, svc, req.IncidentID, "action:"+req.ID+":"+string(req.State), "pagerduty.note.action",
 		func(auditID string) string { return render.StatusNote(report, auditID) })
 	if err != nil && err != writeback.ErrPaused {
-		a.log.WithError(err).WithField("approval_id", req.ID).Warn("could not write the action's status note")
+		f.cfg.Log.WithError(err).WithField("approval_id", req.ID).Warn("could not write the action's status note")
 	}
 }
 
 // cancelOpenRequests withdraws the open requests of an incident.
-func (a *App) cancelOpenRequests(ctx context.Context, incidentID, reason string) error {
-	return a.cancelWhere(ctx, reason, func(r nova.ApprovalRequest) bool { return r.IncidentID == incidentID })
+func (f *Flow) cancelOpenRequests(ctx context.Context, incidentID, reason string) error {
+	return f.cancelWhere(ctx, reason, func(r nova.ApprovalRequest) bool { return r.IncidentID == incidentID })
 }
 
 // cancelServiceRequests withdraws the open requests of a service.
-func (a *App) cancelServiceRequests(ctx context.Context, serviceID, reason string) error {
-	return a.cancelWhere(ctx, reason, func(r nova.ApprovalRequest) bool { return r.ServiceID == serviceID })
+func (f *Flow) cancelServiceRequests(ctx context.Context, serviceID, reason string) error {
+	return f.cancelWhere(ctx, reason, func(r nova.ApprovalRequest) bool { return r.ServiceID == serviceID })
 }
 
-func (a *App) cancelWhere(ctx context.Context, reason string, match func(nova.ApprovalRequest) bool) error {
-	ids, _, err := store.Load[[]string](ctx, a.store, store.KindMeta, openApprovalsKey)
+func (f *Flow) cancelWhere(ctx context.Context, reason string, match func(nova.ApprovalRequest) bool) error {
+	ids, _, err := store.Load[[]string](ctx, f.cfg.Store, store.KindMeta, store.OpenApprovalsID)
 	if nova.IsCode(err, nova.ENOTFOUND) {
 		return nil
 	}
@@ -276,24 +276,24 @@ func (a *App) cancelWhere(ctx context.Context, reason string, match func(nova.Ap
 		return err
 	}
 	for _, id := range ids {
-		req, err := a.advance(ctx, id, func(r nova.ApprovalRequest) (nova.ApprovalRequest, error) {
+		req, err := f.advance(ctx, id, func(r nova.ApprovalRequest) (nova.ApprovalRequest, error) {
 			if !match(r) || (r.State != nova.ApprovalPending && r.State != nova.ApprovalApproved) {
 				return r, nil
 			}
-			next, _ := approvals.Cancel(r, reason, a.now()) // only pending or approved reach here
+			next, _ := approvals.Cancel(r, reason, f.cfg.Now()) // only pending or approved reach here
 			return next, nil
 		})
 		if err != nil {
 			if nova.IsCode(err, nova.ENOTFOUND) {
-				_ = a.trackOpen(ctx, id, false)
+				_ = f.trackOpen(ctx, id, false)
 				continue
 			}
 			return err
 		}
 		if req.State == nova.ApprovalCancelled && match(req) {
-			_ = a.audit.Append(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,
+			_ = f.cfg.Audit.Append(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,
 				Action: "approval.cancel", Outcome: nova.OutcomeOK, Detail: req.ID + ": " + reason})
-			a.afterTransition(ctx, req, "")
+			f.afterTransition(ctx, req, "")
 		}
 	}
 	return nil

@@ -1,4 +1,4 @@
-package bot
+package actions
 
 import (
 	"context"
@@ -12,11 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sirupsen/logrus"
-
 	"github.com/novasre/nova"
 	"github.com/novasre/nova/approvals"
 	"github.com/novasre/nova/bot/render"
+	"github.com/novasre/nova/bot/settings"
 	"github.com/novasre/nova/store"
 	"github.com/novasre/nova/store/bolt"
 )
@@ -97,27 +96,27 @@ func TestNoDestructiveRunWithoutHumanApproval(t *testing.T) {
 	cases := []struct {
 		name string
 		req  nova.ApprovalRequest
-		path func(a *App, req nova.ApprovalRequest)
+		path func(a *Flow, req nova.ApprovalRequest)
 	}{
-		{"approve click by Nova itself", forged(nova.ApprovalPending), func(a *App, r nova.ApprovalRequest) {
+		{"approve click by Nova itself", forged(nova.ApprovalPending), func(a *Flow, r nova.ApprovalRequest) {
 			_, _ = a.decide(context.Background(), nova.Interaction{UserID: nova.ActorNova, ActionID: render.ActionApprove, Value: r.ID}, true)
 		}},
-		{"apply click on a destructive request", forged(nova.ApprovalPending), func(a *App, r nova.ApprovalRequest) {
+		{"apply click on a destructive request", forged(nova.ApprovalPending), func(a *Flow, r nova.ApprovalRequest) {
 			_, _ = a.apply(context.Background(), nova.Interaction{UserID: "U0ALICE", ActionID: render.ActionApply, Value: r.ID})
 		}},
-		{"start of a stored approved state without decisions", forged(nova.ApprovalApproved), func(a *App, r nova.ApprovalRequest) {
+		{"start of a stored approved state without decisions", forged(nova.ApprovalApproved), func(a *Flow, r nova.ApprovalRequest) {
 			a.startRun(context.Background(), r.ID)
 		}},
-		{"start with Nova's own approval", forged(nova.ApprovalApproved, byNova), func(a *App, r nova.ApprovalRequest) {
+		{"start with Nova's own approval", forged(nova.ApprovalApproved, byNova), func(a *Flow, r nova.ApprovalRequest) {
 			a.startRun(context.Background(), r.ID)
 		}},
-		{"start with an anonymous approval", forged(nova.ApprovalApproved, byNobody), func(a *App, r nova.ApprovalRequest) {
+		{"start with an anonymous approval", forged(nova.ApprovalApproved, byNobody), func(a *Flow, r nova.ApprovalRequest) {
 			a.startRun(context.Background(), r.ID)
 		}},
-		{"sweep of a stored approved state", forged(nova.ApprovalApproved), func(a *App, r nova.ApprovalRequest) { a.Sweep(context.Background()) }},
-		{"sweep of a stored running state without decisions", forged(nova.ApprovalRunning), func(a *App, r nova.ApprovalRequest) { a.Sweep(context.Background()) }},
-		{"execute of a running state without decisions", forged(nova.ApprovalRunning), func(a *App, r nova.ApprovalRequest) { a.execute(context.Background(), r) }},
-		{"auto-run of a destructive action", forged(nova.ApprovalPending), func(a *App, r nova.ApprovalRequest) {
+		{"sweep of a stored approved state", forged(nova.ApprovalApproved), func(a *Flow, r nova.ApprovalRequest) { a.Sweep(context.Background()) }},
+		{"sweep of a stored running state without decisions", forged(nova.ApprovalRunning), func(a *Flow, r nova.ApprovalRequest) { a.Sweep(context.Background()) }},
+		{"execute of a running state without decisions", forged(nova.ApprovalRunning), func(a *Flow, r nova.ApprovalRequest) { a.execute(context.Background(), r) }},
+		{"auto-run of a destructive action", forged(nova.ApprovalPending), func(a *Flow, r nova.ApprovalRequest) {
 			a.autoRun(context.Background(), r.ID, nova.Action{Name: "rollback", Destructive: true, AutoRun: true, Services: []string{"PCHECKOUT"}})
 		}},
 	}
@@ -148,23 +147,23 @@ func TestNoDestructiveRunWithoutHumanApproval(t *testing.T) {
 	})
 }
 
-func seed(t *testing.T, a *App, req nova.ApprovalRequest) {
+func seed(t *testing.T, a *Flow, req nova.ApprovalRequest) {
 	t.Helper()
-	if _, err := store.Save(context.Background(), a.store, store.KindApproval, req.ID, req, 0); err != nil {
+	if _, err := store.Save(context.Background(), a.cfg.Store, store.KindApproval, req.ID, req, 0); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.trackOpen(context.Background(), req.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.Save(context.Background(), a.store, store.KindService, "PCHECKOUT",
+	if _, err := store.Save(context.Background(), a.cfg.Store, store.KindService, "PCHECKOUT",
 		nova.ServiceState{ServiceID: "PCHECKOUT", Mode: nova.ModeAction}, store.AnyVersion); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// testApp is an App on a real bolt store whose ports are fakes that
-// record what reaches them; the executor counts runs.
-func testApp(t *testing.T) (*App, *countingExecutor) {
+// testApp is the approval flow on a real bolt store whose ports are fakes
+// that record what reaches them; the executor counts runs.
+func testApp(t *testing.T) (*Flow, *countingExecutor) {
 	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "nova.db"), bolt.Options{NoSync: true})
 	if err != nil {
@@ -172,36 +171,24 @@ func testApp(t *testing.T) (*App, *countingExecutor) {
 	}
 	t.Cleanup(func() { st.Close() })
 	exec := &countingExecutor{}
-	settings := &Settings{
+	set := &settings.Settings{
 		Tier:         nova.TierEnterprise,
 		Services:     map[string]nova.Service{"PCHECKOUT": {ID: "PCHECKOUT", Name: "checkout", Environment: "prod", DeclaredMode: nova.ModeAction}},
-		Environments: map[string]EnvSettings{"prod": {Approvals: approvals.Policy{Approvers: []string{"U0ALICE"}}}},
+		Environments: map[string]settings.Env{"prod": {Approvals: approvals.Policy{Approvers: []string{"U0ALICE"}}}},
 		Actions:      []nova.Action{{Name: "rollback", Title: "Roll back", Destructive: true, Services: []string{"PCHECKOUT"}}},
 	}
-	log := logrus.New()
-	log.SetLevel(logrus.PanicLevel)
-	a, err := New(Config{Store: st, Settings: func() *Settings { return settings }, Envs: fakeEnvs{exec: exec}, Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a, exec
+	return newFlow(t, st, func() *settings.Settings { return set }, fakePD{}, exec, 0, nil), exec
 }
 
 type countingExecutor struct{ runs atomic.Int32 }
 
-func (e *countingExecutor) Run(context.Context, Run) (string, error) {
+func (e *countingExecutor) Run(context.Context, nova.ActionRun) (string, error) {
 	e.runs.Add(1)
 	return "ok", nil
 }
 
-type fakeEnvs struct{ exec *countingExecutor }
-
-func (f fakeEnvs) PagerDuty(string) (PagerDuty, error) { return fakePD{}, nil }
-func (f fakeEnvs) Chat(string) (Chat, error)           { return nil, nova.Errorf(nova.ENOTFOUND, "no slack") }
-func (f fakeEnvs) Executor(string) (Executor, error)   { return f.exec, nil }
-
 // fakePD says every incident is open and refuses every write.
-type fakePD struct{ PagerDuty }
+type fakePD struct{ pagerDuty }
 
 func (fakePD) GetIncident(_ context.Context, id string) (nova.Incident, error) {
 	return nova.Incident{ID: id, Status: nova.StatusTriggered}, nil
