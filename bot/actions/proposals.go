@@ -181,40 +181,39 @@ func (f *Flow) advance(ctx context.Context, id string, step func(nova.ApprovalRe
 	})
 }
 
+// finalRequestTTL is how long a finished request is kept.
+const finalRequestTTL = 30 * 24 * time.Hour
+
+// errGone answers a click on a request that is no longer stored.
+var errGone = nova.Errorf(nova.ENOTFOUND, "this approval request no longer exists (it may have expired long ago)")
+
 // updateRequest changes a stored request with compare-and-set; fn reports
 // whether it changed anything. Final requests expire from the store after
 // 30 days and leave the sweeper's list.
 func (f *Flow) updateRequest(ctx context.Context, id string, fn func(r *nova.ApprovalRequest) (bool, error)) (nova.ApprovalRequest, error) {
-	for attempt := 0; attempt < 32; attempt++ {
-		req, version, err := store.Load[nova.ApprovalRequest](ctx, f.cfg.Store, store.KindApproval, id)
-		if nova.IsCode(err, nova.ENOTFOUND) {
-			return req, nova.Errorf(nova.ENOTFOUND, "this approval request no longer exists (it may have expired long ago)")
+	var ferr error
+	req, err := store.UpdateExpiring(ctx, f.cfg.Store, store.KindApproval, id, func(r *nova.ApprovalRequest, exists bool) (time.Duration, error) {
+		if !exists {
+			return 0, errGone
 		}
-		if err != nil {
-			return req, err
-		}
-		changed, ferr := fn(&req)
+		var changed bool
+		changed, ferr = fn(r)
 		if !changed {
-			return req, ferr
+			return 0, store.ErrUnchanged
 		}
-		b, err := encodeJSON(req)
-		if err != nil {
-			return req, err
+		if r.State.Final() {
+			return finalRequestTTL, nil
 		}
-		var ttl time.Duration
-		if req.State.Final() {
-			ttl = 30 * 24 * time.Hour
-		}
-		if _, err := f.cfg.Store.Put(ctx, store.KindApproval, id, b, version, ttl); err != nil {
-			if nova.IsCode(err, nova.ECONFLICT) {
-				continue
-			}
-			return req, err
-		}
-		if req.State.Final() {
-			_ = f.trackOpen(ctx, id, false)
-		}
+		return 0, nil
+	})
+	switch {
+	case errors.Is(err, store.ErrUnchanged):
 		return req, ferr
+	case err != nil:
+		return req, err
 	}
-	return nova.ApprovalRequest{}, nova.Errorf(nova.ECONFLICT, "approval request %s: too much contention", id)
+	if req.State.Final() {
+		_ = f.trackOpen(ctx, id, false)
+	}
+	return req, ferr
 }
