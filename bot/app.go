@@ -18,6 +18,7 @@ import (
 	"github.com/novasre/nova/bot/auditlog"
 	"github.com/novasre/nova/bot/evidence"
 	"github.com/novasre/nova/bot/inbox"
+	"github.com/novasre/nova/bot/outbox"
 	"github.com/novasre/nova/bot/rollout"
 	"github.com/novasre/nova/bot/writeback"
 	"github.com/novasre/nova/store"
@@ -58,10 +59,10 @@ type App struct {
 	rollout  *rollout.Rollout
 	writer   *writeback.Writer
 	evidence *evidence.Gatherer
-
-	inbox   *inbox.Inbox
-	audit   *auditlog.Log
-	actions *actions.Flow
+	inbox    *inbox.Inbox
+	audit    *auditlog.Log
+	actions  *actions.Flow
+	outbox   *outbox.Outbox
 }
 
 // New validates cfg and returns an App.
@@ -138,10 +139,22 @@ func New(cfg Config) (*App, error) {
 	a.actions, err = actions.New(actions.Config{
 		Store: cfg.Store, Once: a.once, Settings: cfg.Settings, Gate: a.rollout, Writer: a.writer, Audit: a.audit,
 		Log: cfg.Log, Now: cfg.Now, Visibility: cfg.Visibility, Registerer: cfg.Registerer,
-		PagerDuty:    func(env string) (actions.PagerDuty, error) { return cfg.Envs.PagerDuty(env) },
-		Chat:         func(env string) (writeback.Chat, error) { return cfg.Envs.Chat(env) },
-		Executor:     func(action string) (actions.Executor, error) { return cfg.Envs.Executor(action) },
-		QueueMessage: a.queueApprovalMessage,
+		PagerDuty: func(env string) (actions.PagerDuty, error) { return cfg.Envs.PagerDuty(env) },
+		Chat:      func(env string) (writeback.Chat, error) { return cfg.Envs.Chat(env) },
+		Executor:  func(action string) (actions.Executor, error) { return cfg.Envs.Executor(action) },
+		QueueMessage: func(ctx context.Context, svc nova.Service, rec nova.IncidentRecord, req nova.ApprovalRequest) error {
+			return a.outbox.QueueApproval(ctx, svc, rec, req)
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.outbox, err = outbox.New(outbox.Config{
+		Store: cfg.Store, Once: a.once, Settings: cfg.Settings, Writer: a.writer, Approvals: a.actions,
+		Chat: func(env string) (writeback.Chat, error) { return cfg.Envs.Chat(env) },
+		Mode: a.rollout.Mode,
+		Poke: func(ctx context.Context, ev nova.Event, key string) error { return a.inbox.Enqueue(ctx, ev, key) },
+		Log:  cfg.Log, Now: cfg.Now, Visibility: cfg.Visibility, Registerer: cfg.Registerer,
 	})
 	if err != nil {
 		return nil, err
@@ -215,7 +228,7 @@ func (a *App) Ingest(ctx context.Context, ev nova.Event) (IngestResult, error) {
 // events and background work (action runs) finish and returns.
 func (a *App) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	for _, loop := range []func(context.Context){a.inbox.Run, a.actions.SweepLoop, a.outboxSweepLoop} {
+	for _, loop := range []func(context.Context){a.inbox.Run, a.actions.SweepLoop, a.outbox.SweepLoop} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -230,8 +243,8 @@ func (a *App) Run(ctx context.Context) error {
 // handle is the inbox's handler: Nova's own Slack outbox pokes, or a
 // PagerDuty event.
 func (a *App) handleEvent(ctx context.Context, ev nova.Event, log logrus.FieldLogger) error {
-	if ev.Type == eventSlackOutbox {
-		return a.drainOutbox(ctx, ev.ID, log)
+	if ev.Type == outbox.EventType {
+		return a.outbox.Drain(ctx, ev.ID, log)
 	}
 	return a.handle(ctx, ev, log)
 }

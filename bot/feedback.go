@@ -78,7 +78,7 @@ func (a *App) feedback(ctx context.Context, c rollout.Caller, incidentID, verdic
 		Actor: nova.SlackActor(user), Action: "feedback", Outcome: nova.OutcomeOK, Detail: detail}); err != nil {
 		return nova.Reply{}, err
 	}
-	_ = a.refreshMessage(ctx, svc, rec)
+	_ = a.outbox.QueueRefresh(ctx, svc, rec)
 	msg := fmt.Sprintf("Thanks — recorded *%s* for %s.", verdict, incidentID)
 	if verdict == nova.FeedbackWrong && cause == "" {
 		msg += fmt.Sprintf(" If you know the real cause, `/nova feedback %s wrong <cause>` helps Nova learn.", incidentID)

@@ -7,9 +7,8 @@ import (
 )
 
 type metrics struct {
-	acks           *prometheus.CounterVec
-	commands       *prometheus.CounterVec
-	stormSummaries prometheus.Counter
+	acks     *prometheus.CounterVec
+	commands *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer, st store.Store) (*metrics, error) {
@@ -20,11 +19,8 @@ func newMetrics(reg prometheus.Registerer, st store.Store) (*metrics, error) {
 		commands: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "nova_commands_total", Help: "Slash commands and clicks, by command and result.",
 		}, []string{"command", "result"}),
-		stormSummaries: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "nova_slack_storm_summaries_total", Help: "Storm summary messages started: a channel's backlog of hypothesis messages summarised in one message.",
-		}),
 	}
-	for _, c := range []prometheus.Collector{m.acks, m.commands, m.stormSummaries} {
+	for _, c := range []prometheus.Collector{m.acks, m.commands} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

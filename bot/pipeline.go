@@ -72,7 +72,7 @@ func (a *App) onAcknowledged(ctx context.Context, ev nova.Event, svc nova.Servic
 	if first {
 		a.recordAck(ctx, svc, rec, nova.AckByPerson)
 	}
-	return a.refreshMessage(ctx, svc, rec)
+	return a.outbox.QueueRefresh(ctx, svc, rec)
 }
 
 func (a *App) recordAck(ctx context.Context, svc nova.Service, rec nova.IncidentRecord, by string) {
@@ -112,7 +112,7 @@ func (a *App) onResolved(ctx context.Context, ev nova.Event, svc nova.Service) e
 	if err := a.actions.CancelIncident(ctx, rec.ID, "the incident was resolved"); err != nil {
 		return err
 	}
-	return a.refreshMessage(ctx, svc, rec)
+	return a.outbox.QueueRefresh(ctx, svc, rec)
 }
 
 func (a *App) onStatus(ctx context.Context, ev nova.Event, svc nova.Service, status string) error {
@@ -130,5 +130,5 @@ func (a *App) onStatus(ctx context.Context, ev nova.Event, svc nova.Service, sta
 	if err != nil {
 		return err
 	}
-	return a.refreshMessage(ctx, svc, rec)
+	return a.outbox.QueueRefresh(ctx, svc, rec)
 }

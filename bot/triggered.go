@@ -65,7 +65,7 @@ func (a *App) onTriggered(ctx context.Context, ev nova.Event, svc nova.Service, 
 	// The Slack message goes to the channel's outbox, posted by its own
 	// poster: PagerDuty write-back never waits in Slack's per-channel lane.
 	if mode != nova.ModeOff {
-		if err := a.queueHypothesisMessage(ctx, svc, &rec, mode); err != nil {
+		if err := a.outbox.QueueHypothesis(ctx, svc, &rec, mode); err != nil {
 			return err
 		}
 	}
@@ -129,7 +129,7 @@ func (a *App) autoAck(ctx context.Context, svc nova.Service, rec *nova.IncidentR
 	*rec = updated
 	if first {
 		a.recordAck(ctx, svc, updated, nova.AckByNova)
-		return a.refreshMessage(ctx, svc, updated)
+		return a.outbox.QueueRefresh(ctx, svc, updated)
 	}
 	return nil
 }

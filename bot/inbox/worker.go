@@ -3,7 +3,6 @@ package inbox
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"sync"
 	"time"
 
@@ -166,7 +165,7 @@ func (in *Inbox) process(ctx context.Context, d *store.Delivery) {
 		if aerr := in.cfg.Store.Ack(ctx, d); aerr != nil {
 			log.WithError(aerr).Warn("ack of processed event failed; it will be processed again (writes are idempotent)")
 		}
-	case Retryable(err):
+	case nova.IsRetryable(err):
 		result = "retry"
 		delay := backoff(d.Attempts)
 		log.WithError(err).WithField("retry_in", delay.String()).Warn("event processing failed; will retry")
@@ -202,16 +201,6 @@ func (in *Inbox) keepLease(ctx context.Context, d *store.Delivery, log logrus.Fi
 		}
 	}()
 	return func() { cancel(); <-done }
-}
-
-// Retryable reports whether err is worth another attempt later: a
-// dependency unreachable or rate-limited, a lost compare-and-set, a deadline.
-func Retryable(err error) bool {
-	switch nova.ErrorCode(err) {
-	case nova.EUNAVAILABLE, nova.ERATELIMITED, nova.ECONFLICT:
-		return true
-	}
-	return errors.Is(err, context.DeadlineExceeded)
 }
 
 func backoff(attempt int) time.Duration {

@@ -1,25 +1,28 @@
-package bot
+package render
 
 import (
-	"context"
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/novasre/nova"
-	"github.com/novasre/nova/bot/render"
 )
 
 // stormLinesPerSection keeps each section of the summary well under Block
 // Kit's 3,000 characters.
 const stormLinesPerSection = 15
 
-// stormMessage renders a channel's storm summary: how many incidents, the
-// causes they share, and one line per incident with its top hypothesis and
-// status. Every incident also has Nova's full hypothesis note in PagerDuty.
-func (a *App) stormMessage(ctx context.Context, ob slackOutbox) nova.Message {
-	s := ob.Storm
-	n := len(s.Incidents)
+// StormListMax bounds the incidents a storm summary lists by name.
+const StormListMax = 200
+
+// StormMessage renders a channel's storm summary, begun at started and
+// listing incidents (their records by id, where Nova has them): how many
+// incidents, the causes they share, and one line per incident with its top
+// hypothesis and status. Every incident also has Nova's full hypothesis
+// note in PagerDuty.
+func StormMessage(started time.Time, incidents []string, records map[string]nova.IncidentRecord) nova.Message {
+	n := len(incidents)
 	head := nova.Mrkdwnf("Incident storm: %d incidents", n)
 	m := nova.Message{Text: head + " — Nova summarises them in this message instead of one message each"}
 	m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockHeader, Text: head})
@@ -27,10 +30,10 @@ func (a *App) stormMessage(ctx context.Context, ob slackOutbox) nova.Message {
 	causes := map[string]int{}
 	var lines []nova.Mrkdwn
 	resolved, acked := 0, 0
-	for i, id := range s.Incidents {
-		rec, err := a.Incident(ctx, id)
-		if err != nil {
-			if i < slackStormListMax {
+	for i, id := range incidents {
+		rec, ok := records[id]
+		if !ok {
+			if i < StormListMax {
 				lines = append(lines, "• "+nova.EscapeLine(id))
 			}
 			continue
@@ -44,12 +47,12 @@ func (a *App) stormMessage(ctx context.Context, ob slackOutbox) nova.Message {
 		if top := rec.Triage.Top(); top != nil && !rec.Triage.Abstained {
 			causes[string(top.Category)]++
 		}
-		if i < slackStormListMax {
-			lines = append(lines, a.stormLine(rec))
+		if i < StormListMax {
+			lines = append(lines, stormLine(rec))
 		}
 	}
 	summary := nova.Mrkdwnf("Since %s UTC: %d triggered, %d acknowledged, %d resolved.",
-		s.Started.UTC().Format("15:04"), n-acked-resolved, acked, resolved)
+		started.UTC().Format("15:04"), n-acked-resolved, acked, resolved)
 	if c := causeCounts(causes); c != "" {
 		summary += nova.Mrkdwnf(" Likely causes: %s.", c)
 	}
@@ -57,8 +60,8 @@ func (a *App) stormMessage(ctx context.Context, ob slackOutbox) nova.Message {
 	for i := 0; i < len(lines); i += stormLinesPerSection {
 		m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockSection, Text: nova.JoinMrkdwn(lines[i:min(i+stormLinesPerSection, len(lines))], "\n")})
 	}
-	if n > slackStormListMax {
-		m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockContext, Text: nova.Mrkdwnf("… and %d more incidents; see PagerDuty.", n-slackStormListMax)})
+	if n > StormListMax {
+		m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockContext, Text: nova.Mrkdwnf("… and %d more incidents; see PagerDuty.", n-StormListMax)})
 	}
 	m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockContext, Text: "Nova wrote its full hypothesis as a note on each incident in PagerDuty. " +
 		"Judge one with `/nova feedback &lt;incident&gt; helpful|wrong`. Action requests follow in this thread."})
@@ -66,19 +69,19 @@ func (a *App) stormMessage(ctx context.Context, ob slackOutbox) nova.Message {
 }
 
 // stormLine is one incident of the summary.
-func (a *App) stormLine(rec nova.IncidentRecord) nova.Mrkdwn {
+func stormLine(rec nova.IncidentRecord) nova.Mrkdwn {
 	name := rec.ID
 	if rec.Number > 0 {
 		name = fmt.Sprintf("#%d", rec.Number)
 	}
-	line := "• " + nova.MrkdwnLink(rec.HTMLURL, name) + " " + nova.EscapeLine(render.Truncate(rec.Title, 80))
+	line := "• " + nova.MrkdwnLink(rec.HTMLURL, name) + " " + nova.EscapeLine(Truncate(rec.Title, 80))
 	switch top := rec.Triage.Top(); {
 	case rec.Triage == nil:
 		line += " — _triage running_"
 	case top == nil || rec.Triage.Abstained:
 		line += " — _no confident hypothesis_"
 	default:
-		line += nova.Mrkdwnf(" — *%s* %s (%s)", top.Category, nova.EscapeLine(render.Truncate(top.Summary, 90)), render.Percent(top.Confidence))
+		line += nova.Mrkdwnf(" — *%s* %s (%s)", top.Category, nova.EscapeLine(Truncate(top.Summary, 90)), Percent(top.Confidence))
 	}
 	switch rec.Status {
 	case nova.StatusResolved:
