@@ -1,7 +1,11 @@
-// Package bot is Nova's application: the pipeline from a PagerDuty event to a
-// hypothesis and its write-back, the /nova commands, and the approval flow.
-// It declares the ports it needs (ports.go) and never imports the adapters
-// or net/http; cmd/nova wires them in.
+// Package bot is Nova's application, composed of one package per concern
+// (docs/architecture.md): inbox (ingest and workers), incident (what an
+// event means), evidence (triage), writeback (exactly-once writes), outbox
+// (Slack posts), actions (the approval flow), rollout (modes, pause,
+// admins), auditlog and render. bot only builds them, wires each one's
+// ports to the others, and routes the entry points: Ingest and Run,
+// /nova commands and button clicks. It declares the ports the adapters fill
+// (ports.go) and never imports an adapter or net/http; cmd/nova wires them.
 package bot
 
 import (
@@ -18,9 +22,11 @@ import (
 	"github.com/novasre/nova/bot/auditlog"
 	"github.com/novasre/nova/bot/evidence"
 	"github.com/novasre/nova/bot/inbox"
+	"github.com/novasre/nova/bot/incident"
 	"github.com/novasre/nova/bot/outbox"
 	"github.com/novasre/nova/bot/rollout"
 	"github.com/novasre/nova/bot/writeback"
+	"github.com/novasre/nova/internal/metric"
 	"github.com/novasre/nova/store"
 )
 
@@ -50,19 +56,19 @@ type Config struct {
 
 // App is the running application.
 type App struct {
-	cfg      Config
-	store    store.Store
-	log      logrus.FieldLogger
-	now      func() time.Time
-	metrics  *metrics
-	once     *store.Once
-	rollout  *rollout.Rollout
-	writer   *writeback.Writer
-	evidence *evidence.Gatherer
-	inbox    *inbox.Inbox
-	audit    *auditlog.Log
-	actions  *actions.Flow
-	outbox   *outbox.Outbox
+	cfg       Config
+	store     store.Store
+	log       logrus.FieldLogger
+	commands  *prometheus.CounterVec
+	once      *store.Once
+	rollout   *rollout.Rollout
+	writer    *writeback.Writer
+	evidence  *evidence.Gatherer
+	inbox     *inbox.Inbox
+	audit     *auditlog.Log
+	actions   *actions.Flow
+	outbox    *outbox.Outbox
+	incidents *incident.Handler
 }
 
 // New validates cfg and returns an App.
@@ -76,8 +82,7 @@ func New(cfg Config) (*App, error) {
 		return nil, errors.New("bot: Envs is required")
 	}
 	if cfg.Log == nil {
-		l := logrus.New()
-		cfg.Log = l
+		cfg.Log = logrus.New()
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -100,17 +105,11 @@ func New(cfg Config) (*App, error) {
 	if cfg.Registerer == nil {
 		cfg.Registerer = prometheus.NewRegistry()
 	}
-	a := &App{
-		cfg:   cfg,
-		store: cfg.Store,
-		log:   cfg.Log,
-		now:   cfg.Now,
-	}
-	audit, err := auditlog.New(cfg.Store, cfg.Log, cfg.Now, cfg.Registerer)
-	if err != nil {
+	a := &App{cfg: cfg, store: cfg.Store, log: cfg.Log}
+	var err error
+	if a.audit, err = auditlog.New(cfg.Store, cfg.Log, cfg.Now, cfg.Registerer); err != nil {
 		return nil, err
 	}
-	a.audit = audit
 	a.rollout = rollout.New(rollout.Config{
 		Store: cfg.Store, Settings: cfg.Settings, Audit: a.audit, Now: cfg.Now,
 		Groups: func(env string) (rollout.Groups, error) { return cfg.Envs.Chat(env) },
@@ -159,6 +158,14 @@ func New(cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.incidents, err = incident.New(incident.Config{
+		Store: cfg.Store, Settings: cfg.Settings, Writer: a.writer, Evidence: a.evidence, Actions: a.actions,
+		Rollout: a.rollout, Outbox: a.outbox, Audit: a.audit, Log: cfg.Log, Now: cfg.Now, Registerer: cfg.Registerer,
+		PagerDuty: func(env string) (incident.PagerDuty, error) { return cfg.Envs.PagerDuty(env) },
+	})
+	if err != nil {
+		return nil, err
+	}
 	a.inbox, err = inbox.New(inbox.Config{
 		Store: cfg.Store, Settings: cfg.Settings, IngressMode: a.rollout.IngressMode, Handle: a.handleEvent,
 		Log: cfg.Log, Now: cfg.Now, Registerer: cfg.Registerer,
@@ -167,27 +174,20 @@ func New(cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := newMetrics(cfg.Registerer, cfg.Store)
-	if err != nil {
+	if a.commands, err = metric.Register(cfg.Registerer, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "nova_commands_total", Help: "Slash commands and clicks, by command and result.",
+	}, []string{"command", "result"})); err != nil {
 		return nil, err
 	}
-	a.metrics = m
 	return a, nil
 }
-
-// settings returns the current settings snapshot.
-func (a *App) settings() *Settings { return a.cfg.Settings() }
 
 // Wait blocks until background work (action runs) finished.
 func (a *App) Wait() { a.actions.Wait() }
 
 // Incident returns Nova's record of an incident.
 func (a *App) Incident(ctx context.Context, id string) (nova.IncidentRecord, error) {
-	rec, _, err := store.Load[nova.IncidentRecord](ctx, a.store, store.KindIncident, id)
-	if nova.IsCode(err, nova.ENOTFOUND) {
-		return rec, nova.Errorf(nova.ENOTFOUND, "Nova has no record of incident %s", id)
-	}
-	return rec, err
+	return a.incidents.Record(ctx, id)
 }
 
 // AuditRefusedCall records a PagerDuty call refused by the client's
@@ -240,13 +240,13 @@ func (a *App) Run(ctx context.Context) error {
 	return nil
 }
 
-// handle is the inbox's handler: Nova's own Slack outbox pokes, or a
+// handleEvent is the inbox's handler: Nova's own Slack outbox pokes, or a
 // PagerDuty event.
 func (a *App) handleEvent(ctx context.Context, ev nova.Event, log logrus.FieldLogger) error {
 	if ev.Type == outbox.EventType {
 		return a.outbox.Drain(ctx, ev.ID, log)
 	}
-	return a.handle(ctx, ev, log)
+	return a.incidents.Handle(ctx, ev, log)
 }
 
 // Sweep expires stale approval requests and resumes runs whose worker

@@ -38,7 +38,7 @@ func (a *App) Command(ctx context.Context, req nova.CommandRequest) (nova.Reply,
 			Detail: fmt.Sprintf("/nova %s: %s", strings.TrimSpace(req.Text), nova.ErrorMessage(err))})
 		a.log.WithField("user", req.UserID).WithField("command", name).WithError(err).Info("command refused")
 	}
-	a.metrics.commands.WithLabelValues(safeName(name), result).Inc()
+	a.commands.WithLabelValues(safeName(name), result).Inc()
 	return reply, err
 }
 
@@ -86,7 +86,7 @@ func (a *App) runCommand(ctx context.Context, req nova.CommandRequest, name stri
 		if len(args) < 2 {
 			return nova.Reply{}, usage("feedback <incident> helpful|wrong [cause]")
 		}
-		return a.feedback(ctx, rollout.CallerOf(req), args[0], args[1], strings.Join(args[2:], " "))
+		return a.incidents.Feedback(ctx, rollout.CallerOf(req), args[0], args[1], strings.Join(args[2:], " "))
 	}
 	return nova.Reply{}, nova.Errorf(nova.EINVALID, "unknown command %q. Try `/nova help`.", render.Truncate(name, 30))
 }
@@ -110,7 +110,7 @@ func (a *App) Interact(ctx context.Context, in nova.Interaction) (nova.Reply, er
 		if in.ActionID == render.ActionFeedbackWrong {
 			verdict = nova.FeedbackWrong
 		}
-		reply, err = a.feedback(ctx, rollout.Caller{User: in.UserID, Channel: in.ChannelID, Envs: in.Environments}, in.Value, verdict, "")
+		reply, err = a.incidents.Feedback(ctx, rollout.Caller{User: in.UserID, Channel: in.ChannelID, Envs: in.Environments}, in.Value, verdict, "")
 	case in.ActionID == render.ActionApprove:
 		name = "approve"
 		reply, err = a.actions.Decide(ctx, in, true)
@@ -130,6 +130,6 @@ func (a *App) Interact(ctx context.Context, in nova.Interaction) (nova.Reply, er
 		a.audit.Refusal(ctx, nova.AuditEntry{Actor: nova.SlackActor(in.UserID), Action: "click." + name,
 			Detail: fmt.Sprintf("button %s value %s: %s", render.Truncate(in.ActionID, 40), render.Truncate(in.Value, 60), nova.ErrorMessage(err))})
 	}
-	a.metrics.commands.WithLabelValues("click_"+name, result).Inc()
+	a.commands.WithLabelValues("click_"+name, result).Inc()
 	return reply, err
 }

@@ -1,4 +1,4 @@
-package bot
+package incident
 
 import (
 	"context"
@@ -12,44 +12,44 @@ import (
 	"github.com/novasre/nova/store"
 )
 
-// handle dispatches one event by type. Every step is idempotent, so a
+// Handle dispatches one event by type. Every step is idempotent, so a
 // redelivered or retried event changes nothing that was already done.
-func (a *App) handle(ctx context.Context, ev nova.Event, log logrus.FieldLogger) error {
-	svc, ok := a.settings().Services[ev.ServiceID]
+func (h *Handler) Handle(ctx context.Context, ev nova.Event, log logrus.FieldLogger) error {
+	svc, ok := h.cfg.Settings().Services[ev.ServiceID]
 	if !ok {
 		log.Info("service no longer declared; event dropped")
 		return nil
 	}
-	if a.isEcho(ctx, ev, svc) {
+	if h.isEcho(ctx, ev, svc) {
 		log.Debug("Nova's own echo; ignored")
 		return nil
 	}
 	switch ev.Type {
 	case nova.EventTriggered:
-		return a.onTriggered(ctx, ev, svc, log)
+		return h.onTriggered(ctx, ev, svc, log)
 	case nova.EventAcknowledged:
-		return a.onAcknowledged(ctx, ev, svc)
+		return h.onAcknowledged(ctx, ev, svc)
 	case nova.EventResolved:
-		return a.onResolved(ctx, ev, svc)
+		return h.onResolved(ctx, ev, svc)
 	case nova.EventUnacknowledged, nova.EventReopened:
-		return a.onStatus(ctx, ev, svc, nova.StatusTriggered)
+		return h.onStatus(ctx, ev, svc, nova.StatusTriggered)
 	}
 	return nil
 }
 
 // isEcho recognises events caused by Nova itself: its notes and acks come
 // back as incident.annotated and incident.acknowledged webhooks.
-func (a *App) isEcho(ctx context.Context, ev nova.Event, svc nova.Service) bool {
-	if ev.Agent != nil && ev.Agent.ID != "" && ev.Agent.ID == a.writer.BotUserID(ctx, svc.Environment) {
+func (h *Handler) isEcho(ctx context.Context, ev nova.Event, svc nova.Service) bool {
+	if ev.Agent != nil && ev.Agent.ID != "" && ev.Agent.ID == h.cfg.Writer.BotUserID(ctx, svc.Environment) {
 		return true
 	}
 	// A note that carries one of Nova's audit ids is Nova's, whoever posted it.
 	return ev.Type == nova.EventAnnotated && ev.Note != nil && strings.Contains(ev.Note.Content, "audit nova-")
 }
 
-func (a *App) onAcknowledged(ctx context.Context, ev nova.Event, svc nova.Service) error {
+func (h *Handler) onAcknowledged(ctx context.Context, ev nova.Event, svc nova.Service) error {
 	first := false
-	rec, err := a.writer.UpdateIncident(ctx, ev.IncidentID, func(r *nova.IncidentRecord, exists bool) error {
+	rec, err := h.cfg.Writer.UpdateIncident(ctx, ev.IncidentID, func(r *nova.IncidentRecord, exists bool) error {
 		if !exists {
 			return store.ErrUnchanged // an ack for an incident Nova never saw triggered
 		}
@@ -70,15 +70,15 @@ func (a *App) onAcknowledged(ctx context.Context, ev nova.Event, svc nova.Servic
 		return err
 	}
 	if first {
-		a.recordAck(ctx, svc, rec, nova.AckByPerson)
+		h.recordAck(ctx, svc, rec, nova.AckByPerson)
 	}
-	return a.outbox.QueueRefresh(ctx, svc, rec)
+	return h.cfg.Outbox.QueueRefresh(ctx, svc, rec)
 }
 
-func (a *App) recordAck(ctx context.Context, svc nova.Service, rec nova.IncidentRecord, by string) {
-	a.metrics.acks.WithLabelValues(by).Inc()
+func (h *Handler) recordAck(ctx context.Context, svc nova.Service, rec nova.IncidentRecord, by string) {
+	h.acks.WithLabelValues(by).Inc()
 	secs := rec.TimeToAck().Seconds()
-	err := a.rollout.UpdateStats(ctx, svc, func(st *nova.ServiceState) {
+	err := h.cfg.Rollout.UpdateStats(ctx, svc, func(st *nova.ServiceState) {
 		if by == nova.AckByNova {
 			st.NovaAcks++
 			st.NovaAckSeconds += secs
@@ -88,12 +88,12 @@ func (a *App) recordAck(ctx context.Context, svc nova.Service, rec nova.Incident
 		}
 	})
 	if err != nil {
-		a.log.WithError(err).Warn("could not count the acknowledgement")
+		h.cfg.Log.WithError(err).Warn("could not count the acknowledgement")
 	}
 }
 
-func (a *App) onResolved(ctx context.Context, ev nova.Event, svc nova.Service) error {
-	rec, err := a.writer.UpdateIncident(ctx, ev.IncidentID, func(r *nova.IncidentRecord, exists bool) error {
+func (h *Handler) onResolved(ctx context.Context, ev nova.Event, svc nova.Service) error {
+	rec, err := h.cfg.Writer.UpdateIncident(ctx, ev.IncidentID, func(r *nova.IncidentRecord, exists bool) error {
 		if !exists {
 			return store.ErrUnchanged
 		}
@@ -109,14 +109,14 @@ func (a *App) onResolved(ctx context.Context, ev nova.Event, svc nova.Service) e
 	if err != nil {
 		return err
 	}
-	if err := a.actions.CancelIncident(ctx, rec.ID, "the incident was resolved"); err != nil {
+	if err := h.cfg.Actions.CancelIncident(ctx, rec.ID, "the incident was resolved"); err != nil {
 		return err
 	}
-	return a.outbox.QueueRefresh(ctx, svc, rec)
+	return h.cfg.Outbox.QueueRefresh(ctx, svc, rec)
 }
 
-func (a *App) onStatus(ctx context.Context, ev nova.Event, svc nova.Service, status string) error {
-	rec, err := a.writer.UpdateIncident(ctx, ev.IncidentID, func(r *nova.IncidentRecord, exists bool) error {
+func (h *Handler) onStatus(ctx context.Context, ev nova.Event, svc nova.Service, status string) error {
+	rec, err := h.cfg.Writer.UpdateIncident(ctx, ev.IncidentID, func(r *nova.IncidentRecord, exists bool) error {
 		if !exists {
 			return store.ErrUnchanged
 		}
@@ -130,5 +130,5 @@ func (a *App) onStatus(ctx context.Context, ev nova.Event, svc nova.Service, sta
 	if err != nil {
 		return err
 	}
-	return a.outbox.QueueRefresh(ctx, svc, rec)
+	return h.cfg.Outbox.QueueRefresh(ctx, svc, rec)
 }

@@ -1,4 +1,4 @@
-package bot
+package incident
 
 import (
 	"context"
@@ -10,36 +10,36 @@ import (
 	"github.com/novasre/nova/bot/rollout"
 )
 
-// feedback records one person's verdict on a hypothesis (the latest verdict
+// Feedback records one person's verdict on a hypothesis (the latest verdict
 // of a person counts) and keeps the service's counters in step. Anyone in
 // the service's channel may judge (the buttons are there), and an admin of
 // its environment from anywhere; an incident of an environment the request
 // did not come through is unknown.
-func (a *App) feedback(ctx context.Context, c rollout.Caller, incidentID, verdict, cause string) (nova.Reply, error) {
+func (h *Handler) Feedback(ctx context.Context, c rollout.Caller, incidentID, verdict, cause string) (nova.Reply, error) {
 	user := c.User
 	verdict = strings.ToLower(verdict)
 	if verdict != nova.FeedbackHelpful && verdict != nova.FeedbackWrong {
-		return nova.Reply{}, usage("feedback <incident> helpful|wrong [cause]")
+		return nova.Reply{}, nova.Errorf(nova.EINVALID, "usage: `/nova feedback <incident> helpful|wrong [cause]`")
 	}
 	unknown := nova.Errorf(nova.ENOTFOUND, "Nova has no record of incident %s here", render.Truncate(incidentID, 32))
-	current, err := a.Incident(ctx, incidentID)
+	current, err := h.Record(ctx, incidentID)
 	if nova.IsCode(err, nova.ENOTFOUND) {
 		return nova.Reply{}, unknown
 	}
 	if err != nil {
 		return nova.Reply{}, err
 	}
-	svc, known := a.settings().Services[current.ServiceID]
+	svc, known := h.cfg.Settings().Services[current.ServiceID]
 	if !known || svc.Environment != current.Environment {
 		return nova.Reply{}, unknown
 	}
-	if ok, err := a.rollout.Sees(ctx, c, svc); err != nil {
+	if ok, err := h.cfg.Rollout.Sees(ctx, c, svc); err != nil {
 		return nova.Reply{}, err
 	} else if !ok {
 		return nova.Reply{}, unknown
 	}
 	var before string
-	rec, err := a.writer.UpdateIncident(ctx, incidentID, func(r *nova.IncidentRecord, exists bool) error {
+	rec, err := h.cfg.Writer.UpdateIncident(ctx, incidentID, func(r *nova.IncidentRecord, exists bool) error {
 		if !exists || r.ServiceID != svc.ID || r.Environment != svc.Environment {
 			return unknown
 		}
@@ -55,14 +55,14 @@ func (a *App) feedback(ctx context.Context, c rollout.Caller, incidentID, verdic
 			}
 			kept = append(kept, f)
 		}
-		r.Feedback = append(kept, nova.Feedback{UserID: user, Verdict: verdict, Cause: render.Truncate(cause, 500), At: a.now()})
+		r.Feedback = append(kept, nova.Feedback{UserID: user, Verdict: verdict, Cause: render.Truncate(cause, 500), At: h.cfg.Now()})
 		return nil
 	})
 	if err != nil {
 		return nova.Reply{}, err
 	}
 	if before != verdict {
-		err := a.rollout.UpdateStats(ctx, svc, func(st *nova.ServiceState) {
+		err := h.cfg.Rollout.UpdateStats(ctx, svc, func(st *nova.ServiceState) {
 			bump(st, before, -1)
 			bump(st, verdict, +1)
 		})
@@ -74,11 +74,11 @@ func (a *App) feedback(ctx context.Context, c rollout.Caller, incidentID, verdic
 	if cause != "" {
 		detail += ": " + render.Truncate(cause, 200)
 	}
-	if err := a.audit.Append(ctx, nova.AuditEntry{Environment: rec.Environment, Service: rec.ServiceID, Incident: rec.ID,
+	if err := h.cfg.Audit.Append(ctx, nova.AuditEntry{Environment: rec.Environment, Service: rec.ServiceID, Incident: rec.ID,
 		Actor: nova.SlackActor(user), Action: "feedback", Outcome: nova.OutcomeOK, Detail: detail}); err != nil {
 		return nova.Reply{}, err
 	}
-	_ = a.outbox.QueueRefresh(ctx, svc, rec)
+	_ = h.cfg.Outbox.QueueRefresh(ctx, svc, rec)
 	msg := fmt.Sprintf("Thanks — recorded *%s* for %s.", verdict, incidentID)
 	if verdict == nova.FeedbackWrong && cause == "" {
 		msg += fmt.Sprintf(" If you know the real cause, `/nova feedback %s wrong <cause>` helps Nova learn.", incidentID)

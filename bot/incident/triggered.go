@@ -1,4 +1,4 @@
-package bot
+package incident
 
 import (
 	"context"
@@ -14,8 +14,8 @@ import (
 // Slack message queued in both modes, a PagerDuty note in action mode, then
 // the optional ack and any action proposals (whose Slack messages are
 // queued too).
-func (a *App) onTriggered(ctx context.Context, ev nova.Event, svc nova.Service, log logrus.FieldLogger) error {
-	mode, err := a.rollout.Mode(ctx, svc)
+func (h *Handler) onTriggered(ctx context.Context, ev nova.Event, svc nova.Service, log logrus.FieldLogger) error {
+	mode, err := h.cfg.Rollout.Mode(ctx, svc)
 	if err != nil {
 		return err
 	}
@@ -24,7 +24,7 @@ func (a *App) onTriggered(ctx context.Context, ev nova.Event, svc nova.Service, 
 	}
 	inc := incidentOf(ev)
 	created := false
-	rec, err := a.writer.UpdateIncident(ctx, inc.ID, func(r *nova.IncidentRecord, exists bool) error {
+	rec, err := h.cfg.Writer.UpdateIncident(ctx, inc.ID, func(r *nova.IncidentRecord, exists bool) error {
 		if exists {
 			return nil
 		}
@@ -43,12 +43,12 @@ func (a *App) onTriggered(ctx context.Context, ev nova.Event, svc nova.Service, 
 		return err
 	}
 	if created {
-		_ = a.rollout.UpdateStats(ctx, svc, func(st *nova.ServiceState) { st.IncidentsSeen++ })
-		a.evidence.NoteTrigger(ctx, rec)
+		_ = h.cfg.Rollout.UpdateStats(ctx, svc, func(st *nova.ServiceState) { st.IncidentsSeen++ })
+		h.cfg.Evidence.NoteTrigger(ctx, rec)
 	}
 	if rec.Triage == nil {
-		result := a.evidence.Triage(ctx, svc, inc)
-		rec, err = a.writer.UpdateIncident(ctx, inc.ID, func(r *nova.IncidentRecord, _ bool) error {
+		result := h.cfg.Evidence.Triage(ctx, svc, inc)
+		rec, err = h.cfg.Writer.UpdateIncident(ctx, inc.ID, func(r *nova.IncidentRecord, _ bool) error {
 			if r.Triage == nil { // another attempt may have stored one first
 				r.Triage = &result
 			}
@@ -59,24 +59,24 @@ func (a *App) onTriggered(ctx context.Context, ev nova.Event, svc nova.Service, 
 		}
 	}
 	// Re-read the mode right before writing: a demotion wins over triage.
-	if mode, err = a.rollout.Mode(ctx, svc); err != nil {
+	if mode, err = h.cfg.Rollout.Mode(ctx, svc); err != nil {
 		return err
 	}
 	// The Slack message goes to the channel's outbox, posted by its own
 	// poster: PagerDuty write-back never waits in Slack's per-channel lane.
 	if mode != nova.ModeOff {
-		if err := a.outbox.QueueHypothesis(ctx, svc, &rec, mode); err != nil {
+		if err := h.cfg.Outbox.QueueHypothesis(ctx, svc, &rec, mode); err != nil {
 			return err
 		}
 	}
 	if mode == nova.ModeAction {
-		if err := a.postHypothesisNote(ctx, svc, &rec); err != nil && !errors.Is(err, writeback.ErrPaused) {
+		if err := h.postHypothesisNote(ctx, svc, &rec); err != nil && !errors.Is(err, writeback.ErrPaused) {
 			return err
 		}
-		if err := a.autoAck(ctx, svc, &rec); err != nil && !errors.Is(err, writeback.ErrPaused) {
+		if err := h.autoAck(ctx, svc, &rec); err != nil && !errors.Is(err, writeback.ErrPaused) {
 			return err
 		}
-		if err := a.actions.Propose(ctx, svc, rec, log); err != nil && !errors.Is(err, writeback.ErrPaused) {
+		if err := h.cfg.Actions.Propose(ctx, svc, rec, log); err != nil && !errors.Is(err, writeback.ErrPaused) {
 			return err
 		}
 	}
@@ -97,11 +97,11 @@ func incidentOf(ev nova.Event) nova.Incident {
 
 // autoAck acknowledges the incident as the bot user where the service
 // allows it, the tier includes it, and nobody has acknowledged yet.
-func (a *App) autoAck(ctx context.Context, svc nova.Service, rec *nova.IncidentRecord) error {
-	if !svc.AutoAck || !a.settings().Tier.Allows(nova.FeatureAck) || !rec.FirstAckAt.IsZero() {
+func (h *Handler) autoAck(ctx context.Context, svc nova.Service, rec *nova.IncidentRecord) error {
+	if !svc.AutoAck || !h.cfg.Settings().Tier.Allows(nova.FeatureAck) || !rec.FirstAckAt.IsZero() {
 		return nil
 	}
-	pd, err := a.cfg.Envs.PagerDuty(svc.Environment)
+	pd, err := h.cfg.PagerDuty(svc.Environment)
 	if err != nil {
 		return err
 	}
@@ -112,14 +112,14 @@ func (a *App) autoAck(ctx context.Context, svc nova.Service, rec *nova.IncidentR
 	if inc.Status != nova.StatusTriggered {
 		return nil // a person was faster, or it resolved
 	}
-	if err := a.writer.Ack(ctx, svc, rec.ID); err != nil {
+	if err := h.cfg.Writer.Ack(ctx, svc, rec.ID); err != nil {
 		return err
 	}
 	first := false
-	updated, err := a.writer.UpdateIncident(ctx, rec.ID, func(r *nova.IncidentRecord, _ bool) error {
+	updated, err := h.cfg.Writer.UpdateIncident(ctx, rec.ID, func(r *nova.IncidentRecord, _ bool) error {
 		if r.FirstAckAt.IsZero() {
 			first = true
-			r.FirstAckAt, r.AckedBy, r.AckedByName, r.Status = a.now(), nova.AckByNova, "Nova", nova.StatusAcknowledged
+			r.FirstAckAt, r.AckedBy, r.AckedByName, r.Status = h.cfg.Now(), nova.AckByNova, "Nova", nova.StatusAcknowledged
 		}
 		return nil
 	})
@@ -128,8 +128,8 @@ func (a *App) autoAck(ctx context.Context, svc nova.Service, rec *nova.IncidentR
 	}
 	*rec = updated
 	if first {
-		a.recordAck(ctx, svc, updated, nova.AckByNova)
-		return a.outbox.QueueRefresh(ctx, svc, updated)
+		h.recordAck(ctx, svc, updated, nova.AckByNova)
+		return h.cfg.Outbox.QueueRefresh(ctx, svc, updated)
 	}
 	return nil
 }
