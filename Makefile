@@ -2,12 +2,14 @@
 # 127.0.0.1:6379 (the Redis conformance tests skip without it, except under CI=true).
 GO      ?= go
 BIN     ?= bin/nova
+SANDBOX ?= bin/nova-sandbox
 FUZZTIME ?= 20s
 
 .PHONY: run build test test-race bench eval fuzz lint clean
 
 run: build ## build Nova and run it against local PagerDuty and Slack emulators
-	$(BIN) sandbox
+	$(GO) build -o $(SANDBOX) ./cmd/nova-sandbox
+	$(SANDBOX) --nova $(BIN)
 
 build: ## build the nova binary
 	$(GO) build -o $(BIN) ./cmd/nova

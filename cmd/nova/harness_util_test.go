@@ -12,6 +12,8 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/novasre/nova/internal/e2e"
 )
 
 // testRedis returns a Redis URL and a fresh key prefix, skipping the test
@@ -113,4 +115,16 @@ func grepLines(s string, words ...string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// randHex returns n random bytes in hex.
+func randHex(n int) string { return e2e.RandHex(n) }
+
+// newLoopbackServer serves h on a free loopback port.
+func newLoopbackServer(h http.Handler) *e2e.Server {
+	s, err := e2e.NewServer(h)
+	if err != nil {
+		panic("listen on loopback: " + err.Error())
+	}
+	return s
 }

@@ -1,7 +1,6 @@
 // Command nova is the Nova service and its operator tools.
 //
 //	nova serve --config nova.yaml          run the service
-//	nova sandbox                           run locally against emulators (make run)
 //	nova config validate FILE              check a configuration file
 //	nova keys status --config FILE         credential ages and rotation status
 //	nova audit verify --config FILE [--anchor SEQ:HASH] [--incident ENV:ID]
@@ -31,7 +30,6 @@ const usageText = `usage: nova <command> [flags]
 
 commands:
   serve --config FILE              run Nova (default config: $NOVA_CONFIG or nova.yaml)
-  sandbox [--listen ADDR]          run Nova locally against PagerDuty and Slack emulators
   config validate FILE             check a configuration file and list its problems
   keys status --config FILE        list credentials with their age; 'due' after 90 days
   audit verify --config FILE [--anchor SEQ:HASH]... [--incident ENV:ID]...
@@ -51,8 +49,6 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		err = cmdServe(ctx, args[1:], stderr)
-	case "sandbox":
-		err = cmdSandbox(ctx, args[1:], stdout, stderr)
 	case "config":
 		if len(args) < 3 || args[1] != "validate" {
 			fmt.Fprint(stderr, "usage: nova config validate FILE\n")

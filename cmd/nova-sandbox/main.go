@@ -1,21 +1,30 @@
+// Command nova-sandbox runs Nova locally against PagerDuty and Slack
+// emulators (`make run`): it starts the emulators and an automation
+// receiver in this process, writes a configuration, runs `nova serve` as a
+// child process, sends a signed sample incident through the real HTTP path
+// and says where to look. The emulators live here, never in the nova binary.
+//
+//	nova-sandbox [--nova bin/nova] [--listen 127.0.0.1:8080] [--dir .nova-sandbox] [--once]
 package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
-	"github.com/novasre/nova/config"
 	"github.com/novasre/nova/executor"
+	"github.com/novasre/nova/internal/e2e"
 	"github.com/novasre/nova/pagerduty/pdemu"
 	"github.com/novasre/nova/slack/slackemu"
 )
@@ -31,23 +40,36 @@ const (
 	sandboxOnCall   = "U0BOB"
 )
 
-// cmdSandbox runs Nova on the embedded store against local PagerDuty and
-// Slack emulators, sends a signed sample incident through the real HTTP
-// path, and says where to look. It needs nothing but this binary.
-func cmdSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(os.Stderr, "nova-sandbox: %v\n", err)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("nova-sandbox", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	bin := fs.String("nova", "", "the nova binary to run (default: nova beside this program, else on PATH)")
 	listen := fs.String("listen", "127.0.0.1:8080", "address for Nova (a free port is used if taken)")
 	dir := fs.String("dir", ".nova-sandbox", "directory for the sandbox's config, store and logs")
 	once := fs.Bool("once", false, "exit after the sample incident was handled (for scripts)")
 	if err := fs.Parse(args); err != nil {
-		return exitError(2)
+		return err
+	}
+	novaBin, err := findNova(*bin)
+	if err != nil {
+		return err
 	}
 	if err := os.MkdirAll(*dir, 0o700); err != nil {
 		return err
 	}
 	_ = os.Remove(filepath.Join(*dir, "nova.db")) // every run starts clean
-	s := sandboxSecrets{PD: "pd-" + randHex(10), Webhook: randHex(16), Signing: randHex(16), APIKey: "sandbox-" + randHex(12), Action: randHex(16)}
+	s := secrets{PD: "pd-" + e2e.RandHex(10), Webhook: e2e.RandHex(16), Signing: e2e.RandHex(16), APIKey: "sandbox-" + e2e.RandHex(12), Action: e2e.RandHex(16)}
 
 	pd := pdemu.New(pdemu.Options{})
 	pdURL := pd.Start()
@@ -58,14 +80,11 @@ func cmdSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	pd.AddUser(sandboxEnv, sandboxBotUser, sandboxBotEmail, "Nova")
 	pd.AddUser(sandboxEnv, "PALICE", "alice@sandbox.example.com", "Alice")
 
-	ln, err := net.Listen("tcp", *listen)
+	addr, err := freeAddr(*listen, stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "sandbox: %s is taken (%v); using a free port\n", *listen, err)
-		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
-			return err
-		}
+		return err
 	}
-	novaURL := "http://" + ln.Addr().String()
+	novaURL := "http://" + addr
 	sl := slackemu.New(slackemu.Options{BotToken: "xoxb-sandbox", Nova: &slackemu.NovaEndpoints{
 		CommandsURL: novaURL + "/slack/commands", InteractionsURL: novaURL + "/slack/interactions", SigningSecret: s.Signing,
 	}})
@@ -79,16 +98,15 @@ func cmdSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	sl.AddUser(sandboxAdmin, "alice")
 	sl.AddUser(sandboxOnCall, "bob")
 
-	receiver, runs := actionReceiver(s.Action, stdout)
+	receiver, runs, err := actionReceiver(s.Action, stdout)
+	if err != nil {
+		return err
+	}
 	defer receiver.Close()
 
 	cfgPath := filepath.Join(*dir, "nova.yaml")
-	if err := os.WriteFile(cfgPath, []byte(sandboxConfig(s, novaURL, pdURL, sl.APIURL(), receiver.URL, filepath.Join(*dir, "nova.db"))), 0o600); err != nil {
+	if err := os.WriteFile(cfgPath, []byte(config(s, addr, novaURL, pdURL, sl.APIURL(), receiver.URL, filepath.Join(*dir, "nova.db"))), 0o600); err != nil {
 		return err
-	}
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		return fmt.Errorf("sandbox config: %w", err)
 	}
 	logFile, err := os.Create(filepath.Join(*dir, "nova.log"))
 	if err != nil {
@@ -97,22 +115,14 @@ func cmdSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	defer logFile.Close()
 	pd.Subscribe(sandboxEnv, novaURL+"/webhooks/pagerduty/"+sandboxEnv, []string{s.Webhook})
 
-	serveCtx, stopServe := context.WithCancel(ctx)
-	defer stopServe()
-	ready := make(chan struct{})
-	served := make(chan error, 1)
-	go func() {
-		served <- serve(serveCtx, serveOptions{Config: cfg, ConfigPath: cfgPath, Log: logFile, Listener: ln,
-			Ready: func(string) { close(ready) }})
-	}()
-	select {
-	case <-ready:
-	case err := <-served:
-		return err
+	nova, err := e2e.Start(ctx, "nova", novaBin, []string{"serve", "--config", cfgPath}, logFile, e2e.ListeningMsg, 30*time.Second)
+	if err != nil {
+		return fmt.Errorf("%w (see %s)", err, logFile.Name())
 	}
+	defer nova.Stop()
 
-	fmt.Fprintf(stdout, "Nova sandbox: Nova on %s, PagerDuty emulator on %s, Slack emulator on %s\n", novaURL, pdURL, slURL)
-	inc := sandboxIncident(pd)
+	fmt.Fprintf(stdout, "Nova sandbox: Nova on %s, PagerDuty emulator on %s, Slack emulator on %s\n", nova.URL, pdURL, slURL)
+	inc := sampleIncident(pd)
 	fmt.Fprintf(stdout, "Triggered incident %s on checkout (action mode); PagerDuty sent it to Nova as a signed webhook…\n", inc)
 	start := time.Now()
 	note := waitForNote(ctx, pd, inc, 60*time.Second)
@@ -121,28 +131,63 @@ func cmdSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	} else {
 		fmt.Fprintf(stdout, "Hypothesis posted to the PagerDuty timeline in %.1f s:\n\n%s\n\n", time.Since(start).Seconds(), indent(note))
 	}
-	shadow := sandboxShadowIncident(pd)
+	shadow := shadowIncident(pd)
 	fmt.Fprintf(stdout, "Triggered incident %s on payments (read-only: Slack only, nothing written to PagerDuty).\n\n", shadow)
 	printWhereToLook(stdout, novaURL, pdURL, slURL, s.APIKey, inc, cfgPath, logFile.Name())
 	if *once {
-		stopServe()
-		return <-served
+		return nil
 	}
 	fmt.Fprintln(stdout, "Press Ctrl-C to stop.")
 	select {
 	case <-ctx.Done():
+	case <-nova.Done():
+		return fmt.Errorf("nova stopped; see %s", logFile.Name())
 	case <-runs:
-		<-ctx.Done()
+		select {
+		case <-ctx.Done():
+		case <-nova.Done():
+		}
 	}
-	stopServe()
-	return <-served
+	return nil
 }
 
-type sandboxSecrets struct{ PD, Webhook, Signing, APIKey, Action string }
+// findNova locates the nova binary: as given, else beside this program,
+// else on PATH.
+func findNova(given string) (string, error) {
+	if given != "" {
+		return given, nil
+	}
+	if self, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(self), "nova")
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
+			return p, nil
+		}
+	}
+	p, err := exec.LookPath("nova")
+	if err != nil {
+		return "", errors.New("no nova binary beside nova-sandbox or on PATH: build it (make build) or pass --nova")
+	}
+	return p, nil
+}
 
-func sandboxConfig(s sandboxSecrets, novaURL, pdURL, slackURL, actionURL, dbPath string) string {
-	return fmt.Sprintf(`# Generated by 'nova sandbox': local emulators stand in for PagerDuty and Slack.
-listen: "127.0.0.1:0"
+// freeAddr returns addr if it is free, else a free loopback port.
+func freeAddr(addr string, stderr io.Writer) (string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "sandbox: %s is taken (%v); using a free port\n", addr, err)
+		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			return "", err
+		}
+	}
+	free := ln.Addr().String()
+	return free, ln.Close()
+}
+
+type secrets struct{ PD, Webhook, Signing, APIKey, Action string }
+
+func config(s secrets, listen, novaURL, pdURL, slackURL, actionURL, dbPath string) string {
+	return fmt.Sprintf(`# Generated by nova-sandbox: local emulators stand in for PagerDuty and Slack.
+listen: %q
 public_url: %q
 tier: enterprise
 store: { backend: bolt, path: %q }
@@ -181,14 +226,14 @@ actions:
     services: [%s]
     params: { service: "{{.Service}}", incident: "{{.Incident}}" }
     executor: { type: webhook, url: %q, secret: %q, timeout: 10s }
-`, novaURL, dbPath, s.APIKey, time.Now().Format("2006-01-02"), sandboxEnv, pdURL, s.PD, time.Now().Format("2006-01-02"),
+`, listen, novaURL, dbPath, s.APIKey, time.Now().Format("2006-01-02"), sandboxEnv, pdURL, s.PD, time.Now().Format("2006-01-02"),
 		sandboxBotEmail, s.Webhook, slackURL, s.Signing, sandboxAdmin, sandboxAdmin, sandboxOnCall,
 		sandboxCheckout, sandboxEnv, sandboxPayments, sandboxEnv, sandboxCheckout, actionURL, s.Action)
 }
 
-// sandboxIncident seeds evidence (a suspicious deploy, a distractor, a
+// sampleIncident seeds evidence (a suspicious deploy, a distractor, a
 // similar past incident) and triggers an incident on checkout.
-func sandboxIncident(pd *pdemu.Emulator) string {
+func sampleIncident(pd *pdemu.Emulator) string {
 	now := time.Now()
 	pd.AddChangeEvent(pdemu.ChangeEventSpec{ServiceID: sandboxPayments, Summary: "payments: rotate log bucket lifecycle policy",
 		Source: "terraform", Timestamp: now.Add(-3 * time.Hour)})
@@ -204,7 +249,7 @@ func sandboxIncident(pd *pdemu.Emulator) string {
 	return inc.ID
 }
 
-func sandboxShadowIncident(pd *pdemu.Emulator) string {
+func shadowIncident(pd *pdemu.Emulator) string {
 	inc := pd.CreateIncident(pdemu.IncidentSpec{ServiceID: sandboxPayments, Title: "payments-db: replication lag above 30s",
 		Alerts: []pdemu.AlertSpec{{Summary: "Replication lag 42s on payments-db replica 2", Source: "datadog", Severity: "warning"}}})
 	return inc.ID
@@ -241,9 +286,9 @@ Try Slack commands and buttons (alice is an admin and approver):
 
 // actionReceiver stands in for the customer's automation: it verifies
 // Nova's signature and reports each run.
-func actionReceiver(secret string, out io.Writer) (*httpServer, <-chan struct{}) {
+func actionReceiver(secret string, out io.Writer) (*e2e.Server, <-chan struct{}, error) {
 	runs := make(chan struct{}, 16)
-	srv := newLoopbackServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv, err := e2e.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 		if err := executor.VerifySignature(secret, r.Header, body, time.Now(), executor.DefaultTolerance); err != nil {
 			http.Error(w, "bad signature", http.StatusUnauthorized)
@@ -257,13 +302,7 @@ func actionReceiver(secret string, out io.Writer) (*httpServer, <-chan struct{})
 		default:
 		}
 	}))
-	return srv, runs
-}
-
-func randHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+	return srv, runs, err
 }
 
 func indent(s string) string {
