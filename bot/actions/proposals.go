@@ -40,10 +40,10 @@ func (f *Flow) proposeActions(ctx context.Context, svc nova.Service, rec nova.In
 				log.WithError(err).WithField("action", act.Name).Warn("action not proposed: the approval policy is unusable")
 				continue
 			}
-			return err
+			return fmt.Errorf("propose %s: %w", act.Name, err)
 		}
 		if err := f.cfg.QueueMessage(ctx, svc, rec, req); err != nil {
-			return err
+			return fmt.Errorf("queue the message of request %s: %w", req.ID, err)
 		}
 		if !act.Destructive && act.AutoRun && req.State == nova.ApprovalPending {
 			f.goBackground(ctx, func(ctx context.Context) { f.autoRun(ctx, req.ID, act) })
@@ -134,7 +134,10 @@ func (f *Flow) trackOpen(ctx context.Context, id string, open bool) error {
 	if errors.Is(err, store.ErrUnchanged) {
 		return nil
 	}
-	return err
+	if err != nil {
+		return fmt.Errorf("update the list of open requests: %w", err)
+	}
+	return nil
 }
 
 // postApprovalMessage posts the request in the incident's Slack thread, once.
@@ -154,7 +157,7 @@ func (f *Flow) postApprovalMessage(ctx context.Context, svc nova.Service, rec no
 	})
 	if err := f.cfg.Writer.Record(ctx, "slack_post", err, nova.AuditEntry{ID: auditID, Environment: svc.Environment,
 		Service: svc.ID, Incident: rec.ID, Action: "slack.post.approval_request", Detail: req.ID}); err != nil {
-		return err
+		return fmt.Errorf("post the message of request %s: %w", req.ID, err)
 	}
 	_, err = f.updateRequest(ctx, req.ID, func(r *nova.ApprovalRequest) (bool, error) {
 		if r.SlackTS == ts {
@@ -163,7 +166,10 @@ func (f *Flow) postApprovalMessage(ctx context.Context, svc nova.Service, rec no
 		r.SlackChannel, r.SlackTS = rec.SlackChannel, ts
 		return true, nil
 	})
-	return err
+	if err != nil {
+		return fmt.Errorf("record the message of request %s: %w", req.ID, err)
+	}
+	return nil
 }
 
 // advance applies one pure approvals transition to the stored request with

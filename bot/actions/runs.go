@@ -252,7 +252,7 @@ func (f *Flow) afterTransition(ctx context.Context, req nova.ApprovalRequest, ou
 	}
 	_, err := f.cfg.Writer.Note(ctx, svc, req.IncidentID, "action:"+req.ID+":"+string(req.State), "pagerduty.note.action",
 		func(auditID string) string { return render.StatusNote(report, auditID) })
-	if err != nil && err != writeback.ErrPaused {
+	if err != nil && !errors.Is(err, writeback.ErrPaused) {
 		f.cfg.Log.WithError(err).WithField("approval_id", req.ID).Warn("could not write the action's status note")
 	}
 }
@@ -273,7 +273,7 @@ func (f *Flow) cancelWhere(ctx context.Context, reason string, match func(nova.A
 		return nil
 	}
 	if err != nil {
-		return err
+		return fmt.Errorf("read the open requests: %w", err)
 	}
 	for _, id := range ids {
 		req, err := f.advance(ctx, id, func(r nova.ApprovalRequest) (nova.ApprovalRequest, error) {
@@ -288,7 +288,7 @@ func (f *Flow) cancelWhere(ctx context.Context, reason string, match func(nova.A
 				_ = f.trackOpen(ctx, id, false)
 				continue
 			}
-			return err
+			return fmt.Errorf("withdraw request %s: %w", id, err)
 		}
 		if req.State == nova.ApprovalCancelled && match(req) {
 			_ = f.cfg.Audit.Append(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,

@@ -79,7 +79,7 @@ func (in *Inbox) Ingest(ctx context.Context, ev nova.Event) (Result, error) {
 	}
 	fresh, err := in.cfg.Store.Enqueue(ctx, d, in.cfg.DedupTTL)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("store event %s in the inbox: %w", ev.ID, err)
 	}
 	if !fresh {
 		return Duplicate, nil

@@ -3,6 +3,7 @@ package incident
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -110,7 +111,7 @@ func (h *Handler) onResolved(ctx context.Context, ev nova.Event, svc nova.Servic
 		return err
 	}
 	if err := h.cfg.Actions.CancelIncident(ctx, rec.ID, "the incident was resolved"); err != nil {
-		return err
+		return fmt.Errorf("withdraw the open requests of %s: %w", rec.ID, err)
 	}
 	return h.cfg.Outbox.QueueRefresh(ctx, svc, rec)
 }

@@ -3,6 +3,7 @@ package incident
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/sirupsen/logrus"
 
@@ -17,7 +18,7 @@ import (
 func (h *Handler) onTriggered(ctx context.Context, ev nova.Event, svc nova.Service, log logrus.FieldLogger) error {
 	mode, err := h.cfg.Rollout.Mode(ctx, svc)
 	if err != nil {
-		return err
+		return fmt.Errorf("read the mode of %s: %w", svc.ID, err)
 	}
 	if mode == nova.ModeOff {
 		return nil
@@ -60,24 +61,24 @@ func (h *Handler) onTriggered(ctx context.Context, ev nova.Event, svc nova.Servi
 	}
 	// Re-read the mode right before writing: a demotion wins over triage.
 	if mode, err = h.cfg.Rollout.Mode(ctx, svc); err != nil {
-		return err
+		return fmt.Errorf("read the mode of %s again before writing: %w", svc.ID, err)
 	}
 	// The Slack message goes to the channel's outbox, posted by its own
 	// poster: PagerDuty write-back never waits in Slack's per-channel lane.
 	if mode != nova.ModeOff {
 		if err := h.cfg.Outbox.QueueHypothesis(ctx, svc, &rec, mode); err != nil {
-			return err
+			return fmt.Errorf("queue the hypothesis message of %s: %w", rec.ID, err)
 		}
 	}
 	if mode == nova.ModeAction {
 		if err := h.postHypothesisNote(ctx, svc, &rec); err != nil && !errors.Is(err, writeback.ErrPaused) {
-			return err
+			return fmt.Errorf("post the hypothesis note of %s: %w", rec.ID, err)
 		}
 		if err := h.autoAck(ctx, svc, &rec); err != nil && !errors.Is(err, writeback.ErrPaused) {
-			return err
+			return fmt.Errorf("auto-ack %s: %w", rec.ID, err)
 		}
 		if err := h.cfg.Actions.Propose(ctx, svc, rec, log); err != nil && !errors.Is(err, writeback.ErrPaused) {
-			return err
+			return fmt.Errorf("propose actions for %s: %w", rec.ID, err)
 		}
 	}
 	return nil
@@ -107,7 +108,7 @@ func (h *Handler) autoAck(ctx context.Context, svc nova.Service, rec *nova.Incid
 	}
 	inc, err := pd.GetIncident(ctx, rec.ID)
 	if err != nil {
-		return err
+		return fmt.Errorf("read the status of %s before acknowledging: %w", rec.ID, err)
 	}
 	if inc.Status != nova.StatusTriggered {
 		return nil // a person was faster, or it resolved

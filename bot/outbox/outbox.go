@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -209,7 +210,7 @@ func (o *Outbox) queueSlack(ctx context.Context, env, channel string, it outboxI
 		return nil
 	})
 	if err != nil && !errors.Is(err, store.ErrUnchanged) {
-		return err
+		return fmt.Errorf("queue a %s message for %s: %w", it.Kind, channel, err)
 	}
 	return o.pokeOutbox(ctx, env, channel)
 }
@@ -266,7 +267,7 @@ func (o *Outbox) drainOutbox(ctx context.Context, id string, log logrus.FieldLog
 			return nil
 		}
 		if err != nil {
-			return err
+			return fmt.Errorf("read outbox %s: %w", id, err)
 		}
 		if step > 0 && (step >= outboxStepsPerClaim || !hasTime(ctx, outboxStepTime)) {
 			return o.pokeOutbox(ctx, ob.Environment, ob.Channel)
@@ -326,7 +327,10 @@ func (o *Outbox) removeItem(ctx context.Context, id string, it outboxItem) error
 		ob.Pending = slices.DeleteFunc(ob.Pending, it.same)
 		return nil
 	})
-	return err
+	if err != nil {
+		return fmt.Errorf("remove a sent item from outbox %s: %w", id, err)
+	}
+	return nil
 }
 
 // sendOutboxItem performs one queued write with its channel's lane.
@@ -452,7 +456,7 @@ func (o *Outbox) syncStorm(ctx context.Context, id string, ob slackOutbox) error
 	s := ob.Storm
 	chat, err := o.cfg.Chat(ob.Environment)
 	if err != nil {
-		return err
+		return fmt.Errorf("storm summary for %s: %w", ob.Channel, err)
 	}
 	m := o.stormMessage(ctx, ob)
 	ts := s.TS
@@ -467,7 +471,7 @@ func (o *Outbox) syncStorm(ctx context.Context, id string, ob slackOutbox) error
 		err = o.cfg.Writer.Record(ctx, "slack_post", err, nova.AuditEntry{ID: auditID, Environment: ob.Environment,
 			Action: "slack.post.storm_summary", Detail: "channel " + ob.Channel + " ts " + ts + " storm " + s.ID})
 		if err != nil {
-			return err
+			return fmt.Errorf("post the storm summary of %s: %w", ob.Channel, err)
 		}
 	} else {
 		if err := o.cfg.Writer.Update(ctx, chat, ob.Channel, ts, m); err != nil {

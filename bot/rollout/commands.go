@@ -66,7 +66,7 @@ func (r *Rollout) ChangeMode(ctx context.Context, req nova.CommandRequest, name 
 		return nova.Reply{Message: render.Text("%s is already in %s mode.", svc.Name, from)}, nil
 	}
 	if err != nil {
-		return nova.Reply{}, err
+		return nova.Reply{}, fmt.Errorf("change the mode of %s: %w", svc.ID, err)
 	}
 	r.modes.Forget(svc.ID)
 	detail := fmt.Sprintf("%s: %s → %s", svc.Name, from, to)
@@ -129,7 +129,7 @@ func (r *Rollout) SetPaused(ctx context.Context, req nova.CommandRequest, pause 
 	}
 	p := Pause{Paused: pause, By: req.UserID, At: r.cfg.Now()}
 	if _, err := store.Save(ctx, r.cfg.Store, store.KindMeta, store.PauseID, p, store.AnyVersion); err != nil {
-		return nova.Reply{}, err
+		return nova.Reply{}, fmt.Errorf("store the pause switch: %w", err)
 	}
 	if err := r.cfg.Audit.Append(ctx, nova.AuditEntry{Actor: nova.SlackActor(req.UserID), Action: "nova." + verb, Outcome: nova.OutcomeOK}); err != nil {
 		return nova.Reply{}, err

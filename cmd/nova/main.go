@@ -10,6 +10,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -83,7 +84,7 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "nova: unknown command %q\n\n%s", args[0], usageText)
 		return 2
 	}
-	if code, ok := err.(exitError); ok {
+	if code, ok := errors.AsType[exitError](err); ok {
 		return int(code) // already reported
 	}
 	if err != nil {
