@@ -70,7 +70,7 @@ func (r *Rollout) settings() *settings.Settings { return r.cfg.Settings() }
 
 // Seed gives every declared service without a stored state its declared
 // mode. The stored state is the actual one from then on: modes changed in
-// Slack are not overwritten by the file (the review reports drift).
+// Slack are not overwritten by the file.
 func (r *Rollout) Seed(ctx context.Context) error {
 	now := r.cfg.Now()
 	for _, svc := range r.settings().Services {

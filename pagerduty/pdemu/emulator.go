@@ -141,16 +141,6 @@ func (e *Emulator) Start() string {
 	return e.server.URL
 }
 
-// URL is the base URL of a started emulator, or "" before Start.
-func (e *Emulator) URL() string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.server == nil {
-		return ""
-	}
-	return e.server.URL
-}
-
 // Close stops the server (if started) and the webhook senders.
 func (e *Emulator) Close() {
 	e.hooks.close()

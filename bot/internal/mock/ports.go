@@ -178,20 +178,6 @@ func (c *Chat) GroupMembers(ctx context.Context, groupID string) ([]string, erro
 	return c.GroupMembersFn(ctx, groupID)
 }
 
-// Executor runs catalog actions.
-type Executor struct {
-	RunFn func(ctx context.Context, r nova.ActionRun) (string, error)
-	Calls Counter
-}
-
-func (e *Executor) Run(ctx context.Context, r nova.ActionRun) (string, error) {
-	e.Calls.add("Run")
-	if e.RunFn == nil {
-		return "", unmodelled("Run")
-	}
-	return e.RunFn(ctx, r)
-}
-
 // Counter counts calls by name; safe for concurrent use.
 type Counter struct {
 	mu sync.Mutex
