@@ -43,7 +43,7 @@ var (
 
 func (c *Config) applyDefaults() {
 	if c.Listen == "" {
-		c.Listen = DefaultListen
+		c.Listen = nova.DefaultListen
 	}
 	if c.Tier == "" {
 		c.Tier = string(nova.TierStandard)
@@ -68,39 +68,38 @@ func (c *Config) applyDefaults() {
 		c.Log.Format = "json"
 	}
 	if c.Workers.Count == 0 {
-		c.Workers.Count = DefaultWorkers
+		c.Workers.Count = nova.DefaultWorkers
 	}
 	if c.Workers.Visibility.Duration == 0 {
-		c.Workers.Visibility.Duration = 2 * time.Minute
+		c.Workers.Visibility.Duration = nova.DefaultVisibility
 	}
 	if c.Workers.DedupTTL.Duration == 0 {
-		// PagerDuty retries for up to 48 hours; remember ids a while longer.
-		c.Workers.DedupTTL.Duration = 72 * time.Hour
+		c.Workers.DedupTTL.Duration = nova.DefaultDedupTTL
 	}
 	if c.Workers.MaxAttempts == 0 {
-		c.Workers.MaxAttempts = 10
+		c.Workers.MaxAttempts = nova.DefaultMaxAttempts
 	}
 	for _, e := range c.Environments {
 		if e == nil {
 			continue
 		}
 		if e.PagerDuty.APIURL == "" {
-			e.PagerDuty.APIURL = DefaultPagerDutyURL
+			e.PagerDuty.APIURL = nova.DefaultPagerDutyURL
 		}
 		if e.PagerDuty.RatePerMinute == 0 {
-			e.PagerDuty.RatePerMinute = DefaultRatePerMinute
+			e.PagerDuty.RatePerMinute = nova.DefaultRatePerMinute
 		}
 		if e.PagerDuty.Token.Created.IsZero() {
 			e.PagerDuty.Token.Created = e.PagerDuty.TokenCreated
 		}
 		if e.Slack.APIURL == "" {
-			e.Slack.APIURL = DefaultSlackURL
+			e.Slack.APIURL = nova.DefaultSlackURL
 		}
 		if e.Approvals.RequiredApprovals == 0 {
-			e.Approvals.RequiredApprovals = 1
+			e.Approvals.RequiredApprovals = nova.DefaultRequiredApprovals
 		}
 		if e.Approvals.ExpiresAfter.Duration == 0 {
-			e.Approvals.ExpiresAfter.Duration = 30 * time.Minute
+			e.Approvals.ExpiresAfter.Duration = nova.DefaultApprovalExpiry
 		}
 	}
 	for i := range c.Services {
@@ -109,20 +108,20 @@ func (c *Config) applyDefaults() {
 			s.Mode = string(nova.ModeOff)
 		}
 		if s.WatchDays == nil {
-			d := DefaultWatchDays
+			d := nova.DefaultWatchDays
 			s.WatchDays = &d
 		}
 	}
 	for i := range c.Actions {
 		if c.Actions[i].Executor.Timeout.Duration == 0 {
-			c.Actions[i].Executor.Timeout.Duration = 30 * time.Second
+			c.Actions[i].Executor.Timeout.Duration = nova.DefaultActionTimeout
 		}
 	}
 	if c.Triage.Budget.Duration == 0 {
-		c.Triage.Budget.Duration = 20 * time.Second
+		c.Triage.Budget.Duration = nova.DefaultTriageBudget
 	}
 	if c.Triage.LLM.Timeout.Duration == 0 {
-		c.Triage.LLM.Timeout.Duration = 8 * time.Second
+		c.Triage.LLM.Timeout.Duration = nova.DefaultLLMTimeout
 	}
 	for i := range c.APIKeys {
 		if c.APIKeys[i].Key.Created.IsZero() {
