@@ -44,4 +44,14 @@ const (
 	DefaultApprovalExpiry = 30 * time.Minute
 	// DefaultActionTimeout bounds one call of an action's executor.
 	DefaultActionTimeout = 30 * time.Second
+
+	// HTTP server limits (http: in the configuration).
+	DefaultMaxHeaderBytes           = 64 << 10
+	DefaultReadHeaderTimeout        = 5 * time.Second
+	DefaultIdleTimeout              = 2 * time.Minute
+	DefaultMaxConnections           = 1024
+	DefaultReservedConnections      = 32
+	DefaultMaxAuthFailuresPerMinute = 10
+	// DefaultMinFreeDisk is the free space /readyz wants beside a bolt store.
+	DefaultMinFreeDisk = 64 << 20
 )

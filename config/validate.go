@@ -13,24 +13,6 @@ import (
 	"github.com/novasre/nova/approvals"
 )
 
-// Defaults.
-const (
-	DefaultListen        = ":8080"
-	DefaultPagerDutyURL  = "https://api.pagerduty.com"
-	DefaultSlackURL      = "https://slack.com/api/"
-	DefaultRatePerMinute = 900
-	DefaultWatchDays     = 14
-	DefaultWorkers       = 8
-
-	DefaultMaxHeaderBytes           = 64 << 10
-	DefaultReadHeaderTimeout        = 5 * time.Second
-	DefaultIdleTimeout              = 2 * time.Minute
-	DefaultMaxConnections           = 1024
-	DefaultReservedConnections      = 32
-	DefaultMaxAuthFailuresPerMinute = 10
-	DefaultMinFreeDisk              = 64 << 20
-)
-
 var (
 	envNamePattern     = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
 	serviceIDPattern   = regexp.MustCompile(`^[A-Z0-9]{2,32}$`)
@@ -58,7 +40,7 @@ func (c *Config) applyDefaults() {
 		c.Store.Prefix = "nova"
 	}
 	if c.Store.MinFreeDisk == 0 {
-		c.Store.MinFreeDisk = DefaultMinFreeDisk
+		c.Store.MinFreeDisk = nova.DefaultMinFreeDisk
 	}
 	c.HTTP.applyDefaults()
 	if c.Log.Level == "" {
@@ -132,22 +114,22 @@ func (c *Config) applyDefaults() {
 
 func (h *HTTPConfig) applyDefaults() {
 	if h.MaxHeaderBytes == 0 {
-		h.MaxHeaderBytes = DefaultMaxHeaderBytes
+		h.MaxHeaderBytes = nova.DefaultMaxHeaderBytes
 	}
 	if h.ReadHeaderTimeout.Duration == 0 {
-		h.ReadHeaderTimeout.Duration = DefaultReadHeaderTimeout
+		h.ReadHeaderTimeout.Duration = nova.DefaultReadHeaderTimeout
 	}
 	if h.IdleTimeout.Duration == 0 {
-		h.IdleTimeout.Duration = DefaultIdleTimeout
+		h.IdleTimeout.Duration = nova.DefaultIdleTimeout
 	}
 	if h.MaxConnections == 0 {
-		h.MaxConnections = DefaultMaxConnections
+		h.MaxConnections = nova.DefaultMaxConnections
 	}
 	if h.ReservedConnections == 0 {
-		h.ReservedConnections = DefaultReservedConnections
+		h.ReservedConnections = nova.DefaultReservedConnections
 	}
 	if h.MaxAuthFailuresPerMinute == 0 {
-		h.MaxAuthFailuresPerMinute = DefaultMaxAuthFailuresPerMinute
+		h.MaxAuthFailuresPerMinute = nova.DefaultMaxAuthFailuresPerMinute
 	}
 }
 

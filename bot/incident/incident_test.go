@@ -66,17 +66,6 @@ func (o *outbox) QueueRefresh(_ context.Context, _ nova.Service, rec nova.Incide
 	return nil
 }
 
-type auditor struct{ st *mock.Records }
-
-func (a auditor) Append(ctx context.Context, e nova.AuditEntry) error {
-	if e.ID == "" {
-		e.ID = nova.NewAuditID(time.Now())
-	}
-	_, err := a.st.AppendAudit(ctx, e)
-	return err
-}
-func (a auditor) Head(context.Context) nova.AuditHead { return nova.AuditHead{} }
-
 type fixture struct {
 	h       *Handler
 	st      *mock.Records
@@ -107,7 +96,7 @@ func newFixture(t *testing.T, mode nova.Mode) *fixture {
 	set := &settings.Settings{Tier: nova.TierEnterprise, PublicURL: "https://nova.example.com", Services: map[string]nova.Service{f.svc.ID: f.svc}}
 	log := logrus.New()
 	log.SetLevel(logrus.PanicLevel)
-	writer, err := writeback.New(writeback.Config{Store: f.st, Once: &store.Once{Records: f.st}, Audit: auditor{f.st}, Log: log, Now: time.Now,
+	writer, err := writeback.New(writeback.Config{Store: f.st, Once: &store.Once{Records: f.st}, Audit: mock.Auditor{Records: f.st}, Log: log, Now: time.Now,
 		PagerDuty:   func(string) (writeback.PagerDuty, error) { return f.pd, nil },
 		BotUserID:   func(string) string { return "" },
 		Paused:      func(context.Context) (bool, error) { return f.modes.paused, nil },
@@ -116,7 +105,7 @@ func newFixture(t *testing.T, mode nova.Mode) *fixture {
 		t.Fatal(err)
 	}
 	f.h, err = New(Config{Store: f.st, Settings: func() *settings.Settings { return set }, Writer: writer, Evidence: f.ev,
-		Actions: f.actions, Rollout: f.modes, Outbox: f.outbox, Audit: auditor{f.st}, Log: log, Now: time.Now,
+		Actions: f.actions, Rollout: f.modes, Outbox: f.outbox, Audit: mock.Auditor{Records: f.st}, Log: log, Now: time.Now,
 		PagerDuty: func(string) (PagerDuty, error) { return f.pd, nil }})
 	if err != nil {
 		t.Fatal(err)

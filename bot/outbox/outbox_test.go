@@ -17,17 +17,6 @@ import (
 	"github.com/novasre/nova/store"
 )
 
-type auditor struct{ st *mock.Records }
-
-func (a auditor) Append(ctx context.Context, e nova.AuditEntry) error {
-	if e.ID == "" {
-		e.ID = nova.NewAuditID(time.Now())
-	}
-	_, err := a.st.AppendAudit(ctx, e)
-	return err
-}
-func (a auditor) Head(context.Context) nova.AuditHead { return nova.AuditHead{} }
-
 type approvals struct{ posted []string }
 
 func (a *approvals) PostMessage(_ context.Context, _ nova.Service, rec nova.IncidentRecord, req nova.ApprovalRequest) error {
@@ -75,7 +64,7 @@ func newFixture(t *testing.T) *fixture {
 	now := func() time.Time { return f.now }
 	once := &store.Once{Records: f.st, Now: now}
 	stats := func(context.Context, nova.Service, func(*nova.ServiceState)) error { return nil }
-	writer, err := writeback.New(writeback.Config{Store: f.st, Once: once, Audit: auditor{f.st}, Log: log, Now: now, UpdateStats: stats})
+	writer, err := writeback.New(writeback.Config{Store: f.st, Once: once, Audit: mock.Auditor{Records: f.st}, Log: log, Now: now, UpdateStats: stats})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,18 +14,6 @@ import (
 	"github.com/novasre/nova/store"
 )
 
-// auditor appends to the in-memory store's audit log.
-type auditor struct{ st *mock.Records }
-
-func (a auditor) Append(ctx context.Context, e nova.AuditEntry) error {
-	if e.ID == "" {
-		e.ID = nova.NewAuditID(time.Now())
-	}
-	_, err := a.st.AppendAudit(ctx, e)
-	return err
-}
-func (a auditor) Head(ctx context.Context) nova.AuditHead { h, _ := a.st.AuditHead(ctx); return h }
-
 type fixture struct {
 	w      *Writer
 	st     *mock.Records
@@ -41,7 +29,7 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{st: mock.NewRecords(), pd: &mock.PagerDuty{}, stats: map[string]nova.ServiceState{}}
 	log := logrus.New()
 	log.SetLevel(logrus.PanicLevel)
-	w, err := New(Config{Store: f.st, Once: &store.Once{Records: f.st, Poll: time.Millisecond}, Audit: auditor{f.st}, Log: log, Now: time.Now,
+	w, err := New(Config{Store: f.st, Once: &store.Once{Records: f.st, Poll: time.Millisecond}, Audit: mock.Auditor{Records: f.st}, Log: log, Now: time.Now,
 		PagerDuty: func(string) (PagerDuty, error) { return f.pd, nil },
 		BotUserID: func(string) string { return "" },
 		Paused:    func(context.Context) (bool, error) { return f.paused, nil },
