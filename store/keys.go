@@ -44,6 +44,10 @@ func NoteKey(env, incidentID, purpose string) string {
 	return "pd:" + env + ":" + incidentID + ":note:" + purpose
 }
 
+// ActionNotePurpose is the purpose (NoteKey) of the timeline note about an
+// approval request reaching state.
+func ActionNotePurpose(requestID, state string) string { return "action:" + requestID + ":" + state }
+
 // AckKey is Nova's acknowledgement of an incident.
 func AckKey(env, incidentID string) string { return "pd:" + env + ":" + incidentID + ":ack" }
 

@@ -250,7 +250,7 @@ func (f *Flow) afterTransition(ctx context.Context, req nova.ApprovalRequest, ou
 	default:
 		report.Outcome += ": " + req.StateReason
 	}
-	_, err := f.cfg.Writer.Note(ctx, svc, req.IncidentID, "action:"+req.ID+":"+string(req.State), "pagerduty.note.action",
+	_, err := f.cfg.Writer.Note(ctx, svc, req.IncidentID, store.ActionNotePurpose(req.ID, string(req.State)), "pagerduty.note.action",
 		func(auditID string) string { return render.StatusNote(report, auditID) })
 	if err != nil && !errors.Is(err, writeback.ErrPaused) {
 		f.cfg.Log.WithError(err).WithField("approval_id", req.ID).Warn("could not write the action's status note")
