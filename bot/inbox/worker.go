@@ -29,22 +29,19 @@ type Config struct {
 	Settings func() *settings.Settings
 	// IngressMode is a service's mode as ingress reads it (rollout).
 	IngressMode func(ctx context.Context, svc nova.Service) (nova.Mode, error)
-	// Handle processes one event; an error is retried when Retryable.
+	// Handle processes one event; an error is retried when nova.IsRetryable.
 	Handle func(ctx context.Context, ev nova.Event, log logrus.FieldLogger) error
 	Log    logrus.FieldLogger
 	Now    func() time.Time
-	// Workers is the number of events processed at once by this replica.
-	Workers int
-	// Visibility is how long a claimed event stays leased before another
-	// worker may take it over from a crashed one.
-	Visibility time.Duration
-	// DedupTTL is how long webhook and event ids are remembered.
-	DedupTTL time.Duration
-	// MaxAttempts before an event is set aside as a dead letter.
+	// Workers, Visibility (a claimed event's lease), DedupTTL (how long
+	// webhook and event ids are remembered), MaxAttempts (before a dead
+	// letter) and Poll (idle workers' pace) are bot.Config's.
+	Workers     int
+	Visibility  time.Duration
+	DedupTTL    time.Duration
 	MaxAttempts int
-	// Poll is how often idle workers look for new events.
-	Poll       time.Duration
-	Registerer prometheus.Registerer
+	Poll        time.Duration
+	Registerer  prometheus.Registerer
 }
 
 // Inbox ingests events and runs the workers.

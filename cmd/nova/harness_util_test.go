@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"io"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -74,27 +72,8 @@ func httpGet(t *testing.T, url, key string) (int, string) {
 // metricValue sums a metric's samples whose labels contain every filter.
 func metricValue(t *testing.T, base, name string, filters ...string) float64 {
 	t.Helper()
-	_, body := httpGet(t, base+"/metrics", "")
-	var sum float64
-	sc := bufio.NewScanner(strings.NewReader(body))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, name+" ") && !strings.HasPrefix(line, name+"{") {
-			continue
-		}
-		ok := true
-		for _, f := range filters {
-			ok = ok && strings.Contains(line, f)
-		}
-		if !ok {
-			continue
-		}
-		if v, err := strconv.ParseFloat(line[strings.LastIndex(line, " ")+1:], 64); err == nil {
-			sum += v
-		}
-	}
-	return sum
+	v, _ := e2e.Metric(base, name, filters...)
+	return v
 }
 
 var httpClient = &http.Client{Timeout: 30 * time.Second}
