@@ -20,26 +20,12 @@ func (f *Flow) decide(ctx context.Context, in nova.Interaction, approve bool) (n
 		return nova.Reply{}, err
 	}
 	var outcome approvals.Outcome
-	var rc reconciled
-	req, err = f.advance(ctx, req.ID, func(r nova.ApprovalRequest) (nova.ApprovalRequest, error) {
-		// Decide under the policy in force now, not the one copied at proposal.
-		var err error
-		if rc, err = f.reconcile(ctx, r); err != nil {
-			return r, err
-		}
-		next, out, err := approvals.Decide(rc.req, actor, approve, f.cfg.Now())
+	req, rc, err := f.click(ctx, req.ID, func(r nova.ApprovalRequest) (nova.ApprovalRequest, error) {
+		next, out, err := approvals.Decide(r, actor, approve, f.cfg.Now())
 		outcome = out
 		return next, err
 	})
-	if rc.changed {
-		f.auditReconciled(ctx, rc)
-	}
 	if err != nil {
-		if req.State == nova.ApprovalExpired {
-			f.afterTransition(ctx, req, "")
-		} else if rc.changed {
-			f.refreshApproval(ctx, req)
-		}
 		return nova.Reply{}, err
 	}
 	f.approvals.WithLabelValues(string(outcome)).Inc()
@@ -80,13 +66,33 @@ func (f *Flow) apply(ctx context.Context, in nova.Interaction) (nova.Reply, erro
 	if err != nil {
 		return nova.Reply{}, err
 	}
+	req, _, err = f.click(ctx, req.ID, func(r nova.ApprovalRequest) (nova.ApprovalRequest, error) {
+		return approvals.Apply(r, actor, f.cfg.Now())
+	})
+	if err != nil {
+		return nova.Reply{}, err
+	}
+	if err := f.cfg.Audit.Append(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,
+		Actor: nova.SlackActor(in.UserID), Action: "action.apply", Outcome: nova.OutcomeOK, Detail: req.ID + " " + req.Action}); err != nil {
+		return nova.Reply{}, err
+	}
+	f.refreshApproval(ctx, req)
+	f.goBackground(ctx, func(ctx context.Context) { f.startRun(ctx, req.ID) })
+	return nova.Reply{Message: render.Text("Applying *%s*…", req.Title)}, nil
+}
+
+// click applies a click's transition to the stored request under the
+// approval policy in force now (not the one copied at proposal): the request
+// is reconciled first, and what that changed is audited and shown even when
+// the click itself is refused.
+func (f *Flow) click(ctx context.Context, id string, step func(nova.ApprovalRequest) (nova.ApprovalRequest, error)) (nova.ApprovalRequest, reconciled, error) {
 	var rc reconciled
-	req, err = f.advance(ctx, req.ID, func(r nova.ApprovalRequest) (nova.ApprovalRequest, error) {
+	req, err := f.advance(ctx, id, func(r nova.ApprovalRequest) (nova.ApprovalRequest, error) {
 		var err error
 		if rc, err = f.reconcile(ctx, r); err != nil {
 			return r, err
 		}
-		return approvals.Apply(rc.req, actor, f.cfg.Now())
+		return step(rc.req)
 	})
 	if rc.changed {
 		f.auditReconciled(ctx, rc)
@@ -97,15 +103,8 @@ func (f *Flow) apply(ctx context.Context, in nova.Interaction) (nova.Reply, erro
 		} else if rc.changed {
 			f.refreshApproval(ctx, req)
 		}
-		return nova.Reply{}, err
 	}
-	if err := f.cfg.Audit.Append(ctx, nova.AuditEntry{Environment: req.Environment, Service: req.ServiceID, Incident: req.IncidentID,
-		Actor: nova.SlackActor(in.UserID), Action: "action.apply", Outcome: nova.OutcomeOK, Detail: req.ID + " " + req.Action}); err != nil {
-		return nova.Reply{}, err
-	}
-	f.refreshApproval(ctx, req)
-	f.goBackground(ctx, func(ctx context.Context) { f.startRun(ctx, req.ID) })
-	return nova.Reply{Message: render.Text("Applying *%s*…", req.Title)}, nil
+	return req, rc, err
 }
 
 // clickContext loads the request a button names and resolves the clicker.
