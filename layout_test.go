@@ -131,10 +131,10 @@ var botLayers = map[string][]string{
 	"bot/rollout":       {"bot/render", "bot/settings"},
 	"bot/writeback":     {"bot/render"},
 	"bot/evidence":      {"bot/render", "bot/settings"},
-	"bot/inbox":         {"bot/settings"},
+	"bot/inbox":         {"bot/auditlog", "bot/settings"},
 	"bot/actions":       {"bot/render", "bot/settings", "bot/writeback"},
 	"bot/outbox":        {"bot/render", "bot/settings", "bot/writeback"},
-	"bot/incident":      {"bot/render", "bot/rollout", "bot/settings", "bot/writeback"},
+	"bot/incident":      {"bot/auditlog", "bot/render", "bot/rollout", "bot/settings", "bot/writeback"},
 }
 
 func botMayImport(dir, local string) bool {

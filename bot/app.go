@@ -52,6 +52,8 @@ type Config struct {
 	MaxAttempts int
 	// Poll is how often idle workers look for new events.
 	Poll time.Duration
+	// Tracer, when set, traces event processing and action runs.
+	Tracer Tracer
 }
 
 // App is the running application.
@@ -141,6 +143,7 @@ func New(cfg Config) (*App, error) {
 		PagerDuty: func(env string) (actions.PagerDuty, error) { return cfg.Envs.PagerDuty(env) },
 		Chat:      func(env string) (writeback.Chat, error) { return cfg.Envs.Chat(env) },
 		Executor:  func(action string) (actions.Executor, error) { return cfg.Envs.Executor(action) },
+		Span:      a.span,
 		QueueMessage: func(ctx context.Context, svc nova.Service, rec nova.IncidentRecord, req nova.ApprovalRequest) error {
 			return a.outbox.QueueApproval(ctx, svc, rec, req)
 		},
@@ -167,7 +170,7 @@ func New(cfg Config) (*App, error) {
 		return nil, err
 	}
 	a.inbox, err = inbox.New(inbox.Config{
-		Store: cfg.Store, Settings: cfg.Settings, IngressMode: a.rollout.IngressMode, Handle: a.handleEvent,
+		Store: cfg.Store, Settings: cfg.Settings, IngressMode: a.rollout.IngressMode, Handle: a.handleEvent, Span: a.span,
 		Log: cfg.Log, Now: cfg.Now, Registerer: cfg.Registerer,
 		Workers: cfg.Workers, Visibility: cfg.Visibility, DedupTTL: cfg.DedupTTL, MaxAttempts: cfg.MaxAttempts, Poll: cfg.Poll,
 	})

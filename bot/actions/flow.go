@@ -64,8 +64,11 @@ type Config struct {
 	// QueueMessage queues a request's Slack message in its channel's outbox,
 	// which posts it with PostMessage.
 	QueueMessage func(ctx context.Context, svc nova.Service, rec nova.IncidentRecord, req nova.ApprovalRequest) error
-	Log          logrus.FieldLogger
-	Now          func() time.Time
+	// Span, when set, traces each action run; it returns the function
+	// that ends the span.
+	Span func(ctx context.Context, name, traceparent string, attrs map[string]string) (context.Context, func(error))
+	Log  logrus.FieldLogger
+	Now  func() time.Time
 	// Visibility is the lease of a run; a run ends inside it.
 	Visibility time.Duration
 	Registerer prometheus.Registerer
@@ -101,6 +104,13 @@ func (f *Flow) goBackground(ctx context.Context, fn func(ctx context.Context)) {
 		defer f.background.Done()
 		fn(context.WithoutCancel(ctx))
 	}()
+}
+
+func (f *Flow) span(ctx context.Context, name, traceparent string, attrs map[string]string) (context.Context, func(error)) {
+	if f.cfg.Span == nil {
+		return ctx, func(error) {}
+	}
+	return f.cfg.Span(ctx, name, traceparent, attrs)
 }
 
 // Wait blocks until background work (action runs) finished.

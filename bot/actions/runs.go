@@ -136,6 +136,9 @@ func (f *Flow) runBudget() time.Duration { return f.cfg.Visibility * 9 / 10 }
 // the run's lease is renewed while it runs, and the sweeper resumes it only
 // once its owner is provably gone.
 func (f *Flow) execute(ctx context.Context, req nova.ApprovalRequest) {
+	ctx, endSpan := f.span(ctx, "nova.run "+req.Action, "", map[string]string{
+		"nova.incident_id": req.IncidentID, "nova.approval_id": req.ID, "nova.action": req.Action})
+	defer endSpan(nil)
 	if err := mayExecute(req); err != nil {
 		// Unreachable through Start; kept as the last check before any side effect.
 		f.cfg.Log.WithError(err).WithField("approval_id", req.ID).Error("refusing to execute")

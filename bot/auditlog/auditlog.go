@@ -77,6 +77,7 @@ func (l *Log) Append(ctx context.Context, e nova.AuditEntry) error {
 		l.log.WithError(err).WithField("audit_id", e.ID).Error("could not append to the audit log")
 		return err
 	}
+	l.auditMilestone(e)
 	return nil
 }
 

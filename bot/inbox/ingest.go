@@ -11,7 +11,10 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/sirupsen/logrus"
+
 	"github.com/novasre/nova"
+	"github.com/novasre/nova/bot/auditlog"
 	"github.com/novasre/nova/store"
 )
 
@@ -83,6 +86,10 @@ func (in *Inbox) Ingest(ctx context.Context, ev nova.Event) (Result, error) {
 	}
 	if !fresh {
 		return Duplicate, nil
+	}
+	if ev.Type == nova.EventTriggered {
+		auditlog.Milestone(in.cfg.Log, auditlog.MilestoneReceived, logrus.Fields{"incident_id": ev.IncidentID, "service": ev.ServiceID,
+			"environment": ev.Environment, "event_id": ev.ID, "webhook_id": ev.WebhookID})
 	}
 	in.Wake()
 	return Accepted, nil

@@ -31,8 +31,11 @@ type Config struct {
 	IngressMode func(ctx context.Context, svc nova.Service) (nova.Mode, error)
 	// Handle processes one event; an error is retried when nova.IsRetryable.
 	Handle func(ctx context.Context, ev nova.Event, log logrus.FieldLogger) error
-	Log    logrus.FieldLogger
-	Now    func() time.Time
+	// Span, when set, traces each event's processing (a child of the
+	// webhook's trace); it returns the function that ends the span.
+	Span func(ctx context.Context, name, traceparent string, attrs map[string]string) (context.Context, func(error))
+	Log  logrus.FieldLogger
+	Now  func() time.Time
 	// Workers, Visibility (a claimed event's lease), DedupTTL (how long
 	// webhook and event ids are remembered), MaxAttempts (before a dead
 	// letter) and Poll (idle workers' pace) are bot.Config's.
@@ -68,17 +71,7 @@ func New(cfg Config) (*Inbox, error) {
 	})); err != nil {
 		return nil, err
 	}
-	if _, err = metric.Register(cfg.Registerer, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "nova_inbox_depth", Help: "Events stored in the inbox (ready, leased or delayed); -1 when the store is unreachable.",
-	}, func() float64 {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		n, err := cfg.Store.InboxDepth(ctx)
-		if err != nil {
-			return -1
-		}
-		return float64(n)
-	})); err != nil {
+	if _, err = metric.Register(cfg.Registerer, prometheus.Collector(inboxDepth{st: cfg.Store})); err != nil {
 		return nil, err
 	}
 	return in, nil
@@ -152,8 +145,11 @@ func (in *Inbox) process(ctx context.Context, d *store.Delivery) {
 		return
 	}
 	workCtx, cancel := context.WithTimeout(ctx, in.cfg.Visibility*9/10)
+	workCtx, endSpan := in.span(workCtx, "nova.process "+string(ev.Type), ev.TraceParent, map[string]string{
+		"nova.incident_id": ev.IncidentID, "nova.event_id": ev.ID, "nova.environment": ev.Environment})
 	stop := in.keepLease(workCtx, d, log)
 	err := in.cfg.Handle(workCtx, ev, log)
+	endSpan(err)
 	stop()
 	cancel()
 	result := "ok"
@@ -215,4 +211,44 @@ func (in *Inbox) deadLetter(ctx context.Context, ev nova.Event, d *store.Deliver
 	if _, err := in.cfg.Store.Put(ctx, store.KindMeta, store.DeadLetterID(ev.ID), b, store.AnyVersion, 30*24*time.Hour); err != nil {
 		in.cfg.Log.WithError(err).Error("could not keep the dead letter")
 	}
+}
+
+func (in *Inbox) span(ctx context.Context, name, traceparent string, attrs map[string]string) (context.Context, func(error)) {
+	if in.cfg.Span == nil {
+		return ctx, func(error) {}
+	}
+	return in.cfg.Span(ctx, name, traceparent, attrs)
+}
+
+// inboxDepth reports the inbox's depth at every scrape, and whether the
+// store answered: when it does not, there is no depth sample (never a
+// sentinel value) and nova_store_up is 0.
+type inboxDepth struct {
+	st interface {
+		InboxDepth(ctx context.Context) (int64, error)
+	}
+}
+
+var (
+	inboxDepthDesc = prometheus.NewDesc("nova_inbox_depth",
+		"Events stored in the inbox (ready, leased or delayed); absent while the store is unreachable.", nil, nil)
+	storeUpDesc = prometheus.NewDesc("nova_store_up",
+		"1 when the store answered the last scrape's inbox depth query, 0 when it did not.", nil, nil)
+)
+
+func (d inboxDepth) Describe(ch chan<- *prometheus.Desc) {
+	ch <- inboxDepthDesc
+	ch <- storeUpDesc
+}
+
+func (d inboxDepth) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	n, err := d.st.InboxDepth(ctx)
+	if err != nil {
+		ch <- prometheus.MustNewConstMetric(storeUpDesc, prometheus.GaugeValue, 0)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(storeUpDesc, prometheus.GaugeValue, 1)
+	ch <- prometheus.MustNewConstMetric(inboxDepthDesc, prometheus.GaugeValue, float64(n))
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/novasre/nova"
+	"github.com/novasre/nova/bot/auditlog"
 	"github.com/novasre/nova/store"
 )
 
@@ -110,6 +111,7 @@ func (h *Handler) onResolved(ctx context.Context, ev nova.Event, svc nova.Servic
 	if err != nil {
 		return err
 	}
+	auditlog.Milestone(h.cfg.Log, auditlog.MilestoneResolved, logrus.Fields{"incident_id": rec.ID, "service": svc.ID, "environment": svc.Environment, "event_id": ev.ID})
 	if err := h.cfg.Actions.CancelIncident(ctx, rec.ID, "the incident was resolved"); err != nil {
 		return fmt.Errorf("withdraw the open requests of %s: %w", rec.ID, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/novasre/nova"
+	"github.com/novasre/nova/bot/auditlog"
 	"github.com/novasre/nova/bot/writeback"
 )
 
@@ -49,6 +50,7 @@ func (h *Handler) onTriggered(ctx context.Context, ev nova.Event, svc nova.Servi
 	}
 	if rec.Triage == nil {
 		result := h.cfg.Evidence.Triage(ctx, svc, inc)
+		h.hypothesisMilestone(svc, inc.ID, result)
 		rec, err = h.cfg.Writer.UpdateIncident(ctx, inc.ID, func(r *nova.IncidentRecord, _ bool) error {
 			if r.Triage == nil { // another attempt may have stored one first
 				r.Triage = &result
@@ -133,4 +135,14 @@ func (h *Handler) autoAck(ctx context.Context, svc nova.Service, rec *nova.Incid
 		return h.cfg.Outbox.QueueRefresh(ctx, svc, updated)
 	}
 	return nil
+}
+
+// hypothesisMilestone logs the triage result's headline.
+func (h *Handler) hypothesisMilestone(svc nova.Service, incidentID string, r nova.TriageResult) {
+	f := logrus.Fields{"incident_id": incidentID, "service": svc.ID, "environment": svc.Environment,
+		"abstained": r.Abstained, "triage_ms": r.Elapsed.Milliseconds()}
+	if top := r.Top(); top != nil {
+		f["category"], f["confidence"] = top.Category, top.Confidence
+	}
+	auditlog.Milestone(h.cfg.Log, auditlog.MilestoneHypothesis, f)
 }

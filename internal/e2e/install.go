@@ -2,9 +2,12 @@ package e2e
 
 import (
 	"fmt"
+
 	"os"
 	"path/filepath"
 	"strings"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/novasre/nova/pagerduty/pdemu"
 	"github.com/novasre/nova/slack/slackemu"
@@ -60,6 +63,9 @@ type Options struct {
 	ExtraYAML string
 	// MetricsListen serves metrics.listen on a loopback port.
 	MetricsListen bool
+	// Spans, when set, receives the spans of instances run in the test's
+	// process (tracing on).
+	Spans sdktrace.SpanExporter
 }
 
 // Defaults fills in what o leaves unset.

@@ -59,6 +59,7 @@ type Emulator struct {
 	services      map[string]*service
 	serviceOrder  []string
 	users         map[string]*user // by id
+	teams         map[string]*team
 	incidents     map[string]*incident
 	incidentOrder []string
 	changes       map[string]*changeEvent
@@ -137,6 +138,16 @@ func (e *Emulator) Start() string {
 	defer e.mu.Unlock()
 	if e.server == nil {
 		e.server = httptest.NewServer(e.Handler())
+	}
+	return e.server.URL
+}
+
+// URL is the base URL of a started emulator, or "" before Start.
+func (e *Emulator) URL() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.server == nil {
+		return ""
 	}
 	return e.server.URL
 }
