@@ -48,13 +48,24 @@ type ScoredChange struct {
 	Change nova.ChangeEvent
 	// Score is in [0, 0.95]; it is a ranking score, not a probability.
 	Score float64
-	// Proximity is the timing evidence alone: time decay scaled by relation.
+	// Proximity is the timing evidence alone: time decay (from the onset of
+	// the symptoms when known) scaled by relation.
 	Proximity float64
+	// Explain is the content evidence alone, in [0, 1]: how much of what the
+	// alerts implicate (components, parameters, resources, dependencies) the
+	// change touched. Timing without it never makes a change a confident
+	// answer.
+	Explain float64
 	// Age is how long before the trigger the change happened.
 	Age      time.Duration
 	Relation Relation
 	// Shared lists words (and #topics) the change shares with the alerts.
 	Shared []string
+	// AfterOnset is set when the change came after the symptoms began.
+	AfterOnset bool
+	// Against says what counts against the change ("errors began at 09:55,
+	// before it"), when something does.
+	Against string
 }
 
 var (
@@ -66,44 +77,91 @@ var (
 	failedChange = regexp.MustCompile(`(?i)\b(fail(?:ed|ure)?|errored|aborted|timed out|partially applied)\b`)
 )
 
+// Weights of the change score. Timing alone (a change of this service at
+// the onset) reaches at most timingWeight; content that explains the
+// symptoms reaches contentWeight. Tuned on the development split.
+const (
+	timingWeight  = 0.45
+	contentWeight = 0.85
+	// afterOnsetFactor discounts a change made after the symptoms began:
+	// it cannot have caused them, but onset estimates can be a minute off.
+	afterOnsetFactor = 0.15
+	// onsetTolerance is how long after the onset a change still counts as
+	// before it (alert timestamps lag the symptom they report).
+	onsetTolerance = time.Minute
+	// minDelayedExplain is how well a change older than the change window
+	// must explain the symptoms to be considered at all.
+	minDelayedExplain = 0.45
+)
+
+// delayedTopics are subsystems whose changes take effect late: caches and
+// TTLs expire, certificates and credentials run out, leaks and disks fill,
+// quotas and schedules arrive. Content evidence for them fades over
+// Options.DelayedWindow rather than the change window.
+var delayedTopics = map[string]bool{
+	"certificate": true, "dns": true, "cache": true, "memory": true, "storage": true, "quota": true,
+	"auth": true, "logging": true, "queue": true, "fd": true, "clock": true,
+}
+
 // RankChanges scores every change made within the change window before the
-// trigger, best first. Changes after the trigger, or with no timestamp, are
-// left out: they cannot have caused it.
+// trigger, and older ones whose content explains the symptoms (delayed
+// effects), best first. Changes after the trigger, or with no timestamp,
+// are left out: they cannot have caused it.
 func RankChanges(in Input, opts Options, now time.Time) []ScoredChange {
 	return newView(in, opts, now).rankChanges()
 }
 
 func (v *view) rankChanges() []ScoredChange {
+	if v.rankedCache != nil {
+		return v.rankedCache
+	}
 	cands := v.candidateChanges()
 	docs := make([][]string, len(cands))
 	for i, c := range cands {
 		docs[i] = tokens(changeText(c))
 	}
 	weights := newIDF(docs)
-	failing := map[string]bool{}
-	for _, h := range v.hits {
-		if h.sig.Topic != "" {
-			failing[h.sig.Topic] = true
-		}
-	}
 	out := make([]ScoredChange, 0, len(cands))
+	ref := v.onsetOr(v.trigger)
 	for i, c := range cands {
 		sc := ScoredChange{Change: c, Age: v.trigger.Sub(c.Timestamp), Relation: v.relation(c)}
 		ov, shared := overlap(docs[i], v.toks, v.ownName, weights)
-		// Touching the subsystem a failure signature points at (a DNS
-		// change when lookups fail) is stronger than sharing words.
+		// Touching the subsystem the alerts implicate (a DNS change when
+		// lookups fail, a memory limit when pods are OOM-killed) is stronger
+		// than sharing words.
+		delayed := false
 		for tp := range topics(docs[i]) {
-			if failing[tp] {
+			if v.failing[tp] {
 				ov = noisyOr(ov, 0.7)
-				break
+				delayed = delayed || delayedTopics[tp]
 			}
 		}
+		sc.Explain = ov
 		sc.Shared = shared
-		sc.Proximity = v.proximity(sc.Age, sc.Relation)
+		if sc.Age > v.opts.ChangeWindow && sc.Explain < minDelayedExplain {
+			continue
+		}
+		gap := ref.Sub(c.Timestamp)
+		if gap < 0 {
+			gap = 0
+		}
+		sc.Proximity = v.proximity(gap, sc.Relation)
+		fade := v.opts.ChangeWindow
+		if delayed {
+			fade = v.opts.DelayedWindow
+		}
 		// Content evidence fades too, but slowly: it halves at the edge of
-		// the window, where timing alone says almost nothing.
-		content := ov * contentRelation[sc.Relation] / (1 + float64(sc.Age)/float64(v.opts.ChangeWindow))
-		sc.Score = kindFactor(c) * reasonFactor(c) * noisyOr(0.8*sc.Proximity, 0.65*content)
+		// the window (the delayed window for delayed-effect topics).
+		content := ov * contentRelation[sc.Relation] / (1 + float64(sc.Age)/float64(fade))
+		sc.Score = kindFactor(c) * reasonFactor(c) * noisyOr(timingWeight*sc.Proximity, contentWeight*content)
+		if !v.onset.IsZero() && c.Timestamp.After(v.onset.Add(onsetTolerance)) {
+			sc.AfterOnset = true
+			sc.Score *= afterOnsetFactor
+			sc.Against = "the symptoms began at " + clock(v.onset) + " (" + v.onsetFrom + "), before it"
+		} else if f, why := v.scope.scopeFactor(c, sc.Explain); f != 1 {
+			sc.Score *= f
+			sc.Against = why
+		}
 		sc.Score = minf(sc.Score, 0.95)
 		out = append(out, sc)
 	}
@@ -116,8 +174,12 @@ func (v *view) rankChanges() []ScoredChange {
 		}
 		return out[i].Change.ID < out[j].Change.ID
 	})
+	v.rankedCache = out
 	return out
 }
+
+// clock renders a time as an on-call engineer reads it in a note.
+func clock(t time.Time) string { return t.UTC().Format("15:04") + " UTC" }
 
 // proximity is how close in time and in the service graph a change is,
 // regardless of what it touched.
@@ -126,12 +188,18 @@ func (v *view) proximity(age time.Duration, rel Relation) float64 {
 	return decay * timeRelation[rel]
 }
 
-// candidateChanges returns the changes in the window, deduplicated by id.
+// candidateChanges returns the changes that may have caused the incident:
+// made before the trigger and within the delayed window (older ones than the
+// change window must still explain the symptoms), deduplicated by id.
 func (v *view) candidateChanges() []nova.ChangeEvent {
 	seen := map[string]int{}
 	var out []nova.ChangeEvent
+	window := v.opts.ChangeWindow
+	if v.opts.DelayedWindow > window {
+		window = v.opts.DelayedWindow
+	}
 	for _, c := range v.in.Changes {
-		if c.Timestamp.IsZero() || c.Timestamp.After(v.trigger) || v.trigger.Sub(c.Timestamp) > v.opts.ChangeWindow {
+		if c.Timestamp.IsZero() || c.Timestamp.After(v.trigger) || v.trigger.Sub(c.Timestamp) > window {
 			continue
 		}
 		if c.ID != "" {

@@ -54,8 +54,14 @@ type Scores struct {
 	// cases that had an answer.
 	Abstained        Ratio
 	AbstainedWrongly Ratio
+	// AbstainRecall counts abstentions among the cases where abstaining is
+	// right; AbstainPrecision counts cases where abstaining is right among
+	// the abstentions.
+	AbstainRecall, AbstainPrecision Ratio
 	// WrongConfident counts cases where the top hypothesis has confidence
-	// ≥ ConfidentAt, triage did not abstain, and the category is wrong.
+	// ≥ ConfidentAt, triage did not abstain, and the top hypothesis is wrong:
+	// the wrong category, or a change hypothesis whose first cited change is
+	// not the culprit (or that blames a change when none was recorded).
 	// Baselines have no confidence: every wrong guess of theirs counts.
 	WrongConfident Ratio
 	// FixSuggested counts cases with catalog fix actions where the top
@@ -70,6 +76,10 @@ type Outcome struct {
 	Confidence float64
 	Abstained  bool
 	Top1, Top3 bool
+	// Right is set when the top hypothesis is right (see topRight);
+	// AbstainOK when abstaining is right on the case; NoHypothesis when
+	// triage offered none.
+	Right, AbstainOK, NoHypothesis bool
 	// CulpritRank is the culprit's rank (1 = first), 0 when there is none.
 	CulpritRank  int
 	CulpritFirst bool
@@ -86,6 +96,47 @@ type Report struct {
 	BySource   map[string]int
 	ByCategory map[nova.Category]int
 	Outcomes   []Outcome
+	// Reliability bins Nova's top confidence: how often it was right in each
+	// bin (a calibrated engine is right about as often as it says).
+	Reliability []Bin
+}
+
+// Bin is one row of a reliability table: the cases whose top confidence is
+// in [Low, High), how many of them were right, and their mean confidence.
+type Bin struct {
+	Low, High      float64
+	Right          Ratio
+	MeanConfidence float64
+}
+
+// reliabilityEdges are the bins of the reliability table.
+var reliabilityEdges = []float64{0, 0.2, 0.4, 0.6, 0.8, 1.0001}
+
+// reliability bins outcomes by top confidence.
+func reliability(outcomes []Outcome) []Bin {
+	bins := make([]Bin, len(reliabilityEdges)-1)
+	sums := make([]float64, len(bins))
+	for i := range bins {
+		bins[i].Low, bins[i].High = reliabilityEdges[i], reliabilityEdges[i+1]
+	}
+	for _, o := range outcomes {
+		if o.NoHypothesis {
+			continue
+		}
+		for i := range bins {
+			if o.Confidence >= bins[i].Low && o.Confidence < bins[i].High {
+				count(&bins[i].Right, o.Right)
+				sums[i] += o.Confidence
+				break
+			}
+		}
+	}
+	for i := range bins {
+		if bins[i].Right.Of > 0 {
+			bins[i].MeanConfidence = sums[i] / float64(bins[i].Right.Of)
+		}
+	}
+	return bins
 }
 
 // Evaluate runs Analyze on every case (at the case's own now) and scores
@@ -98,7 +149,62 @@ func Evaluate(cases []Case, opts Options) Report {
 		r.ByCategory[c.Answer.Category]++
 	}
 	r.Systems = []Scores{evalNova(cases, opts, &r.Outcomes), evalMostRecent(cases, opts), evalMajority(cases, r.ByCategory)}
+	r.Reliability = reliability(r.Outcomes)
 	return r
+}
+
+// topRight reports whether the top hypothesis of res is right for c: the
+// right category and, for a change, the right change first (or no change
+// cited when the cause left no change event).
+func topRight(c Case, res nova.TriageResult) bool {
+	top := res.Top()
+	if top == nil || top.Category != c.Answer.Category {
+		return false
+	}
+	if top.Category != nova.CategoryChange {
+		return true
+	}
+	first := ""
+	for _, e := range top.Evidence {
+		if e.Kind == nova.EvidenceChange {
+			first = e.ID
+			break
+		}
+	}
+	return first == c.Answer.CulpritChange
+}
+
+// FitCalibration fits the confidence map and chooses the abstention
+// threshold on the given cases (the development split, and only it): it
+// runs the engine with IdentityCalibration to read each case's top evidence
+// score, fits an isotonic map from score to the rate of right top
+// hypotheses, then picks the threshold with ChooseAbstainBelow on the
+// calibrated confidences. It is pure and deterministic.
+func FitCalibration(cases []Case, opts Options) (Calibration, AbstainChoice) {
+	raw := opts
+	raw.Calibration = &IdentityCalibration
+	raw.AbstainBelow = -1
+	points := make([]CalibrationPoint, 0, len(cases))
+	for _, c := range cases {
+		res := Analyze(c.Input, raw, c.Now)
+		if top := res.Top(); top != nil {
+			points = append(points, CalibrationPoint{Score: top.Confidence, Right: topRight(c, res)})
+		}
+	}
+	cal := FitIsotonic(points)
+	fitted := opts
+	fitted.Calibration = &cal
+	fitted.AbstainBelow = -1
+	var outcomes []Outcome
+	for _, c := range cases {
+		res := Analyze(c.Input, fitted, c.Now)
+		o := Outcome{ID: c.ID, AbstainOK: c.Answer.AbstainOK, Right: topRight(c, res), NoHypothesis: res.Top() == nil}
+		if top := res.Top(); top != nil {
+			o.Confidence = top.Confidence
+		}
+		outcomes = append(outcomes, o)
+	}
+	return cal, ChooseAbstainBelow(outcomes)
 }
 
 func evalNova(cases []Case, opts Options, outcomes *[]Outcome) Scores {
@@ -106,7 +212,8 @@ func evalNova(cases []Case, opts Options, outcomes *[]Outcome) Scores {
 	rankSum := 0
 	for _, c := range cases {
 		res := Analyze(c.Input, opts, c.Now)
-		o := Outcome{ID: c.ID, Split: c.Split, Want: c.Answer.Category, Abstained: res.Abstained}
+		o := Outcome{ID: c.ID, Split: c.Split, Want: c.Answer.Category, Abstained: res.Abstained,
+			Right: topRight(c, res), AbstainOK: c.Answer.AbstainOK, NoHypothesis: res.Top() == nil}
 		if top := res.Top(); top != nil {
 			o.Got, o.Confidence, o.Summary = top.Category, top.Confidence, top.Summary
 		}
@@ -118,8 +225,13 @@ func evalNova(cases []Case, opts Options, outcomes *[]Outcome) Scores {
 		count(&s.Abstained, res.Abstained)
 		if !c.Answer.AbstainOK {
 			count(&s.AbstainedWrongly, res.Abstained)
+		} else {
+			count(&s.AbstainRecall, res.Abstained)
 		}
-		count(&s.WrongConfident, !res.Abstained && o.Got != c.Answer.Category && o.Confidence >= ConfidentAt)
+		if res.Abstained {
+			count(&s.AbstainPrecision, c.Answer.AbstainOK)
+		}
+		count(&s.WrongConfident, !res.Abstained && !o.Right && o.Confidence >= ConfidentAt)
 		if id := c.Answer.CulpritChange; id != "" {
 			o.CulpritRank = changeRank(RankChanges(c.Input, opts, c.Now), id, len(c.Input.Changes))
 			o.CulpritFirst = firstCitedChange(res) == id

@@ -133,6 +133,10 @@ func init() {
 		"image":       "image registry dockerhub ecr imagepullbackoff errimagepull pull manifest",
 		"scheduling":  "pending schedul unschedulable affinity quota taint cordon preempt priority",
 		"webhook":     "webhook admission kyverno opa gatekeeper validat",
+		"fd":          "fd fds descriptor descriptors ulimit nofile emfile",
+		"datacenter":  "datacenter datacentre power generator ups cooling facility rack pdu",
+		"clock":       "clock ntp chrony leap skew drift",
+		"quota":       "quota quotas limit limits ratelimit",
 	} {
 		for _, w := range strings.Fields(words) {
 			topicWords[stem(w)] = topic
