@@ -55,7 +55,7 @@ func describeMetric(m metric) string {
 	}
 	switch {
 	case m.limit < 0:
-		return name + " at " + ratioText(m.value / -m.limit) + " the usual (" + m.key + " " + num(m.value) + " against " + num(-m.limit) + ")"
+		return name + " at " + ratioText(m.value/-m.limit) + " the usual (" + m.key + " " + num(m.value) + " against " + num(-m.limit) + ")"
 	case m.limit > 0 && m.topic == "traffic":
 		return name + " at " + ratioText(m.value/m.limit) + " the usual (" + m.key + " " + num(m.value) + " against " + num(m.limit) + ")"
 	case m.limit > 0:
