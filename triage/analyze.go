@@ -16,6 +16,12 @@ type piece struct {
 	evidence []nova.Evidence
 	// past marks support carried over from a similar past incident.
 	past bool
+	// specific marks evidence that points at a cause rather than describing
+	// a symptom every cause produces (5xx, latency) or a coincidence of
+	// timing: an explained change, a specific signature, a number past its
+	// limit, a provider event, a confined scope, a storm, a close past
+	// incident. With none at all, triage abstains.
+	specific bool
 }
 
 // candidate gathers every piece of support for one category, so that
@@ -88,13 +94,13 @@ func (v *view) candidates() map[nova.Category]*candidate {
 	v.pastSupport(add, best)
 	if s := v.storm(); s.ok {
 		ev := v.stormEvidence(s)
-		add(s.category, piece{strength: s.strength, headline: v.stormHeadline(s), evidence: ev})
+		add(s.category, piece{strength: s.strength, headline: v.stormHeadline(s), evidence: ev, specific: true})
 		// Many services failing together right after a change to a service
 		// they share is the classic shape of a bad infrastructure change. A
 		// change to the incident's own service is not shared: the storm
 		// says nothing for it.
 		if best != nil && best.Relation != RelationUnrelated && best.Relation != RelationSame && best.Age <= time.Hour && !best.AfterOnset {
-			add(nova.CategoryChange, piece{strength: s.strength * noisyOr(best.Proximity, best.Explain), evidence: ev[:1]})
+			add(nova.CategoryChange, piece{strength: s.strength * noisyOr(best.Proximity, best.Explain), evidence: ev[:1], specific: true})
 		}
 	}
 	return cands
@@ -138,7 +144,7 @@ func (v *view) signatureSupport(add func(nova.Category, piece), best *ScoredChan
 		}
 		if explain > 0 {
 			_, wt := h.sig.bestCategory()
-			add(nova.CategoryChange, piece{strength: wt * explain, evidence: []nova.Evidence{v.hitEvidence(h)}})
+			add(nova.CategoryChange, piece{strength: wt * explain, evidence: []nova.Evidence{v.hitEvidence(h)}, specific: true})
 		}
 		boost := (1 + 0.1*minf(float64(h.matches-1), 3)) * (1 - 0.5*explain)
 		if !h.inDetails {
@@ -159,10 +165,16 @@ func (v *view) signatureSupport(add func(nova.Category, piece), best *ScoredChan
 			if outside != nil && reachFailure[h.sig.Name] && (c == nova.CategoryInfrastructure || c == nova.CategoryDependency) {
 				target = nova.CategoryDependency
 			}
-			add(target, piece{strength: s, headline: v.signatureHeadline(target, h), evidence: []nova.Evidence{v.hitEvidence(h)}})
+			add(target, piece{strength: s, headline: v.signatureHeadline(target, h), evidence: []nova.Evidence{v.hitEvidence(h)},
+				specific: !genericSignatures[h.sig.Name] && (h.inDetails || h.byToken)})
 		}
 	}
 }
+
+// genericSignatures describe symptoms that every cause produces; they help
+// rank but are never on their own a reason to answer.
+var genericSignatures = map[string]bool{"error-rate": true, "latency": true, "timeout": true, "probe": true,
+	"no-traffic": true, "scrape": true, "missing-workload": true}
 
 // titleOnly scales a signature seen only in the incident title: titles are
 // written by whoever configured the check, and often name the check rather
@@ -202,7 +214,7 @@ func (v *view) changeSupport(add func(nova.Category, piece)) *ScoredChange {
 		}
 		ev = append(ev, changeEvidence(sc))
 	}
-	add(nova.CategoryChange, piece{strength: best.Score, headline: changeHeadline(best), evidence: ev})
+	add(nova.CategoryChange, piece{strength: best.Score, headline: changeHeadline(best), evidence: ev, specific: v.explains(&best)})
 	var top *sigHit
 	for i := range v.hits {
 		if top == nil || v.hits[i].sig.ChangeAffinity > top.sig.ChangeAffinity {
@@ -283,9 +295,14 @@ func (v *view) pastSupport(add func(nova.Category, piece), best *ScoredChange) {
 		if v.in.Outlier != nil && v.in.Outlier.Category != "" {
 			ev = append(ev, outlierEvidence(v.in.Outlier))
 		}
-		add(sp.Category, piece{strength: minf(s, 0.85), headline: pastHeadline(sp), evidence: ev, past: true})
+		add(sp.Category, piece{strength: minf(s, 0.85), headline: pastHeadline(sp), evidence: ev, past: true,
+			specific: sp.Similarity >= specificPast && !disagree})
 	}
 }
+
+// specificPast is the similarity from which a past incident is evidence in
+// its own right rather than a loose resemblance.
+const specificPast = 0.5
 
 // pastDisagreeFactor is what disagreeing past incidents are worth each.
 const pastDisagreeFactor = 0.6
@@ -352,6 +369,14 @@ func (v *view) hypotheses(cands map[nova.Category]*candidate) []nova.Hypothesis 
 			c.score *= 1 - (rival/c.raw-closeAt)*2
 		}
 	}
+	// Nothing but symptoms and timing: say so by scoring every candidate
+	// down, so that the calibrated confidence falls under the abstention
+	// threshold.
+	if !anySpecific(list) {
+		for _, c := range list {
+			c.score *= thinEvidence
+		}
+	}
 	ranked := make([]*candidate, 0, len(list))
 	for _, c := range list {
 		if c.score >= 0.05 {
@@ -391,6 +416,20 @@ func (v *view) hypotheses(cands map[nova.Category]*candidate) []nova.Hypothesis 
 		out = append(out, h)
 	}
 	return out
+}
+
+// thinEvidence scales the scores of an incident with no specific evidence.
+const thinEvidence = 0.5
+
+func anySpecific(list []*candidate) bool {
+	for _, c := range list {
+		for _, p := range c.pieces {
+			if p.specific {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // mergeEvidence lists the evidence of all pieces, strongest piece first,

@@ -5,11 +5,11 @@ package triage
 // DefaultAbstainBelow is the calibrated confidence under which triage
 // abstains, chosen on the development split of the evaluation corpus
 // (ChooseAbstainBelow).
-const DefaultAbstainBelow = 0.28
+const DefaultAbstainBelow = 0.3
 
 // defaultCalibration maps evidence scores to confidences; fitted on the
 // development split by isotonic regression (FitCalibration).
 var defaultCalibration = Calibration{
-	Scores:      []float64{0.3178, 0.4411, 0.4777, 0.539, 0.5975, 0.6812, 0.793},
-	Confidences: []float64{0.1833, 0.375, 0.4167, 0.5893, 0.5952, 0.8472, 0.95},
+	Scores:      []float64{0.1445, 0.432, 0.5345, 0.6179, 0.7443},
+	Confidences: []float64{0.25, 0.3854, 0.4423, 0.7763, 0.95},
 }

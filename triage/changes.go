@@ -94,6 +94,27 @@ const (
 	minDelayedExplain = 0.45
 )
 
+// A change-typical symptom (changeTypical) in the service changed within
+// typicalWithin counts as typicalExplain of explanation.
+const (
+	typicalWithin  = 30 * time.Minute
+	typicalExplain = 0.35
+	// typicalAffinity is the change affinity from which a signature is what
+	// bad changes typically produce (crash loops, panics, image pulls).
+	typicalAffinity = 0.5
+)
+
+// changeTypical reports whether the alerts show a symptom that bad changes
+// typically produce, in an alert that names no outside host.
+func (v *view) changeTypical() bool {
+	for _, h := range v.hits {
+		if h.sig.ChangeAffinity >= typicalAffinity && h.inDetails && v.outsideHostIn(h.alert) == nil {
+			return true
+		}
+	}
+	return false
+}
+
 // delayedTopics are subsystems whose changes take effect late: caches and
 // TTLs expire, certificates and credentials run out, leaks and disks fill,
 // quotas and schedules arrive. Content evidence for them fades over
@@ -130,11 +151,17 @@ func (v *view) rankChanges() []ScoredChange {
 		// lookups fail, a memory limit when pods are OOM-killed) is stronger
 		// than sharing words.
 		delayed := false
-		for tp := range topics(docs[i]) {
+		for tp := range topics(without(docs[i], v.ownName)) {
 			if v.failing[tp] {
 				ov = noisyOr(ov, 0.7)
 				delayed = delayed || delayedTopics[tp]
 			}
+		}
+		// A crash loop, a panic or a failing image pull in the very service a
+		// change was just made to is what a bad change looks like: partly
+		// explained, beyond coincidence of timing.
+		if sc.Relation == RelationSame && sc.Age <= typicalWithin && v.changeTypical() {
+			ov = noisyOr(ov, typicalExplain)
 		}
 		sc.Explain = ov
 		sc.Shared = shared

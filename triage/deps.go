@@ -133,8 +133,15 @@ func externalHosts(alerts []nova.Alert, own map[string]bool) []outsideHost {
 		a := &alerts[i]
 		for _, k := range sortedKeys(a.Details) {
 			up := upstreamKeys[strings.ToLower(k)] || hasWord(detailKeyWords(k), "upstream", "idp", "registry", "nameservers", "endpoint")
-			for _, h := range hostPattern.FindAllString(strings.ToLower(a.Details[k]), 8) {
+			hosts := hostPattern.FindAllString(strings.ToLower(a.Details[k]), 8)
+			for _, h := range hosts {
 				add(h, a, up)
+			}
+			if up && len(hosts) == 0 {
+				if p, ok := providerByName(a.Details[k]); ok && !seen["provider:"+p] {
+					seen["provider:"+p] = true
+					out = append(out, outsideHost{provider: p, alert: a, upstream: true})
+				}
 			}
 		}
 		for _, h := range hostPattern.FindAllString(strings.ToLower(a.Summary), 4) {

@@ -67,7 +67,7 @@ var (
 // detailKeyWords splits a detail key into lower-case words: "memory_limit_mb",
 // "Dimensions.AvailabilityZone" and "kube-apiserver p99" all come apart.
 func detailKeyWords(k string) []string {
-	return strings.Fields(normWords(splitCamel(strings.ReplaceAll(k, ".", " "))))
+	return strings.Fields(normWords(splitCamel(strings.NewReplacer(".", " ", "_", " ").Replace(k))))
 }
 
 var numberPrefix = regexp.MustCompile(`^\s*(-?[0-9][0-9,]*(?:\.[0-9]+)?)\s*(%|x\b|ms\b|s\b|gb\b|mb\b|kb\b|gbps\b|tbps\b)?`)

@@ -25,7 +25,7 @@ func (v *view) metricSupport(add func(nova.Category, piece)) {
 		switch {
 		case resourceTopics[m.topic] != "":
 			seen[m.topic] = true
-			add(nova.CategoryResource, piece{strength: metricResource,
+			add(nova.CategoryResource, piece{strength: metricResource, specific: true,
 				headline: "Likely " + categoryPhrase[nova.CategoryResource] + ": " + describeMetric(m) + " in " + quote(m.alert.Summary, 80),
 				evidence: []nova.Evidence{metricEvidence(m)}})
 		case m.topic == "traffic":
@@ -37,7 +37,7 @@ func (v *view) metricSupport(add func(nova.Category, piece)) {
 				ratio = m.value / m.limit
 			}
 			s := minf(0.35+0.1*math.Log2(math.Max(ratio, 1)), 0.65)
-			add(nova.CategoryTraffic, piece{strength: s,
+			add(nova.CategoryTraffic, piece{strength: s, specific: true,
 				headline: "Likely " + categoryPhrase[nova.CategoryTraffic] + ": " + describeMetric(m) + " in " + quote(m.alert.Summary, 80),
 				evidence: []nova.Evidence{metricEvidence(m)}})
 		}
@@ -108,7 +108,7 @@ func (v *view) scopeSupport(add func(nova.Category, piece), best *ScoredChange) 
 	}
 	ev := nova.Evidence{Kind: nova.EvidenceAlert, ID: s.alert.ID, Summary: "Failure confined to " + what + " " + s.where + " (" + s.evidence + "): " + quote(s.alert.Summary, 80),
 		URL: s.alert.HTMLURL, At: s.alert.CreatedAt}
-	add(nova.CategoryInfrastructure, piece{strength: strength,
+	add(nova.CategoryInfrastructure, piece{strength: strength, specific: s.strong,
 		headline: "Likely " + categoryPhrase[nova.CategoryInfrastructure] + " in " + s.where + ": the failure is confined to that " + what,
 		evidence: []nova.Evidence{ev}})
 }
@@ -133,7 +133,7 @@ func (v *view) dependencySupport(add func(nova.Category, piece)) {
 		if named[e.provider] {
 			s += 0.1
 		}
-		add(cat, piece{strength: s,
+		add(cat, piece{strength: s, specific: true,
 			headline: "Likely " + categoryPhrase[cat] + ": " + e.provider + " reports a problem (" + quote(e.alert.Summary, 90) + ")",
 			evidence: []nova.Evidence{{Kind: nova.EvidenceAlert, ID: e.alert.ID, Summary: "Provider status alert: " + quote(e.alert.Summary, 120),
 				URL: e.alert.HTMLURL, At: e.alert.CreatedAt}}})
@@ -161,10 +161,13 @@ func (v *view) dependencySupport(add func(nova.Category, piece)) {
 			s += 0.1
 		}
 		who := h.host
-		if h.provider != "" {
+		switch {
+		case who == "":
+			who = h.provider
+		case h.provider != "":
 			who += " (" + h.provider + ")"
 		}
-		add(nova.CategoryDependency, piece{strength: s,
+		add(nova.CategoryDependency, piece{strength: s, specific: true,
 			headline: "Likely " + categoryPhrase[nova.CategoryDependency] + ": the outside host " + who + " is failing (" + quote(h.alert.Summary, 80) + ")",
 			evidence: []nova.Evidence{{Kind: nova.EvidenceAlert, ID: h.alert.ID, Summary: "Alert names the outside host " + who + " as failing: " + quote(h.alert.Summary, 100),
 				URL: h.alert.HTMLURL, At: h.alert.CreatedAt}}})
@@ -179,7 +182,7 @@ func (v *view) dependencySupport(add func(nova.Category, piece)) {
 		if originHealthy(a) {
 			s, how = 0.6, "returns errors while the origin behind it is healthy"
 		}
-		add(nova.CategoryDependency, piece{strength: s,
+		add(nova.CategoryDependency, piece{strength: s, specific: true,
 			headline: "Likely " + categoryPhrase[nova.CategoryDependency] + ": the CDN (" + p + ") " + how,
 			evidence: []nova.Evidence{{Kind: nova.EvidenceAlert, ID: a.ID, Summary: "The CDN (" + p + ") " + how + ": " + quote(a.Summary, 100),
 				URL: a.HTMLURL, At: a.CreatedAt}}})
@@ -217,7 +220,7 @@ func (v *view) dependencySupport(add func(nova.Category, piece)) {
 		if d.declared {
 			why = "a declared dependency"
 		}
-		add(nova.CategoryDependency, piece{strength: s,
+		add(nova.CategoryDependency, piece{strength: s, specific: true,
 			headline: "Likely " + categoryPhrase[nova.CategoryDependency] + ": concurrent incident on " + d.svc + " (" + why + "): " + quote(d.title, 80),
 			evidence: []nova.Evidence{{Kind: nova.EvidenceRelatedIncident, ID: d.id, Summary: "Incident on " + d.svc + " (" + why + "): " + quote(d.title, 100),
 				URL: d.url, At: d.at}}})

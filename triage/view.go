@@ -125,9 +125,12 @@ func (v *view) readStructure() {
 		kept = append(kept, h)
 	}
 	v.hits = kept
+	// A topic is implicated when a signature shows it in an alert that does
+	// not name an outside host: an outside registry returning 502 is not
+	// something our own image change explains.
 	v.failing = map[string]bool{}
 	for _, h := range v.hits {
-		if h.sig.Topic != "" {
+		if h.sig.Topic != "" && v.outsideHostIn(h.alert) == nil {
 			v.failing[h.sig.Topic] = true
 		}
 	}
