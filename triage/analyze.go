@@ -99,11 +99,27 @@ func (v *view) candidates() map[nova.Category]*candidate {
 		// they share is the classic shape of a bad infrastructure change. A
 		// change to the incident's own service is not shared: the storm
 		// says nothing for it.
-		if best != nil && best.Relation != RelationUnrelated && best.Relation != RelationSame && best.Age <= time.Hour && !best.AfterOnset {
-			add(nova.CategoryChange, piece{strength: s.strength * noisyOr(best.Proximity, best.Explain), evidence: ev[:1], specific: true})
+		if shared := v.sharedChange(); shared != nil {
+			add(nova.CategoryChange, piece{strength: s.strength * noisyOr(shared.Proximity, shared.Explain),
+				evidence: []nova.Evidence{changeEvidence(*shared), ev[0]}, specific: true})
+			if c := cands[nova.CategoryChange]; c != nil {
+				c.capAt = 0
+			}
 		}
 	}
 	return cands
+}
+
+// sharedChange returns the best-ranked change to a service related to this
+// one (not the service itself) made within the hour before the symptoms:
+// the change a storm points at.
+func (v *view) sharedChange() *ScoredChange {
+	for _, sc := range v.rankChanges() {
+		if sc.Relation == RelationRelated && sc.Age <= time.Hour && !sc.AfterOnset {
+			return &sc
+		}
+	}
+	return nil
 }
 
 // unexplainedCap bounds the change hypothesis when the best change explains

@@ -5,11 +5,11 @@ package triage
 // DefaultAbstainBelow is the calibrated confidence under which triage
 // abstains, chosen on the development split of the evaluation corpus
 // (ChooseAbstainBelow).
-const DefaultAbstainBelow = 0.3
+const DefaultAbstainBelow = 0.35
 
 // defaultCalibration maps evidence scores to confidences; fitted on the
 // development split by isotonic regression (FitCalibration).
 var defaultCalibration = Calibration{
-	Scores:      []float64{0.1445, 0.432, 0.5345, 0.6179, 0.7443},
-	Confidences: []float64{0.25, 0.3854, 0.4423, 0.7763, 0.95},
+	Scores:      []float64{0.1513, 0.4382, 0.5341, 0.6205, 0.7476},
+	Confidences: []float64{0.3182, 0.3936, 0.4107, 0.8415, 0.95},
 }

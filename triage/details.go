@@ -61,7 +61,8 @@ var resourceTopics = map[string]string{
 // Words in keys that give a number's role.
 var (
 	limitWords    = toSet("limit threshold max maximum capacity cap ulimit quota")
-	baselineWords = toSet("baseline normal previous peak expected median forecast usual typical avg average record")
+	baselineWords = toSet("baseline normal previous peak expected median forecast usual typical avg average record " +
+		"anterior pico habitual vorher üblich spitze précédent habituel pic 通常 平常 基准")
 )
 
 // detailKeyWords splits a detail key into lower-case words: "memory_limit_mb",
@@ -164,6 +165,10 @@ func readMetrics(a *nova.Alert) []metric {
 				e.topic = t
 			}
 		}
+		// A rate ("new_connections_per_s", "requests_per_min") is traffic.
+		if hasWord(words, "per", "por", "pro", "par") && hasWord(words, "s", "sec", "second", "min", "minute", "hour", "minuto", "minute", "stunde") {
+			e.topic = "traffic"
+		}
 		if e.topic == "" && (hasWord(words, "value") || e.role != "value") {
 			e.topic = summaryTopic
 		}
@@ -262,7 +267,7 @@ func sortedKeys(m map[string]string) []string {
 }
 
 // onsetKeys are detail keys that say when the symptoms began.
-var onsetKeys = toSet("first_seen firstseen since started_at startedat start starts_at startsat onset begin began first_error firing_since starttime start_time")
+var onsetKeys = toSet("first_seen firstseen since started_at startedat start starts_at startsat onset begin began first_error firing_since starttime start_time last_event last_received")
 
 // readOnset returns when an alert says its symptoms began: from its details
 // (RFC 3339, "2006-01-02 15:04", or a time of day on the trigger's date),

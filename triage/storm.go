@@ -98,7 +98,10 @@ func (v *view) classifyStorm(s *stormInfo) {
 		s.share = float64(count[v.sigs[best].Name]) / total
 		if s.share >= 0.5 {
 			s.shared = &v.sigs[best]
-			if c, _ := s.shared.bestCategory(); c != nova.CategoryUnknown {
+			// A pattern that alone says "dependency" (connections refused,
+			// 5xx) shared by many of our own services says they share
+			// infrastructure; an outside dependency needs to be declared.
+			if c, _ := s.shared.bestCategory(); c != nova.CategoryUnknown && c != nova.CategoryDependency {
 				s.category = c
 			}
 		}
