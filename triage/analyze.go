@@ -82,7 +82,7 @@ func (v *view) candidates() map[nova.Category]*candidate {
 	}
 	best := v.changeSupport(add)
 	v.signatureSupport(add, best)
-	v.metricSupport(add)
+	v.metricSupport(add, best)
 	v.scopeSupport(add, best)
 	v.dependencySupport(add)
 	if c := cands[nova.CategoryChange]; c != nil {
@@ -154,9 +154,12 @@ func (v *view) signatureSupport(add func(nova.Category, piece), best *ScoredChan
 		changeTopics = topics(tokens(changeText(best.Change)))
 	}
 	for _, h := range v.hits {
-		explain := 0.0
+		explain := v.absorb(best)
 		if h.sig.Topic != "" && changeTopics[h.sig.Topic] {
-			explain = best.Score
+			explain = maxf(explain, best.Score)
+		}
+		if v.outsideHostIn(h.alert) != nil {
+			explain = 0 // an outside host failing is not our change's doing
 		}
 		if explain > 0 {
 			_, wt := h.sig.bestCategory()
@@ -191,6 +194,24 @@ func (v *view) signatureSupport(add func(nova.Category, piece), best *ScoredChan
 // rank but are never on their own a reason to answer.
 var genericSignatures = map[string]bool{"error-rate": true, "latency": true, "timeout": true, "probe": true,
 	"no-traffic": true, "scrape": true, "missing-workload": true}
+
+// absorb is how much of a symptom's support the best change takes over when
+// it explains the symptoms and came right before them: the CPU pinned
+// minutes after a rule that touched the very component using it is the
+// change's doing, not a separate resource problem.
+func (v *view) absorb(best *ScoredChange) float64 {
+	if best == nil || best.AfterOnset || !v.explains(best) || best.Against != "" {
+		return 0
+	}
+	return best.Explain * best.Proximity
+}
+
+func maxf(a, b float64) float64 {
+	if a > b {
+		return a
+	}
+	return b
+}
 
 // titleOnly scales a signature seen only in the incident title: titles are
 // written by whoever configured the check, and often name the check rather

@@ -14,8 +14,9 @@ import (
 // fitted on the development split of the evaluation corpus by isotonic
 // regression (FitCalibration; `go run ./cmd/nova-eval -fit` rewrites
 // calibration_data.go), so that "70%" means right about 70% of the time on
-// cases like those. Between knots it interpolates linearly; beyond them it
-// holds the end values.
+// cases like those. It is a step function, as isotonic regression is: a
+// score up to Scores[i] (and above Scores[i-1]) gets Confidences[i]; scores
+// above the last bound get the last confidence.
 type Calibration struct {
 	Scores      []float64
 	Confidences []float64
@@ -23,28 +24,20 @@ type Calibration struct {
 
 // IdentityCalibration leaves evidence scores as they are; the fit runs the
 // engine with it to see the raw scores.
-var IdentityCalibration = Calibration{Scores: []float64{0, 1}, Confidences: []float64{0, 1}}
+var IdentityCalibration = Calibration{}
 
 // apply maps an evidence score to a confidence.
 func (c *Calibration) apply(z float64) float64 {
 	z = clamp01(z)
 	n := len(c.Scores)
 	if n == 0 || n != len(c.Confidences) {
-		return z
-	}
-	if z <= c.Scores[0] {
-		return c.Confidences[0]
-	}
-	if z >= c.Scores[n-1] {
-		return c.Confidences[n-1]
+		return z // the identity
 	}
 	i := sort.SearchFloat64s(c.Scores, z)
-	x0, x1 := c.Scores[i-1], c.Scores[i]
-	y0, y1 := c.Confidences[i-1], c.Confidences[i]
-	if x1 <= x0 {
-		return y1
+	if i >= n {
+		i = n - 1
 	}
-	return y0 + (y1-y0)*(z-x0)/(x1-x0)
+	return c.Confidences[i]
 }
 
 // CalibrationPoint is one case's top evidence score and whether the top
@@ -62,7 +55,7 @@ const minBlock = 6
 // answers (pool-adjacent-violators), merges steps resting on fewer than
 // minBlock cases into their neighbours, shrinks each step's rate towards
 // one half by one pseudo-case (so that six right answers out of six read
-// as 93%, not 100%), and places a knot at each step's mean score. It is
+// as 93%, not 100%), and ends each step halfway to the next. It is
 // deterministic: points are ordered by score, then rightness.
 func FitIsotonic(points []CalibrationPoint) Calibration {
 	if len(points) == 0 {
@@ -77,7 +70,7 @@ func FitIsotonic(points []CalibrationPoint) Calibration {
 	})
 	var blocks []block
 	for _, p := range ps {
-		b := block{n: 1, sum: p.Score}
+		b := block{n: 1, min: p.Score, max: p.Score}
 		if p.Right {
 			b.hits = 1
 		}
@@ -95,7 +88,7 @@ func FitIsotonic(points []CalibrationPoint) Calibration {
 				j = i - 1
 			}
 			lo, hi := min(i, j), max(i, j)
-			m := block{n: blocks[lo].n + blocks[hi].n, hits: blocks[lo].hits + blocks[hi].hits, sum: blocks[lo].sum + blocks[hi].sum}
+			m := block{n: blocks[lo].n + blocks[hi].n, hits: blocks[lo].hits + blocks[hi].hits, min: blocks[lo].min, max: blocks[hi].max}
 			blocks = append(blocks[:lo], append([]block{m}, blocks[hi+1:]...)...)
 			changed = true
 			break
@@ -103,20 +96,26 @@ func FitIsotonic(points []CalibrationPoint) Calibration {
 	}
 	out := Calibration{}
 	prev := 0.0
-	for _, b := range blocks {
+	for i, b := range blocks {
 		c := (b.hits + 0.5) / (b.n + 1)
 		c = math.Max(c, prev) // shrinkage keeps order for blocks this size, but be sure
 		c = math.Min(c, maxConfidence)
 		prev = c
-		out.Scores = append(out.Scores, round4(b.sum/b.n))
+		// The step ends halfway between this block's highest score and the
+		// next block's lowest.
+		upper := 1.0
+		if i+1 < len(blocks) {
+			upper = (b.max + blocks[i+1].min) / 2
+		}
+		out.Scores = append(out.Scores, round4(upper))
 		out.Confidences = append(out.Confidences, round4(c))
 	}
 	return out
 }
 
-// block is one step of an isotonic fit: n cases, hits of them right, sum
-// of their scores.
-type block struct{ n, hits, sum float64 }
+// block is one step of an isotonic fit: n cases, hits of them right, and
+// the lowest and highest of their scores.
+type block struct{ n, hits, min, max float64 }
 
 func (b block) rate() float64 { return b.hits / b.n }
 
@@ -128,7 +127,7 @@ func pool(blocks []block) []block {
 		if prev.rate() <= last.rate() {
 			break
 		}
-		blocks = append(blocks[:len(blocks)-2], block{n: last.n + prev.n, hits: last.hits + prev.hits, sum: last.sum + prev.sum})
+		blocks = append(blocks[:len(blocks)-2], block{n: last.n + prev.n, hits: last.hits + prev.hits, min: prev.min, max: last.max})
 	}
 	return blocks
 }

@@ -5,11 +5,11 @@ package triage
 // DefaultAbstainBelow is the calibrated confidence under which triage
 // abstains, chosen on the development split of the evaluation corpus
 // (ChooseAbstainBelow).
-const DefaultAbstainBelow = 0.35
+const DefaultAbstainBelow = 0.32
 
 // defaultCalibration maps evidence scores to confidences; fitted on the
 // development split by isotonic regression (FitCalibration).
 var defaultCalibration = Calibration{
-	Scores:      []float64{0.1513, 0.4382, 0.5341, 0.6205, 0.7476},
-	Confidences: []float64{0.3182, 0.3936, 0.4107, 0.8415, 0.95},
+	Scores:      []float64{0.247, 0.574, 0.613, 0.659, 0.7255, 1},
+	Confidences: []float64{0.3182, 0.5, 0.7353, 0.8056, 0.875, 0.95},
 }

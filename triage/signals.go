@@ -16,8 +16,12 @@ import (
 // its limit for "resource", a request rate far above its baseline for
 // "traffic". One piece per topic: ten alerts about the same memory limit are
 // one witness.
-func (v *view) metricSupport(add func(nova.Category, piece)) {
+//
+// A resource at its limit right after a change that explains the symptoms
+// is mostly that change's doing (see absorb).
+func (v *view) metricSupport(add func(nova.Category, piece), best *ScoredChange) {
 	seen := map[string]bool{}
+	absorb := v.absorb(best)
 	for _, m := range v.metrics {
 		if m.state != 1 || seen[m.topic] {
 			continue
@@ -25,7 +29,10 @@ func (v *view) metricSupport(add func(nova.Category, piece)) {
 		switch {
 		case resourceTopics[m.topic] != "":
 			seen[m.topic] = true
-			add(nova.CategoryResource, piece{strength: metricResource, specific: true,
+			if absorb > 0 {
+				add(nova.CategoryChange, piece{strength: metricResource * absorb, evidence: []nova.Evidence{metricEvidence(m)}, specific: true})
+			}
+			add(nova.CategoryResource, piece{strength: metricResource * (1 - 0.5*absorb), specific: true,
 				headline: "Likely " + categoryPhrase[nova.CategoryResource] + ": " + describeMetric(m) + " in " + quote(m.alert.Summary, 80),
 				evidence: []nova.Evidence{metricEvidence(m)}})
 		case m.topic == "traffic":

@@ -152,7 +152,7 @@ var defaultSignatures = []Signature{
 		weights{catData: 0.55}, 0.1, "replication lag", "database", nil, nil},
 	{"queue", `queue (?:backlog|depth|size|full)|consumer (?:group )?lag|\blag\b.{0,20}(?:kafka|consumer|topic)|(?:kafka|topic).{0,30}\blag\b|backlog|dead.?letter`,
 		weights{catTraffic: 0.3, catDep: 0.3}, 0.1, "a queue backlog", "queue", nil, nil},
-	{"throttling", `rate.?limit(?:ed|ing)?|\b429\b|too ?many ?requests|quota exceeded|request limit|rate exceeded|requests? (?:are |were )?throttled|throttled by|api throttling`,
+	{"throttling", `rate.?limit(?:ed|ing)?|\b429\b|too ?many ?requests|request limit|rate exceeded|requests? (?:are |were )?throttled|throttled by|api throttling`,
 		weights{catTraffic: 0.4}, 0.1, "rate limiting or throttling", "",
 		[]string{"throttlingexception", "requestlimitexceeded", "slowdown", "toomanyrequestsexception", "provisionedthroughputexceededexception"},
 		[]string{"pull rate limit"}},
