@@ -154,7 +154,10 @@ func (v *view) signatureSupport(add func(nova.Category, piece), best *ScoredChan
 		changeTopics = topics(tokens(changeText(best.Change)))
 	}
 	for _, h := range v.hits {
-		explain := v.absorb(best)
+		explain := 0.0
+		if h.sig.ChangeAffinity >= providerSide {
+			explain = v.absorb(best)
+		}
 		if h.sig.Topic != "" && changeTopics[h.sig.Topic] {
 			explain = maxf(explain, best.Score)
 		}
@@ -212,6 +215,11 @@ func maxf(a, b float64) float64 {
 	}
 	return b
 }
+
+// providerSide is the change affinity under which a symptom is the
+// provider's or the hardware's (no capacity, power lost): a change may have
+// asked for the capacity, but it did not take it away.
+const providerSide = 0.1
 
 // titleOnly scales a signature seen only in the incident title: titles are
 // written by whoever configured the check, and often name the check rather
@@ -274,7 +282,7 @@ const affinityWeight = 0.5
 // atypicalDiscount is how much the least change-like symptom can take off
 // the change hypothesis: with an unexplained "InsufficientInstanceCapacity"
 // (weight 0.55, affinity 0.05) about an eighth.
-const atypicalDiscount = 0.25
+const atypicalDiscount = 0.4
 
 // atypical measures how strongly the alerts show a symptom that bad changes
 // rarely produce (weight × (1 - change affinity)), ignoring symptoms the
@@ -392,6 +400,9 @@ func (v *view) hypotheses(cands map[nova.Category]*candidate) []nova.Hypothesis 
 		if c.capAt > 0 {
 			c.raw = minf(c.raw, c.capAt)
 		}
+		if pastOnly(c) {
+			c.raw = minf(c.raw, pastOnlyCap)
+		}
 		list = append(list, c)
 	}
 	for _, c := range list {
@@ -453,6 +464,23 @@ func (v *view) hypotheses(cands map[nova.Category]*candidate) []nova.Hypothesis 
 		out = append(out, h)
 	}
 	return out
+}
+
+// pastOnlyCap bounds a hypothesis whose only specific support is a similar
+// past incident: similar titles recur with different causes.
+const pastOnlyCap = 0.55
+
+// pastOnly reports whether a candidate's specific support is all past
+// incidents.
+func pastOnly(c *candidate) bool {
+	any := false
+	for _, p := range c.pieces {
+		if p.specific && !p.past {
+			return false
+		}
+		any = any || p.past
+	}
+	return any
 }
 
 // thinEvidence scales the scores of an incident with no specific evidence.

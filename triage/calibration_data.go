@@ -10,6 +10,6 @@ const DefaultAbstainBelow = 0.32
 // defaultCalibration maps evidence scores to confidences; fitted on the
 // development split by isotonic regression (FitCalibration).
 var defaultCalibration = Calibration{
-	Scores:      []float64{0.247, 0.574, 0.613, 0.659, 0.7255, 1},
-	Confidences: []float64{0.3182, 0.5, 0.7353, 0.8056, 0.875, 0.95},
+	Scores:      []float64{0.2475, 0.573, 0.7085, 1},
+	Confidences: []float64{0.3182, 0.5066, 0.8721, 0.95},
 }
