@@ -188,7 +188,7 @@ func (v *view) signatureSupport(add func(nova.Category, piece), best *ScoredChan
 				target = nova.CategoryDependency
 			}
 			add(target, piece{strength: s, headline: v.signatureHeadline(target, h), evidence: []nova.Evidence{v.hitEvidence(h)},
-				specific: !genericSignatures[h.sig.Name] && (h.inDetails || h.byToken)})
+				specific: !genericSignatures[h.sig.Name] && (h.inDetails || h.byToken) && (outside != nil || !reachFailure[h.sig.Name])})
 		}
 	}
 }
