@@ -258,7 +258,7 @@ func (v *view) relation(c nova.ChangeEvent) Relation {
 		switch {
 		case s.ID != "" && s.ID == own:
 			return RelationSame
-		case contains(v.in.Service.Related, s.ID) || v.storm().services[s.ID]:
+		case contains(v.in.Service.Related, s.ID) || contains(v.in.Service.DependsOn, s.ID) || v.storm().services[s.ID]:
 			rel = RelationRelated
 		}
 	}
