@@ -14,7 +14,7 @@ import (
 
 // Evidence windows and storm handling.
 const (
-	changeLookback  = 6 * time.Hour
+	changeLookback  = triage.DefaultDelayedWindow // older changes count only when they explain the symptoms
 	pastWithNotes   = 3
 	stormWindow     = 5 * time.Minute
 	stormThreshold  = 10
@@ -52,6 +52,7 @@ func (a *App) gather(ctx context.Context, svc nova.Service, inc nova.Incident, s
 	ctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
 	in := triage.Input{Incident: inc, Service: svc, Actions: set.ActionsFor(svc.ID)}
+	in.Feedback = a.serviceFeedback(ctx, svc)
 	in.Concurrent = a.concurrentIncidents(ctx, inc)
 	storm := len(in.Concurrent) >= stormThreshold
 	in.Checked = append(in.Checked, "incident", "runbooks", "action_catalog", "concurrent_incidents")
@@ -141,6 +142,18 @@ func (a *App) gather(ctx context.Context, svc nova.Service, inc nova.Incident, s
 	in.Checked = sortedCopy(in.Checked)
 	in.NotChecked = sortedCopy(in.NotChecked)
 	return in
+}
+
+// serviceFeedback is the helpful/wrong verdicts people gave on the
+// service's hypotheses; triage shifts confidence by them within bounds. A
+// store error only costs the adjustment.
+func (a *App) serviceFeedback(ctx context.Context, svc nova.Service) *triage.Feedback {
+	st, err := a.serviceState(ctx, svc)
+	if err != nil {
+		a.log.WithError(err).WithField("service_id", svc.ID).Info("service feedback unavailable; triage runs without it")
+		return nil
+	}
+	return &triage.Feedback{Helpful: int(st.Helpful), Wrong: int(st.Wrong)}
 }
 
 func reason(ctx context.Context, err error) string {
