@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/novasre/nova"
-	"github.com/novasre/nova/triage"
 	"github.com/novasre/nova/store"
+	"github.com/novasre/nova/triage"
 )
 
 // changeMode moves a service along the ladder off → read-only → action.
