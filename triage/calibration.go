@@ -26,7 +26,10 @@ type Calibration struct {
 // engine with it to see the raw scores.
 var IdentityCalibration = Calibration{}
 
-// apply maps an evidence score to a confidence.
+// apply maps an evidence score to a confidence. Within a step it rises by
+// a tenth of the way to the next step's confidence, so that stronger
+// evidence never reads as less confident and two scores in one step are
+// still told apart, while the step's confidence stays what the fit says.
 func (c *Calibration) apply(z float64) float64 {
 	z = clamp01(z)
 	n := len(c.Scores)
@@ -37,8 +40,24 @@ func (c *Calibration) apply(z float64) float64 {
 	if i >= n {
 		i = n - 1
 	}
-	return c.Confidences[i]
+	lo := 0.0
+	if i > 0 {
+		lo = c.Scores[i-1]
+	}
+	next := maxConfidence
+	if i+1 < n {
+		next = c.Confidences[i+1]
+	}
+	frac := 0.0
+	if hi := c.Scores[i]; hi > lo {
+		frac = clamp01((z - lo) / (hi - lo))
+	}
+	return c.Confidences[i] + withinStep*frac*math.Max(next-c.Confidences[i], 0)
 }
+
+// withinStep is how far towards the next step's confidence a score rises
+// within its own step.
+const withinStep = 0.1
 
 // CalibrationPoint is one case's top evidence score and whether the top
 // hypothesis was right.
@@ -120,11 +139,11 @@ type block struct{ n, hits, min, max float64 }
 func (b block) rate() float64 { return b.hits / b.n }
 
 // pool merges the last block into its predecessors while they violate the
-// order.
+// order or tie with it, so that the rates of the steps strictly increase.
 func pool(blocks []block) []block {
 	for len(blocks) > 1 {
 		last, prev := blocks[len(blocks)-1], blocks[len(blocks)-2]
-		if prev.rate() <= last.rate() {
+		if prev.rate() < last.rate() {
 			break
 		}
 		blocks = append(blocks[:len(blocks)-2], block{n: last.n + prev.n, hits: last.hits + prev.hits, min: prev.min, max: last.max})

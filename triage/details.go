@@ -238,7 +238,7 @@ func stateOfRatio(r float64, vsBaseline bool) int {
 		return 0
 	}
 	switch {
-	case r >= 0.95:
+	case r >= 0.9:
 		return 1
 	case r <= 0.7:
 		return -1
