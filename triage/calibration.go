@@ -26,10 +26,11 @@ type Calibration struct {
 // engine with it to see the raw scores.
 var IdentityCalibration = Calibration{}
 
-// apply maps an evidence score to a confidence. Within a step it rises by
-// a tenth of the way to the next step's confidence, so that stronger
-// evidence never reads as less confident and two scores in one step are
-// still told apart, while the step's confidence stays what the fit says.
+// apply maps an evidence score to a confidence. Within a step it rises
+// from an eighth of the way down to the previous step's confidence to an
+// eighth of the way up to the next, so that stronger evidence never reads
+// as less confident and two scores in one step are still told apart, while
+// the step as a whole keeps about the confidence the fit gave it.
 func (c *Calibration) apply(z float64) float64 {
 	z = clamp01(z)
 	n := len(c.Scores)
@@ -40,24 +41,23 @@ func (c *Calibration) apply(z float64) float64 {
 	if i >= n {
 		i = n - 1
 	}
-	lo := 0.0
+	lo, down, up := 0.0, 0.0, maxConfidence-c.Confidences[i]
 	if i > 0 {
-		lo = c.Scores[i-1]
+		lo, down = c.Scores[i-1], c.Confidences[i]-c.Confidences[i-1]
 	}
-	next := maxConfidence
 	if i+1 < n {
-		next = c.Confidences[i+1]
+		up = c.Confidences[i+1] - c.Confidences[i]
 	}
 	frac := 0.0
 	if hi := c.Scores[i]; hi > lo {
 		frac = clamp01((z - lo) / (hi - lo))
 	}
-	return c.Confidences[i] + withinStep*frac*math.Max(next-c.Confidences[i], 0)
+	return c.Confidences[i] - down/withinStep + (down/withinStep+math.Max(up, 0)/withinStep)*frac
 }
 
-// withinStep is how far towards the next step's confidence a score rises
-// within its own step.
-const withinStep = 0.1
+// withinStep divides the distance to the neighbouring steps' confidences
+// that a score covers within its own step.
+const withinStep = 8
 
 // CalibrationPoint is one case's top evidence score and whether the top
 // hypothesis was right.
@@ -65,6 +65,9 @@ type CalibrationPoint struct {
 	Score float64
 	Right bool
 }
+
+// minStepGap is the least difference in rate between two steps.
+const minStepGap = 0.05
 
 // minBlock is the fewest cases one step of the fitted map may rest on:
 // isotonic regression on a few dozen cases otherwise makes steps of one.
@@ -112,6 +115,16 @@ func FitIsotonic(points []CalibrationPoint) Calibration {
 			changed = true
 			break
 		}
+	}
+	// Steps whose rates are within minStepGap of each other say the same
+	// thing; one step is honest about it.
+	for i := 1; i < len(blocks); {
+		if blocks[i].rate()-blocks[i-1].rate() < minStepGap {
+			blocks[i-1] = block{n: blocks[i-1].n + blocks[i].n, hits: blocks[i-1].hits + blocks[i].hits, min: blocks[i-1].min, max: blocks[i].max}
+			blocks = append(blocks[:i], blocks[i+1:]...)
+			continue
+		}
+		i++
 	}
 	out := Calibration{}
 	prev := 0.0
@@ -217,4 +230,12 @@ var defaultCalibration = Calibration{
 }
 `, strconv.FormatFloat(abstainBelow, 'f', -1, 64), list(c.Scores), list(c.Confidences))
 	return format.Source([]byte(src))
+}
+
+// DefaultCalibration returns a copy of the built-in confidence map.
+func DefaultCalibration() Calibration {
+	return Calibration{
+		Scores:      append([]float64(nil), defaultCalibration.Scores...),
+		Confidences: append([]float64(nil), defaultCalibration.Confidences...),
+	}
 }

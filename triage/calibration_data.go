@@ -10,6 +10,6 @@ const DefaultAbstainBelow = 0.3
 // defaultCalibration maps evidence scores to confidences; fitted on the
 // development split by isotonic regression (FitCalibration).
 var defaultCalibration = Calibration{
-	Scores:      []float64{0.2825, 0.485, 0.573, 0.7085, 1},
-	Confidences: []float64{0.2647, 0.5256, 0.5323, 0.875, 0.95},
+	Scores:      []float64{0.2825, 0.573, 0.7085, 1},
+	Confidences: []float64{0.2647, 0.529, 0.875, 0.95},
 }
