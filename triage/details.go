@@ -68,8 +68,11 @@ var (
 // detailKeyWords splits a detail key into lower-case words: "memory_limit_mb",
 // "Dimensions.AvailabilityZone" and "kube-apiserver p99" all come apart.
 func detailKeyWords(k string) []string {
-	return strings.Fields(normWords(splitCamel(strings.NewReplacer(".", " ", "_", " ").Replace(k))))
+	return strings.Fields(normWords(splitCamel(keySeparators.Replace(k))))
 }
+
+// keySeparators split detail keys into words.
+var keySeparators = strings.NewReplacer(".", " ", "_", " ")
 
 var numberPrefix = regexp.MustCompile(`^\s*(-?[0-9][0-9,]*(?:\.[0-9]+)?)\s*(%|x\b|ms\b|s\b|gb\b|mb\b|kb\b|gbps\b|tbps\b)?`)
 
@@ -80,6 +83,9 @@ var multipleOf = regexp.MustCompile(`(?i)\b([0-9]+(?:\.[0-9]+)?)\s*x\b`)
 // "1,200", "4.2x baseline", "0/412" (a fraction), "12000ms".
 func parseNumber(v string) (val float64, pct, multiple, fraction bool, ok bool) {
 	v = strings.TrimSpace(v)
+	if v == "" || !(v[0] == '-' || (v[0] >= '0' && v[0] <= '9')) {
+		return 0, false, false, false, false
+	}
 	if a, b, found := strings.Cut(v, "/"); found {
 		x, err1 := strconv.ParseFloat(strings.TrimSpace(a), 64)
 		y, err2 := strconv.ParseFloat(strings.Fields(strings.TrimSpace(b) + " ")[0], 64)

@@ -229,7 +229,13 @@ type compiledSignature struct {
 // alert or a title), given both its lower-cased form and its words: by its
 // pattern or by one of its tokens, and not contradicted there.
 func (s *compiledSignature) found(lower string, w wordText) bool {
-	if !((s.re != nil && s.match(lower)) || s.matchTokens(w)) {
+	return s.foundIn(lower, w, true)
+}
+
+// foundIn is found, trying the pattern only when tryPattern is set (it is
+// not when the pattern already failed on all the incident's text).
+func (s *compiledSignature) foundIn(lower string, w wordText, tryPattern bool) bool {
+	if !((tryPattern && s.re != nil && s.match(lower)) || s.matchTokens(w)) {
 		return false
 	}
 	_, contradicted := s.contra.match(w)

@@ -61,6 +61,9 @@ func tokens(s string) []string {
 // anyHost finds host names whatever their case.
 var anyHost = regexp.MustCompile(`(?i)\b(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}\b`)
 
+// hostJoiner removes the separators of a host name.
+var hostJoiner = strings.NewReplacer(".", "", "-", "")
+
 // hostSuffixes are the last labels of host names collapsed into one token.
 var hostSuffixes = toSet("example internal local svc lan corp")
 
@@ -79,7 +82,7 @@ func collapseHosts(s string) string {
 		if _, known := providerByHost(lh); !known && !publicSuffix[last] && !hostSuffixes[last] {
 			return h
 		}
-		return strings.NewReplacer(".", "", "-", "").Replace(lh)
+		return hostJoiner.Replace(lh)
 	})
 }
 

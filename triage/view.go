@@ -197,25 +197,21 @@ func matchSignatures(sigs []compiledSignature, title string, alerts []nova.Alert
 		parts = append(parts, locs[i+1].lower)
 	}
 	all := strings.Join(parts, "\n")
+	allWords := newWordText(all)
 	var hits []sigHit
 	for i := range sigs {
 		s := &sigs[i]
-		anyTokens := false
-		for _, l := range locs {
-			if s.matchTokens(l.words) {
-				anyTokens = true
-				break
-			}
-		}
-		if !anyTokens && (s.re == nil || !s.match(all)) {
+		anyTokens := s.matchTokens(allWords)
+		byPattern := s.re != nil && s.match(all)
+		if !anyTokens && !byPattern {
 			continue
 		}
 		h := sigHit{sig: *s, byToken: anyTokens}
-		if s.found(locs[0].lower, locs[0].words) {
+		if s.foundIn(locs[0].lower, locs[0].words, byPattern) {
 			h.matches++
 		}
 		for j := range alerts {
-			if s.found(locs[j+1].lower, locs[j+1].words) {
+			if s.foundIn(locs[j+1].lower, locs[j+1].words, byPattern) {
 				// An alert says more than the title: prefer it as evidence.
 				if h.alert == nil {
 					h.alert = &alerts[j]
