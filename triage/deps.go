@@ -131,6 +131,22 @@ func externalHosts(alerts []nova.Alert, own map[string]bool) []outsideHost {
 	}
 	for i := range alerts {
 		a := &alerts[i]
+		// Status codes or error counts by upstream host, the host in the
+		// key: the host with the most is the one failing.
+		var byKey string
+		best := 0.0
+		for _, k := range sortedKeys(a.Details) {
+			hosts := hostPattern.FindAllString(strings.ToLower(k), 2)
+			if len(hosts) == 0 {
+				continue
+			}
+			if f, _, _, _, ok := parseNumber(a.Details[k]); ok && f > best {
+				byKey, best = hosts[0], f
+			}
+		}
+		if byKey != "" {
+			add(byKey, a, true)
+		}
 		for _, k := range sortedKeys(a.Details) {
 			up := upstreamKeys[strings.ToLower(k)] || hasWord(detailKeyWords(k), "upstream", "idp", "registry", "nameservers", "endpoint")
 			hosts := hostPattern.FindAllString(strings.ToLower(a.Details[k]), 8)
@@ -160,7 +176,11 @@ type providerEvent struct {
 	infra bool
 }
 
-var statusSources = toSet("statuspage status status-page aws.health aws_health health service-health servicehealth gcp-status azure-status")
+var statusSources = toSet("statuspage status status-page statuspage.io status.io statusgator instatus aws.health aws_health health service-health servicehealth gcp-status azure-status")
+
+// statusPhrases are what status pages say about a component.
+var statusPhrases = []string{"major outage", "partial outage", "degraded performance", "service disruption", "elevated error rates",
+	"is investigating", "are investigating", "investigating issues", "experiencing issues", "service outage"}
 
 // infraEventWords mark provider events about the platform rather than a
 // service consumed through an API.
@@ -174,6 +194,15 @@ func readProviderEvent(a *nova.Alert) (providerEvent, bool) {
 	isStatus := statusSources[src] || code != "" ||
 		strings.Contains(sum, "status:") || strings.Contains(sum, "service health") || strings.Contains(sum, "aws health") ||
 		(a.Details["provider"] != "" && a.Details["status"] != "")
+	if !isStatus {
+		for _, p := range statusPhrases {
+			if strings.Contains(sum, p) {
+				_, named := providerByName(a.Summary)
+				isStatus = named
+				break
+			}
+		}
+	}
 	if !isStatus {
 		return providerEvent{}, false
 	}

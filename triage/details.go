@@ -52,6 +52,29 @@ var metricTopics = map[string]string{
 	"temperature": "temperature", "temp": "temperature",
 }
 
+// unspacedTopics name what a number measures in detail keys written in
+// scripts without spaces ("メモリ使用率", "磁盘使用率").
+var unspacedTopics = []struct{ word, topic string }{
+	{"メモリ", "memory"}, {"内存", "memory"}, {"ディスク", "storage"}, {"磁盘", "storage"}, {"硬盘", "storage"},
+	{"接続", "connections"}, {"连接", "connections"}, {"リクエスト", "traffic"}, {"请求", "traffic"}, {"流量", "traffic"},
+	{"エラー", "errors"}, {"错误", "errors"}, {"遅延", "latency"}, {"延迟", "latency"}, {"レイテンシ", "latency"},
+}
+
+// topicOfWord returns what a key word says a number measures.
+func topicOfWord(w string) (string, bool) {
+	if t, ok := metricTopics[w]; ok {
+		return t, true
+	}
+	if unspacedScript(w) {
+		for _, u := range unspacedTopics {
+			if strings.Contains(w, u.word) {
+				return u.topic, true
+			}
+		}
+	}
+	return "", false
+}
+
 // resourceTopics are the metric topics a breached number makes a resource
 // problem of.
 var resourceTopics = map[string]string{
@@ -127,7 +150,7 @@ func readMetrics(a *nova.Alert) []metric {
 	}
 	summaryTopic := ""
 	for _, w := range strings.Fields(normWords(a.Summary)) {
-		if t, ok := metricTopics[w]; ok && resourceTopics[t] != "" {
+		if t, ok := topicOfWord(w); ok && resourceTopics[t] != "" {
 			summaryTopic = t
 			break
 		}
@@ -167,7 +190,7 @@ func readMetrics(a *nova.Alert) []metric {
 			} else if baselineWords[w] && e.role == "value" {
 				e.role = "baseline"
 			}
-			if t, ok := metricTopics[w]; ok && e.topic == "" {
+			if t, ok := topicOfWord(w); ok && e.topic == "" {
 				e.topic = t
 			}
 		}

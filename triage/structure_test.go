@@ -29,6 +29,8 @@ func TestLanguageNeutralSignatures(t *testing.T) {
 		{"Speichermangel im Container", map[string]string{"reason": "OOMKilled", "exit_code": "137"}, nova.CategoryResource},
 		{"Tiempo de espera agotado al llamar al servicio de pagos", nil, nova.CategoryDependency},
 		{"ledger: lookups failing", map[string]string{"exception": "java.net.UnknownHostException: ledger-db.internal"}, nova.CategoryInfrastructure},
+		{"orders: inserts failing", map[string]string{"error": `pq: column "discount_code" does not exist`}, nova.CategoryData},
+		{"auth: logins failing", map[string]string{"error": "KRB_AP_ERR_SKEW: clock skew too great"}, nova.CategoryInfrastructure},
 	}
 	for _, tt := range tests {
 		in := Input{Incident: incidentOn(tt.summary), Alerts: []nova.Alert{alertAt("A1", tt.summary, tt.details)}, Service: checkoutService()}
@@ -80,6 +82,7 @@ func TestReadMetrics(t *testing.T) {
 		{"multiple of last week", alertAt("A", "web-api", map[string]string{"new_connections_per_s": "3.1x last Monday"}), "traffic", 1, 0, true},
 		{"CloudWatch reason", alertAt("A", "unhealthy", map[string]string{"AlarmName": "payapi-cpu-high", "NewStateReason": "Threshold Crossed: 1 datapoint [97.5 (02/07/19 13:40:00)] was greater than or equal to the threshold (80.0)"}), "cpu", 1, 80, true},
 		{"versions are not numbers", alertAt("A", "fx", map[string]string{"openssl": "1.0.2k"}), "", 0, 0, false},
+		{"key in Japanese", alertAt("A", "決済API", map[string]string{"メモリ使用率": "97%"}), "memory", 1, 0, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -170,6 +173,12 @@ func TestOutsideDependenciesCompeteWithADeploy(t *testing.T) {
 				Details: map[string]string{"provider": "Stripe", "status": "partial_outage"}}}, nil, nil, nil, nova.CategoryDependency},
 		{"failing upstream host", []nova.Alert{alertAt("A1", "checkout: charges failing", map[string]string{
 			"upstream_host": "api.stripe.com", "upstream_status": "500", "other_upstreams": "ok"})}, nil, nil, nil, nova.CategoryDependency},
+		{"errors by upstream host", []nova.Alert{alertAt("A1", "checkout: upstream errors", map[string]string{
+			"errors_5xx.api.stripe.com": "812", "errors_5xx.ledger.internal": "3"})}, nil, nil, nil, nova.CategoryDependency},
+		{"status page alert from an aggregator", []nova.Alert{
+			alertAt("A1", "checkout: payments failing", nil),
+			{ID: "A2", Summary: "Stripe API is experiencing issues: elevated error rates", Source: "statusgator", Severity: "warning", CreatedAt: trigger0}},
+			nil, nil, nil, nova.CategoryDependency},
 		{"CDN in front of a healthy origin", []nova.Alert{alertAt("A1", "checkout: edge 5xx 78%", map[string]string{
 			"edge_5xx_pct": "78", "origin_5xx_pct": "0.2", "server": "cloudflare"})}, nil, nil, nil, nova.CategoryDependency},
 		{"cloud health event about a zone", []nova.Alert{
