@@ -70,7 +70,7 @@ type ScoredChange struct {
 
 var (
 	// docsOnly changes rarely break production.
-	docsOnly = regexp.MustCompile(`(?i)\b(readme|docs?|documentation|typo|changelog|comments?|lint(?:ing)?|tests? only|unit tests?)\b`)
+	docsOnly = regexp.MustCompile(`(?i)\b(readme|docs?|documentation|runbooks?|typo|changelog|comments?|lint(?:ing)?|tests? only|unit tests?)\b`)
 	// reverts are usually the fix for an earlier change, not a new cause.
 	revertish = regexp.MustCompile(`(?i)\b(revert(?:ed|ing)?|roll(?:ed)?[ -]?back)\b`)
 	// failed changes leave things half-applied: more suspicious, not less.

@@ -25,7 +25,8 @@ deploy deployed deploying deployment deployments release released rollout update
 version versions build builds pipeline pipelines run running ran job merge merged pr commit commits apply applied
 prod production staging env environment cluster clusters service services svc app application applications team
 pod pods container containers kube kubernetes k8s
-error errors value values status state state count total rate ms sec seconds minute minutes min hour hours day days`)
+error errors value values status state state count total rate ms sec seconds minute minutes min hour hours day days
+pingdom checkly uptimerobot statuscake datadog newrelic sentry zabbix nagios mackerel opsgenie synthetic synthetics probe probes`)
 
 func toSet(words string) map[string]bool {
 	m := map[string]bool{}
