@@ -52,8 +52,16 @@ func (c *Calibration) apply(z float64) float64 {
 	if hi := c.Scores[i]; hi > lo {
 		frac = clamp01((z - lo) / (hi - lo))
 	}
-	return c.Confidences[i] - down/withinStep + (down/withinStep+math.Max(up, 0)/withinStep)*frac
+	conf := c.Confidences[i] - down/withinStep + (down/withinStep+math.Max(up, 0)/withinStep)*frac
+	if c.Confidences[i] < ConfidentAt {
+		// A step the fit found short of confident stays so all along.
+		conf = math.Min(conf, ConfidentAt-0.01)
+	}
+	return conf
 }
+
+// Confidence maps an evidence score to a confidence, as Analyze does.
+func (c Calibration) Confidence(score float64) float64 { return c.apply(score) }
 
 // withinStep divides the distance to the neighbouring steps' confidences
 // that a score covers within its own step.
@@ -142,6 +150,31 @@ func FitIsotonic(points []CalibrationPoint) Calibration {
 		out.Scores = append(out.Scores, round4(upper))
 		out.Confidences = append(out.Confidences, round4(c))
 	}
+	return out
+}
+
+// RaiseConfident returns c with the score at which confidence first
+// reaches ConfidentAt raised by margin: scores in the margin get the
+// confidence of the step below instead. Steps the margin swallows whole are
+// dropped. A zero margin, or a map without such a step, is returned as is.
+func RaiseConfident(c Calibration, margin float64) Calibration {
+	out := Calibration{Scores: append([]float64(nil), c.Scores...), Confidences: append([]float64(nil), c.Confidences...)}
+	if margin <= 0 {
+		return out
+	}
+	i := 0
+	for i < len(out.Confidences) && out.Confidences[i] < ConfidentAt {
+		i++
+	}
+	if i == 0 || i == len(out.Confidences) {
+		return out
+	}
+	bound := out.Scores[i-1] + margin
+	for i < len(out.Scores)-1 && out.Scores[i] <= bound {
+		out.Scores = append(out.Scores[:i], out.Scores[i+1:]...)
+		out.Confidences = append(out.Confidences[:i], out.Confidences[i+1:]...)
+	}
+	out.Scores[i-1] = round4(minf(bound, out.Scores[i]))
 	return out
 }
 

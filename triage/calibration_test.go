@@ -77,3 +77,59 @@ func TestChooseAbstainBelow(t *testing.T) {
 		t.Errorf("choice = %+v, want a threshold above 0.25 and at most 0.5, both abstentions caught, 5 right", c)
 	}
 }
+
+func TestRaiseConfident(t *testing.T) {
+	cal := triage.Calibration{Scores: []float64{0.3, 0.5, 0.7, 1}, Confidences: []float64{0.25, 0.5, 0.85, 0.95}}
+	if got := triage.RaiseConfident(cal, 0); !reflect.DeepEqual(got, cal) {
+		t.Errorf("zero margin changed the map: %+v", got)
+	}
+	got := triage.RaiseConfident(cal, 0.1)
+	want := triage.Calibration{Scores: []float64{0.3, 0.6, 0.7, 1}, Confidences: []float64{0.25, 0.5, 0.85, 0.95}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("margin 0.1 = %+v, want %+v", got, want)
+	}
+	if cal.Scores[1] != 0.5 {
+		t.Errorf("RaiseConfident changed its argument: %+v", cal)
+	}
+	// A margin past the first confident step swallows it.
+	got = triage.RaiseConfident(cal, 0.25)
+	want = triage.Calibration{Scores: []float64{0.3, 0.75, 1}, Confidences: []float64{0.25, 0.5, 0.95}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("margin 0.25 = %+v, want %+v", got, want)
+	}
+	// A score in the margin is no longer confident.
+	shipped := triage.DefaultCalibration()
+	for i, c := range shipped.Confidences {
+		if c >= triage.ConfidentAt && i > 0 {
+			if z := shipped.Scores[i-1] - 0.001; shipped.Confidence(z) >= triage.ConfidentAt {
+				t.Errorf("score %.3f just under the confident step reads %.3f", z, shipped.Confidence(z))
+			}
+			break
+		}
+	}
+}
+
+// TestFitCalibrationCrossValidates checks the fit on the development split:
+// the confident step is chosen on confidences from maps that never saw the
+// case's postmortem, and keeps cross-validated wrong-but-confident, with
+// 95% confidence, at 5% or under.
+func TestFitCalibrationCrossValidates(t *testing.T) {
+	var dev []triage.Case
+	for _, c := range loadCorpus(t) {
+		if c.Split == "dev" {
+			dev = append(dev, c)
+		}
+	}
+	fit := triage.FitCalibrationCV(dev, triage.Options{})
+	t.Logf("margin %.2f, abstain below %.2f, cross-validated wrong but confident %s, abstention recall %s, precision %s",
+		fit.Margin, fit.Abstain.Threshold, fit.WrongConfident, fit.Abstain.Recall, fit.Abstain.Precision)
+	if fit.Folds < 2 || fit.WrongConfident.Of != len(dev) {
+		t.Fatalf("fit = %+v: want every dev case scored out of fold", fit)
+	}
+	if up := triage.WilsonUpper(fit.WrongConfident, 1.645); up > 0.05 {
+		t.Errorf("cross-validated wrong but confident %s (95%% upper bound %.1f%%), want the bound <= 5%%", fit.WrongConfident, 100*up)
+	}
+	if got := triage.WilsonUpper(triage.Ratio{Hits: 3, Of: 149}, 1.645); math.Abs(got-0.0493) > 0.001 {
+		t.Errorf("WilsonUpper(3/149) = %.4f, want about 0.0493", got)
+	}
+}

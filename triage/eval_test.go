@@ -42,8 +42,8 @@ func loadCorpus(t *testing.T) []triage.Case {
 // evaluation corpus: issue 9's targets on the held-out split (which no rule
 // or calibration was tuned on) where they are met, and floors just under
 // today's figures elsewhere. A rule change that lowers them must say why.
-// Held-out wrong-but-confident and abstention recall, which miss the
-// issue's targets today, are logged for the report rather than asserted.
+// Held-out abstention recall and precision, which miss the issue's targets
+// today, are logged for the report rather than asserted.
 func TestEvalTargets(t *testing.T) {
 	cases := loadCorpus(t)
 	if len(cases) < 200 {
@@ -75,7 +75,7 @@ func TestEvalTargets(t *testing.T) {
 		{"culprit change ranked first", all.Systems[0].CulpritFirst.Value(), func(v float64) bool { return v >= 0.70 }, ">= 70%"},
 		{"category top-3", all.Systems[0].Top3.Value(), func(v float64) bool { return v >= 0.90 }, ">= 90%"},
 		{"wrong but confident", all.Systems[0].WrongConfident.Value(), func(v float64) bool { return v <= 0.05 }, "<= 5%"},
-		{"held-out wrong but confident", held.Systems[0].WrongConfident.Value(), func(v float64) bool { return v <= 0.08 }, "<= 8%"},
+		{"held-out wrong but confident", held.Systems[0].WrongConfident.Value(), func(v float64) bool { return v <= 0.05 }, "<= 5%"},
 	}
 	for _, tt := range targets {
 		if !tt.ok(tt.got) {

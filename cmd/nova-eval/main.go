@@ -291,15 +291,17 @@ func writeFit(w io.Writer, dir, path string) error {
 	if len(dev) == 0 {
 		return fmt.Errorf("no dev cases in %s", dir)
 	}
-	cal, choice := triage.FitCalibration(dev, triage.Options{})
-	src, err := triage.CalibrationSource(cal, choice.Threshold)
+	fit := triage.FitCalibrationCV(dev, triage.Options{})
+	src, err := triage.CalibrationSource(fit.Calibration, fit.Abstain.Threshold)
 	if err != nil {
 		return err
 	}
 	if err := os.WriteFile(path, src, 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "fitted on %d dev cases: %d knots; abstain below %.2f (dev: right %s, abstention recall %s, precision %s); wrote %s\n",
-		len(dev), len(cal.Scores), choice.Threshold, choice.Right, choice.Recall, choice.Precision, path)
+	fmt.Fprintf(w, "fitted on %d dev cases: %d knots, confident step raised by %.2f; abstain below %.2f\n"+
+		"%d-fold cross-validated by postmortem on dev: wrong but confident %s, right %s, abstention recall %s, precision %s\nwrote %s\n",
+		len(dev), len(fit.Calibration.Scores), fit.Margin, fit.Abstain.Threshold, fit.Folds,
+		fit.WrongConfident, fit.Abstain.Right, fit.Abstain.Recall, fit.Abstain.Precision, path)
 	return nil
 }
