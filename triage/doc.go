@@ -67,8 +67,16 @@
 // is halved. The resulting evidence score goes through Calibration, an
 // isotonic map fitted on the development split of the corpus
 // (FitCalibration), so that a confidence is the rate at which hypotheses
-// with such evidence were right. Triage abstains under DefaultAbstainBelow,
-// chosen on the same split (ChooseAbstainBelow); an abstained result still
+// with such evidence were right. The step into "confident" (ConfidentAt)
+// and the abstention threshold are chosen on confidences cross-validated by
+// postmortem, the step raised until wrong-but-confident is under 5% with 95%
+// confidence (RaiseConfident, WilsonUpper): a map judged on the cases it was
+// fitted to puts that step exactly where they stop being wrong. Triage
+// abstains under DefaultAbstainBelow; in effect, on thin evidence. The
+// evaluation reports where each abstention signal fires (AbstentionSignals):
+// on the development split a close runner-up or disagreeing past incidents
+// fire mostly on answerable cases, so they lower confidence but do not make
+// triage abstain. An abstained result still
 // lists the candidates it weighed, with Checked and NotChecked. A service's
 // helpful/wrong feedback shifts confidence within bounds (FeedbackShift),
 // explained in the top hypothesis' evidence. The top hypothesis says why

@@ -101,6 +101,9 @@ type Report struct {
 	// Reliability bins Nova's top confidence: how often it was right in each
 	// bin (a calibrated engine is right about as often as it says).
 	Reliability []Bin
+	// Signals counts where each abstention signal fired (see
+	// AbstentionSignals).
+	Signals []SignalTally
 }
 
 // Bin is one row of a reliability table: the cases whose top confidence is
@@ -152,6 +155,7 @@ func Evaluate(cases []Case, opts Options) Report {
 	}
 	r.Systems = []Scores{evalNova(cases, opts, &r.Outcomes), evalMostRecent(cases, opts), evalMajority(cases, r.ByCategory)}
 	r.Reliability = reliability(r.Outcomes)
+	r.Signals = signalTallies(cases, opts, r.Outcomes)
 	return r
 }
 
@@ -383,6 +387,30 @@ func evalNova(cases []Case, opts Options, outcomes *[]Outcome) Scores {
 		s.CulpritMeanRank = float64(rankSum) / float64(s.CulpritFirst.Of)
 	}
 	return s
+}
+
+// signalTallies counts, per abstention signal, the cases it fired on.
+func signalTallies(cases []Case, opts Options, outcomes []Outcome) []SignalTally {
+	tallies := make([]SignalTally, len(AbstentionSignalNames))
+	at := map[string]*SignalTally{}
+	for i, n := range AbstentionSignalNames {
+		tallies[i].Signal = n
+		at[n] = &tallies[i]
+	}
+	for i, c := range cases {
+		for _, s := range AbstentionSignals(c.Input, opts, c.Now) {
+			t := at[s]
+			switch {
+			case c.Answer.AbstainOK:
+				t.OK++
+			case outcomes[i].Right:
+				t.Right++
+			default:
+				t.Wrong++
+			}
+		}
+	}
+	return tallies
 }
 
 func count(r *Ratio, hit bool) {

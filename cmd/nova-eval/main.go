@@ -79,6 +79,8 @@ func run(w io.Writer, dir, split string, verbose bool) error {
 		table(w, sr)
 		fmt.Fprintln(w)
 		reliabilityTable(w, sr)
+		fmt.Fprintln(w)
+		signalTable(w, sr)
 	}
 	if split == "" {
 		fmt.Fprintf(w, "\nall %d cases:\n", len(cases))
@@ -257,6 +259,18 @@ func reliabilityTable(w io.Writer, r triage.Report) {
 			mean = fmt.Sprintf("%.2f", b.MeanConfidence)
 		}
 		fmt.Fprintf(tw, "%.1f-%.1f\t%d\t%s\t%s\n", b.Low, hi, b.Right.Of, b.Right, mean)
+	}
+	tw.Flush()
+}
+
+// signalTable prints where each abstention signal fired: on cases where
+// abstaining is right, or on answerable ones Nova got right or wrong.
+func signalTable(w io.Writer, r triage.Report) {
+	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
+	fmt.Fprintln(tw, "abstention signal	abstain_ok	answerable, right	answerable, wrong	precision if abstaining on it")
+	for _, t := range r.Signals {
+		fired := triage.Ratio{Hits: t.OK, Of: t.OK + t.Right + t.Wrong}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\n", t.Signal, t.OK, t.Right, t.Wrong, fired)
 	}
 	tw.Flush()
 }
