@@ -75,7 +75,31 @@ var (
 	revertish = regexp.MustCompile(`(?i)\b(revert(?:ed|ing)?|roll(?:ed)?[ -]?back)\b`)
 	// failed changes leave things half-applied: more suspicious, not less.
 	failedChange = regexp.MustCompile(`(?i)\b(fail(?:ed|ure)?|errored|aborted|timed out|partially applied)\b`)
+	// emptying changes leave a workload with nothing running: scaled to
+	// zero, deleted, stopped.
+	emptying = regexp.MustCompile(`(?i)\breplicas?:?\s*\d+\s*(?:->|→|=>|to)\s*0\b|\bscaled?\s+(?:down\s+)?to\s+(?:0|zero)\b|` +
+		`\b(?:deployment|service|statefulset|daemonset|replicaset|workload|node ?group|target ?group)s?\b\S*\s+(?:\S+\s+){0,2}(?:deleted|removed|stopped|scaled to zero)\b|` +
+		`\b(?:deleted?|removed?|stopped?)\s+(?:the\s+)?(?:deployment|service|statefulset|daemonset|replicaset|workload|node ?group|target ?group)s?\b`)
 )
+
+// emptyingExplain is how much a change that empties this service or one it
+// depends on explains requests going nowhere or being refused.
+const emptyingExplain = 0.6
+
+// unreachableSymptoms are the signatures of requests finding nothing to
+// serve them.
+var unreachableSymptoms = map[string]bool{"no-traffic": true, "missing-workload": true, "connection": true}
+
+// unreachable reports whether the alerts show requests finding nothing to
+// serve them, in an alert that names no outside host.
+func (v *view) unreachable() bool {
+	for _, h := range v.hits {
+		if unreachableSymptoms[h.sig.Name] && v.outsideHostIn(h.alert) == nil {
+			return true
+		}
+	}
+	return false
+}
 
 // Weights of the change score. Timing alone (a change of this service at
 // the onset) reaches at most timingWeight; content that explains the
@@ -162,6 +186,11 @@ func (v *view) rankChanges() []ScoredChange {
 		// explained, beyond coincidence of timing.
 		if sc.Relation == RelationSame && sc.Age <= typicalWithin && v.changeTypical() {
 			ov = noisyOr(ov, typicalExplain)
+		}
+		// A workload scaled to zero or deleted, here or in a service this
+		// one calls, explains requests that find nothing to serve them.
+		if (sc.Relation == RelationSame || sc.Relation == RelationRelated) && emptying.MatchString(c.Summary) && v.unreachable() {
+			ov = noisyOr(ov, emptyingExplain)
 		}
 		sc.Explain = ov
 		sc.Shared = shared
@@ -301,6 +330,11 @@ func changeNoun(c nova.ChangeEvent) string {
 	switch {
 	case strings.Contains(t, "revert") || strings.Contains(t, "rollback"):
 		return "rollback"
+	case emptying.MatchString(c.Summary):
+		if strings.Contains(t, "replica") || strings.Contains(t, "scale") {
+			return "scale-down"
+		}
+		return "removal"
 	case strings.Contains(t, "flag"):
 		return "feature-flag change"
 	case strings.Contains(t, "terraform") || strings.Contains(t, "config") || strings.Contains(t, "configmap"):

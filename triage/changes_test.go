@@ -189,3 +189,47 @@ func TestUnrelatedChangeDoesNotOverrideStrongSymptom(t *testing.T) {
 		t.Fatalf("top = %v, want infrastructure", describeTop(res))
 	}
 }
+
+// TestEmptyingChangeExplainsRequestsGoingNowhere: a workload scaled to zero
+// or deleted, in this service or one it calls, explains requests that find
+// nothing to serve them, and is named for what it did; the same change is
+// no explanation for an unrelated symptom.
+func TestEmptyingChangeExplainsRequestsGoingNowhere(t *testing.T) {
+	for _, tt := range []struct {
+		name, summary, service, alert, noun string
+		explains                            bool
+	}{
+		{"scaled to zero, no requests", "Deployment/checkout: replicas 3 -> 0", svcCheckout, "NoRequestsReceived: checkout", "scale-down", true},
+		{"dependency deleted, connection refused", "Service/payments deleted", svcPayments,
+			"checkout: charge failed: dial tcp 10.0.3.4:8080: connect: connection refused", "removal", true},
+		{"scaled to zero, disk full", "Deployment/checkout: replicas 3 -> 0", svcCheckout, "checkout: disk usage 97% on /var/lib/data", "scale-down", false},
+		{"scaled up, no requests", "HPA/checkout: maxReplicas 3 -> 5", svcCheckout, "NoRequestsReceived: checkout", "change", false},
+	} {
+		in := Input{
+			Incident: incidentOn(tt.alert),
+			Alerts:   []nova.Alert{alertAt("A1", tt.alert, nil)},
+			Changes: []nova.ChangeEvent{changeOn("C1", tt.summary, tt.service, 20*time.Minute),
+				changeOn("C2", "Deploy checkout 2.4.1 (copy changes)", svcCheckout, 6*time.Minute)},
+			Service: checkoutService(),
+		}
+		ranked := RankChanges(in, Options{}, now0)
+		var c1 *ScoredChange
+		for i := range ranked {
+			if ranked[i].Change.ID == "C1" {
+				c1 = &ranked[i]
+			}
+		}
+		if c1 == nil {
+			t.Fatalf("%s: C1 not ranked", tt.name)
+		}
+		if got := c1.Explain >= minExplain; got != tt.explains {
+			t.Errorf("%s: explain %.2f, want explaining=%v", tt.name, c1.Explain, tt.explains)
+		}
+		if tt.explains && ranked[0].Change.ID != "C1" {
+			t.Errorf("%s: %q ranked first, want the emptying change", tt.name, ranked[0].Change.Summary)
+		}
+		if got := changeNoun(c1.Change); got != tt.noun {
+			t.Errorf("%s: noun %q, want %q", tt.name, got, tt.noun)
+		}
+	}
+}
