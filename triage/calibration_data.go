@@ -10,6 +10,6 @@ const DefaultAbstainBelow = 0.4
 // defaultCalibration maps evidence scores to confidences; fitted on the
 // development split by isotonic regression (FitCalibration).
 var defaultCalibration = Calibration{
-	Scores:      []float64{0.2855, 0.613, 0.7085, 1},
-	Confidences: []float64{0.2647, 0.529, 0.8953, 0.95},
+	Scores:      []float64{0.2855, 0.663, 0.7085, 1},
+	Confidences: []float64{0.2813, 0.5357, 0.8953, 0.95},
 }

@@ -82,6 +82,26 @@ var (
 		`\b(?:deleted?|removed?|stopped?)\s+(?:the\s+)?(?:deployment|service|statefulset|daemonset|replicaset|workload|node ?group|target ?group)s?\b`)
 )
 
+// faultFlag matches a feature flag switched on whose very name says it
+// breaks something: fault-injection flags (OpenTelemetry demo, chaos
+// tooling) and kill switches. The name is read with camelCase split.
+var (
+	flagChange = regexp.MustCompile(`(?i)\b(?:flagd?|feature[ -]?flags?|toggle|launchdarkly|unleash|flipper)\b`)
+	faultWords = regexp.MustCompile(`(?i)\b(?:fail(?:ure|ures|ing)?|unreachable|unavailable|errors?|problems?|crash(?:es)?|leaks?|outage|kill(?:[ -]?switch)?|corrupt(?:ion)?|flood|break|broken|high (?:cpu|memory))\b`)
+	flagOff    = regexp.MustCompile(`(?i)\b(?:off|disabled?|false|0%)\s*$`)
+)
+
+// faultFlagExplain is how much such a flag on this service explains its
+// failures.
+const faultFlagExplain = 0.5
+
+// isFaultFlag reports whether c switches on a flag whose name says it
+// breaks something.
+func isFaultFlag(c nova.ChangeEvent) bool {
+	s := splitCamel(c.Summary)
+	return flagChange.MatchString(c.Summary+" "+s) && faultWords.MatchString(s) && !flagOff.MatchString(s)
+}
+
 // emptyingExplain is how much a change that empties this service or one it
 // depends on explains requests going nowhere or being refused.
 const emptyingExplain = 0.6
@@ -186,6 +206,11 @@ func (v *view) rankChanges() []ScoredChange {
 		// explained, beyond coincidence of timing.
 		if sc.Relation == RelationSame && sc.Age <= typicalWithin && v.changeTypical() {
 			ov = noisyOr(ov, typicalExplain)
+		}
+		// A flag named for the failure it injects, switched on in this
+		// service, explains the failures that follow.
+		if sc.Relation == RelationSame && isFaultFlag(c) {
+			ov = noisyOr(ov, faultFlagExplain)
 		}
 		// A workload scaled to zero or deleted, here or in a service this
 		// one calls, explains requests that find nothing to serve them.

@@ -233,3 +233,38 @@ func TestEmptyingChangeExplainsRequestsGoingNowhere(t *testing.T) {
 		}
 	}
 }
+
+// TestFaultFlagExplainsTheFailureItNames: a flag switched on whose name says
+// what it breaks is the explanation, ahead of a fresher deploy that shares
+// nothing with the symptoms; switched off, or named for a feature, it is not.
+func TestFaultFlagExplainsTheFailureItNames(t *testing.T) {
+	for _, tt := range []struct {
+		flag  string
+		fault bool
+	}{
+		{"flagd: paymentUnreachable on", true},
+		{"flagd: feature flag checkoutFailure set to 100%", true},
+		{"LaunchDarkly: checkout-kill-switch enabled", true},
+		{"flagd: paymentUnreachable off", false},
+		{"flagd: newCheckoutButton on", false},
+		{"Deploy checkout 2.4.0 (error page copy)", false},
+	} {
+		if got := isFaultFlag(nova.ChangeEvent{Summary: tt.flag}); got != tt.fault {
+			t.Errorf("isFaultFlag(%q) = %v, want %v", tt.flag, got, tt.fault)
+		}
+	}
+	in := Input{
+		Incident: incidentOn("checkout: order requests failing"),
+		Alerts:   []nova.Alert{alertAt("A1", "checkout: order requests failing", map[string]string{"error_rate": "31%"})},
+		Changes: []nova.ChangeEvent{changeOn("flag", "flagd: checkoutUnreachable on", svcCheckout, 15*time.Minute),
+			changeOn("deploy", "checkout: bump grpc-js 1.9 -> 1.10", svcCheckout, 5*time.Minute)},
+		Service: checkoutService(),
+	}
+	ranked := RankChanges(in, Options{}, now0)
+	if len(ranked) == 0 || ranked[0].Change.ID != "flag" {
+		t.Fatalf("ranked %+v, want the fault flag first", ranked)
+	}
+	if res := Analyze(in, Options{}, now0); res.Abstained || firstCitedChange(res) != "flag" {
+		t.Errorf("result %s, want an answer citing the flag", describeTop(res))
+	}
+}
