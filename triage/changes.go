@@ -102,6 +102,10 @@ func isFaultFlag(c nova.ChangeEvent) bool {
 	return flagChange.MatchString(c.Summary+" "+s) && faultWords.MatchString(s) && !flagOff.MatchString(s)
 }
 
+// detaching changes leave a workload running but unreachable: a
+// Kubernetes Service's selector, ports or endpoints rewritten.
+var detaching = regexp.MustCompile(`(?i)\b(?:selector|target ?port|endpoints?|endpointslices?|service ?ports?)\b`)
+
 // emptyingExplain is how much a change that empties this service or one it
 // depends on explains requests going nowhere or being refused.
 const emptyingExplain = 0.6
@@ -195,10 +199,14 @@ func (v *view) rankChanges() []ScoredChange {
 		// lookups fail, a memory limit when pods are OOM-killed) is stronger
 		// than sharing words.
 		delayed := false
-		for tp := range topics(without(docs[i], v.ownName)) {
+		changeTopics := topics(without(docs[i], v.ownName))
+		for _, tp := range sortedTopics(changeTopics) {
 			if v.failing[tp] {
 				ov = noisyOr(ov, 0.7)
 				delayed = delayed || delayedTopics[tp]
+				if !containsString(shared, "#"+tp) {
+					shared = append(shared, "#"+tp)
+				}
 			}
 		}
 		// A crash loop, a panic or a failing image pull in the very service a
@@ -212,9 +220,10 @@ func (v *view) rankChanges() []ScoredChange {
 		if sc.Relation == RelationSame && isFaultFlag(c) {
 			ov = noisyOr(ov, faultFlagExplain)
 		}
-		// A workload scaled to zero or deleted, here or in a service this
-		// one calls, explains requests that find nothing to serve them.
-		if (sc.Relation == RelationSame || sc.Relation == RelationRelated) && emptying.MatchString(c.Summary) && v.unreachable() {
+		// A workload scaled to zero, deleted or detached from its traffic,
+		// here or in a service this one calls, explains requests that find
+		// nothing to serve them.
+		if (sc.Relation == RelationSame || sc.Relation == RelationRelated) && (emptying.MatchString(c.Summary) || detaching.MatchString(c.Summary)) && v.unreachable() {
 			ov = noisyOr(ov, emptyingExplain)
 		}
 		sc.Explain = ov
@@ -444,4 +453,22 @@ func minf(a, b float64) float64 {
 		return a
 	}
 	return b
+}
+
+func sortedTopics(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }

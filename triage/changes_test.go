@@ -268,3 +268,40 @@ func TestFaultFlagExplainsTheFailureItNames(t *testing.T) {
 		t.Errorf("result %s, want an answer citing the flag", describeTop(res))
 	}
 }
+
+// TestChangesThatExplainByWhatTheyTouched: a load-balancer change explains
+// a redirect loop, a failed helm/flux release explains workloads missing
+// from the cluster, and a Service selector rewrite explains "no healthy
+// upstream", ahead of a fresher deploy of the service that touched none of
+// it; the evidence says what the change touched.
+func TestChangesThatExplainByWhatTheyTouched(t *testing.T) {
+	for _, tt := range []struct {
+		name, alert, culprit, service string
+		details                       map[string]string
+		age                           time.Duration
+		touches                       string
+	}{
+		{"redirect loop", "checkout: login failing, HTTP 307 redirects spiking on the SSO callback",
+			"Switch load balancers to route requests to Traefik v2", svcPayments, map[string]string{"status": "307"}, 70 * time.Minute, "ingress"},
+		{"workloads missing", "fluentd DaemonSet missing from cluster: no log shipping pods running",
+			"platform pipeline run failed: flux helm release re-applied", svcPayments, map[string]string{"running": "0"}, 40 * time.Minute, "release"},
+		{"selector rewritten", "HighRequestErrorRate: frontend -> checkout 503",
+			"Service/checkout: selector updated", svcCheckout, map[string]string{"error": "no healthy upstream"}, 20 * time.Minute, ""},
+	} {
+		in := Input{
+			Incident: incidentOn(tt.alert),
+			Alerts:   []nova.Alert{alertAt("A1", tt.alert, tt.details)},
+			Changes: []nova.ChangeEvent{changeOn("culprit", tt.culprit, tt.service, tt.age),
+				changeOn("fresh", "Deploy checkout 2.4.1 (copy changes)", svcCheckout, 8*time.Minute)},
+			Service: checkoutService(),
+		}
+		ranked := RankChanges(in, Options{}, now0)
+		if len(ranked) == 0 || ranked[0].Change.ID != "culprit" {
+			t.Errorf("%s: ranked %q first, want %q", tt.name, ranked[0].Change.Summary, tt.culprit)
+			continue
+		}
+		if tt.touches != "" && !strings.Contains(changeEvidence(ranked[0]).Summary, "touches "+tt.touches) {
+			t.Errorf("%s: evidence %q does not say it touches %s", tt.name, changeEvidence(ranked[0]).Summary, tt.touches)
+		}
+	}
+}

@@ -176,6 +176,7 @@ func init() {
 		"fd":          "fd fds descriptor descriptors ulimit nofile emfile",
 		"datacenter":  "datacenter datacentre power generator ups cooling facility rack pdu",
 		"clock":       "clock ntp chrony leap skew drift",
+		"release":     "helm flux fluxcd argocd kustomize prune",
 		"quota":       "quota quotas limit limits ratelimit",
 	} {
 		for _, w := range strings.Fields(words) {
