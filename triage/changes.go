@@ -73,6 +73,11 @@ var (
 	docsOnly = regexp.MustCompile(`(?i)\b(readme|docs?|documentation|runbooks?|typo|changelog|comments?|lint(?:ing)?|tests? only|unit tests?)\b`)
 	// reverts are usually the fix for an earlier change, not a new cause.
 	revertish = regexp.MustCompile(`(?i)\b(revert(?:ed|ing)?|roll(?:ed)?[ -]?back)\b`)
+	// inert changes had not taken effect when the symptoms began: approved
+	// or scheduled for later, not yet in rotation, shipped disabled, a dry
+	// run.
+	inert = regexp.MustCompile(`(?i)\b(?:approved|scheduled|queued|planned)\b[^.;]{0,40}\b(?:at|for|on|from)\s+\d|` +
+		`\bnot yet (?:in rotation|enabled|applied|live|active|rolled out|serving)\b|\((?:disabled|off|inactive|dark)\)|\bdry[ -]?run\b`)
 	// failed changes leave things half-applied: more suspicious, not less.
 	failedChange = regexp.MustCompile(`(?i)\b(fail(?:ed|ure)?|errored|aborted|timed out|partially applied)\b`)
 	// emptying changes leave a workload with nothing running: scaled to
@@ -252,6 +257,9 @@ func (v *view) rankChanges() []ScoredChange {
 			sc.Score *= f
 			sc.Against = why
 		}
+		if sc.Against == "" && inert.MatchString(c.Summary) {
+			sc.Against = "it says it had not taken effect yet (scheduled, disabled or not in rotation)"
+		}
 		sc.Score = minf(sc.Score, 0.95)
 		out = append(out, sc)
 	}
@@ -337,6 +345,8 @@ func kindFactor(c nova.ChangeEvent) float64 {
 	t := c.Summary
 	switch {
 	case docsOnly.MatchString(t):
+		return 0.35
+	case inert.MatchString(t):
 		return 0.35
 	case revertish.MatchString(t):
 		return 0.7

@@ -305,3 +305,29 @@ func TestChangesThatExplainByWhatTheyTouched(t *testing.T) {
 		}
 	}
 }
+
+// TestInertChangesAreNotTheCause: a change that says it has not taken
+// effect (approved for a later reboot, not yet in rotation, shipped
+// disabled, a dry run) is no timing suspect, and the note says why.
+func TestInertChangesAreNotTheCause(t *testing.T) {
+	for _, summary := range []string{
+		"Windows hosts: monthly cumulative update ring 1 approved (reboot at 22:00 local)",
+		"orders-db: add read replica in eu-west-1c (not yet in rotation)",
+		"checkout: new savings endpoint (disabled)",
+		"terraform plan (dry run) for checkout VPC",
+	} {
+		in := Input{
+			Incident: incidentOn("checkout: 30% of hosts stopped reporting"),
+			Alerts:   []nova.Alert{alertAt("A1", "checkout: 30% of hosts stopped reporting", map[string]string{"hosts_not_reporting_pct": "30"})},
+			Changes:  []nova.ChangeEvent{changeOn("C1", summary, svcCheckout, 10*time.Minute)},
+			Service:  checkoutService(),
+		}
+		ranked := RankChanges(in, Options{}, now0)
+		if len(ranked) != 1 || ranked[0].Score >= 0.2 || !strings.Contains(ranked[0].Against, "not taken effect") {
+			t.Errorf("%q: ranked %+v, want a low score and the reason against it", summary, ranked)
+		}
+	}
+	if kindFactor(nova.ChangeEvent{Summary: "Deploy checkout 2.4.0 (scheduled maintenance fixes)"}) != 1 {
+		t.Errorf("a deploy mentioning 'scheduled' is not inert")
+	}
+}
