@@ -19,7 +19,13 @@
 //     weighted by rarity among the incident's changes, host names whole,
 //     shared topics such as "dns" or "memory". A crash loop, panic or failed
 //     image pull in the very service changed minutes before counts as a
-//     partial explanation.
+//     partial explanation. Some changes explain by what they did rather
+//     than by words: a workload scaled to zero, deleted or detached from
+//     its Service (selector, ports) explains requests finding nothing to
+//     serve them; a flag switched on whose name says what it breaks
+//     (fault injection, kill switches) explains its service's failures. A
+//     change that says it has not taken effect (approved for later, not yet
+//     in rotation, shipped disabled, a dry run) is discounted.
 //   - When it was made, measured from the onset of the symptoms (the first
 //     paging alert, or a detail such as first_seen or since), with a
 //     hyperbolic decay scaled by its relation to the service.
