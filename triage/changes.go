@@ -83,8 +83,8 @@ var (
 	// emptying changes leave a workload with nothing running: scaled to
 	// zero, deleted, stopped.
 	emptying = regexp.MustCompile(`(?i)\breplicas?:?\s*\d+\s*(?:->|→|=>|to)\s*0\b|\bscaled?\s+(?:down\s+)?to\s+(?:0|zero)\b|` +
-		`\b(?:deployment|service|statefulset|daemonset|replicaset|workload|node ?group|target ?group)s?\b\S*\s+(?:\S+\s+){0,2}(?:deleted|removed|stopped|scaled to zero)\b|` +
-		`\b(?:deleted?|removed?|stopped?)\s+(?:the\s+)?(?:deployment|service|statefulset|daemonset|replicaset|workload|node ?group|target ?group)s?\b`)
+		`\b(?:deployment|service|statefulset|daemonset|replicaset|workload|node ?group|target ?group)s?(?:/[\w.-]+)?:?\s+(?:[\w.-]+\s+)?(?:was\s+|is\s+)?(?:deleted|removed|stopped|scaled to zero)\b|` +
+		`\b(?:deleted?|removed?|stopped?)\s+(?:the\s+)?(?:deployment|statefulset|daemonset|replicaset|workload|node ?group|target ?group)s?\b`)
 )
 
 // faultFlag matches a feature flag switched on whose very name says it
@@ -109,7 +109,7 @@ func isFaultFlag(c nova.ChangeEvent) bool {
 
 // detaching changes leave a workload running but unreachable: a
 // Kubernetes Service's selector, ports or endpoints rewritten.
-var detaching = regexp.MustCompile(`(?i)\b(?:selector|target ?port|endpoints?|endpointslices?|service ?ports?)\b`)
+var detaching = regexp.MustCompile(`(?i)\b(?:selector|target ?port|endpointslices?|service ?ports?)\b|\bservice/[\w.-]+:?\s+(?:ports?|endpoints?)\b`)
 
 // emptyingExplain is how much a change that empties this service or one it
 // depends on explains requests going nowhere or being refused.

@@ -331,3 +331,28 @@ func TestInertChangesAreNotTheCause(t *testing.T) {
 		t.Errorf("a deploy mentioning 'scheduled' is not inert")
 	}
 }
+
+// TestEmptyingAndDetachingWords keeps the two patterns to what they mean: a
+// workload gone or cut off from its traffic, not any removal or any API
+// endpoint.
+func TestEmptyingAndDetachingWords(t *testing.T) {
+	for _, tt := range []struct {
+		summary string
+		want    bool
+	}{
+		{"Deployment/accounting: replicas 1 -> 0", true},
+		{"Service/product-catalog deleted", true},
+		{"statefulset orders-db scaled to zero", true},
+		{"deleted the deployment checkout-canary", true},
+		{"Service/details: selector updated", true},
+		{"Service/checkout: ports changed 8080 -> 8081", true},
+		{"Deployment/frontend: annotation team=notify removed", false},
+		{"mobile-backend: new savings pots endpoint behind flag", false},
+		{"HPA/recommendation: maxReplicas 3 -> 5", false},
+		{"removed service mesh retries from checkout", false},
+	} {
+		if got := emptying.MatchString(tt.summary) || detaching.MatchString(tt.summary); got != tt.want {
+			t.Errorf("%q: emptying or detaching = %v, want %v", tt.summary, got, tt.want)
+		}
+	}
+}
