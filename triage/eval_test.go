@@ -49,18 +49,21 @@ func TestEvalTargets(t *testing.T) {
 	if len(cases) < 200 {
 		t.Fatalf("corpus has %d cases, want at least 200", len(cases))
 	}
-	var holdout []triage.Case
+	var holdout, dev []triage.Case
 	for _, c := range cases {
 		if c.Split == "holdout" {
 			holdout = append(holdout, c)
+		} else {
+			dev = append(dev, c)
 		}
 	}
 	all := triage.Evaluate(cases, triage.Options{})
 	held := triage.Evaluate(holdout, triage.Options{})
+	devr := triage.Evaluate(dev, triage.Options{})
 	for _, r := range []struct {
 		name string
 		s    triage.Scores
-	}{{"all", all.Systems[0]}, {"held-out", held.Systems[0]}} {
+	}{{"all", all.Systems[0]}, {"held-out", held.Systems[0]}, {"dev", devr.Systems[0]}} {
 		t.Logf("%s: top-1 %s, top-3 %s, culprit first %s, wrong but confident %s, abstention recall %s, precision %s",
 			r.name, r.s.Top1, r.s.Top3, r.s.CulpritFirst, r.s.WrongConfident, r.s.AbstainRecall, r.s.AbstainPrecision)
 	}
@@ -76,6 +79,9 @@ func TestEvalTargets(t *testing.T) {
 		{"category top-3", all.Systems[0].Top3.Value(), func(v float64) bool { return v >= 0.90 }, ">= 90%"},
 		{"wrong but confident", all.Systems[0].WrongConfident.Value(), func(v float64) bool { return v <= 0.05 }, "<= 5%"},
 		{"held-out wrong but confident", held.Systems[0].WrongConfident.Value(), func(v float64) bool { return v <= 0.05 }, "<= 5%"},
+		{"dev wrong but confident", devr.Systems[0].WrongConfident.Value(), func(v float64) bool { return v <= 0.03 }, "<= 3%"},
+		{"dev abstention recall", devr.Systems[0].AbstainRecall.Value(), func(v float64) bool { return v >= 0.60 }, ">= 60%"},
+		{"dev abstention precision", devr.Systems[0].AbstainPrecision.Value(), func(v float64) bool { return v >= 0.65 }, ">= 65%"},
 	}
 	for _, tt := range targets {
 		if !tt.ok(tt.got) {
