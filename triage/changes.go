@@ -69,17 +69,20 @@ type ScoredChange struct {
 }
 
 var (
+	// The patterns of a change's kind are lower case, matched against the
+	// lower-cased summary (faster than case folding).
+	//
 	// docsOnly changes rarely break production.
-	docsOnly = regexp.MustCompile(`(?i)\b(readme|docs?|documentation|runbooks?|typo|changelog|comments?|lint(?:ing)?|tests? only|unit tests?)\b`)
+	docsOnly = regexp.MustCompile(`\b(readme|docs?|documentation|runbooks?|typo|changelog|comments?|lint(?:ing)?|tests? only|unit tests?)\b`)
 	// reverts are usually the fix for an earlier change, not a new cause.
-	revertish = regexp.MustCompile(`(?i)\b(revert(?:ed|ing)?|roll(?:ed)?[ -]?back)\b`)
+	revertish = regexp.MustCompile(`\b(revert(?:ed|ing)?|roll(?:ed)?[ -]?back)\b`)
 	// inert changes had not taken effect when the symptoms began: approved
 	// or scheduled for later, not yet in rotation, shipped disabled, a dry
 	// run.
-	inert = regexp.MustCompile(`(?i)\b(?:approved|scheduled|queued|planned)\b[^.;]{0,40}\b(?:at|for|on|from)\s+\d|` +
+	inert = regexp.MustCompile(`\b(?:approved|scheduled|queued|planned)\b[^.;]{0,40}\b(?:at|for|on|from)\s+\d|` +
 		`\bnot yet (?:in rotation|enabled|applied|live|active|rolled out|serving)\b|\((?:disabled|off|inactive|dark)\)|\bdry[ -]?run\b`)
 	// failed changes leave things half-applied: more suspicious, not less.
-	failedChange = regexp.MustCompile(`(?i)\b(fail(?:ed|ure)?|errored|aborted|timed out|partially applied)\b`)
+	failedChange = regexp.MustCompile(`\b(fail(?:ed|ure)?|errored|aborted|timed out|partially applied)\b`)
 	// emptying changes leave a workload with nothing running: scaled to
 	// zero, deleted, stopped.
 	emptying = regexp.MustCompile(`(?i)\breplicas?:?\s*\d+\s*(?:->|→|=>|to)\s*0\b|\bscaled?\s+(?:down\s+)?to\s+(?:0|zero)\b|` +
@@ -228,7 +231,7 @@ func (v *view) rankChanges() []ScoredChange {
 		// A workload scaled to zero, deleted or detached from its traffic,
 		// here or in a service this one calls, explains requests that find
 		// nothing to serve them.
-		if (sc.Relation == RelationSame || sc.Relation == RelationRelated) && (emptying.MatchString(c.Summary) || detaching.MatchString(c.Summary)) && v.unreachable() {
+		if (sc.Relation == RelationSame || sc.Relation == RelationRelated) && v.unreachable() && (emptying.MatchString(c.Summary) || detaching.MatchString(c.Summary)) {
 			ov = noisyOr(ov, emptyingExplain)
 		}
 		sc.Explain = ov
@@ -257,7 +260,7 @@ func (v *view) rankChanges() []ScoredChange {
 			sc.Score *= f
 			sc.Against = why
 		}
-		if sc.Against == "" && inert.MatchString(c.Summary) {
+		if sc.Against == "" && inert.MatchString(strings.ToLower(c.Summary)) {
 			sc.Against = "it says it had not taken effect yet (scheduled, disabled or not in rotation)"
 		}
 		sc.Score = minf(sc.Score, 0.95)
@@ -342,7 +345,7 @@ func (v *view) relation(c nova.ChangeEvent) Relation {
 // kindFactor discounts changes that rarely break things and raises those
 // that failed half-way.
 func kindFactor(c nova.ChangeEvent) float64 {
-	t := c.Summary
+	t := strings.ToLower(c.Summary)
 	switch {
 	case docsOnly.MatchString(t):
 		return 0.35
