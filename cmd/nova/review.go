@@ -13,6 +13,8 @@ import (
 
 	"github.com/novasre/nova"
 	"github.com/novasre/nova/bot"
+	"github.com/novasre/nova/bot/render"
+	"github.com/novasre/nova/bot/rollout"
 	"github.com/novasre/nova/config"
 	"github.com/novasre/nova/pagerduty"
 	"github.com/novasre/nova/review"
@@ -23,16 +25,6 @@ import (
 // store (actual state, incidents, approvals, sightings, audit), PagerDuty
 // (webhook subscriptions and Nova's notes, read with the scoped clients)
 // and Slack (user-group members). review.Build does the judging.
-
-// storedPause is the global pause switch as bot keeps it in the store.
-type storedPause struct {
-	Paused bool      `json:"paused"`
-	By     string    `json:"by"`
-	At     time.Time `json:"at"`
-}
-
-// pauseKey is the meta record of the pause switch.
-const pauseKey = "pause"
 
 // reviewEnvs are the per-environment adapters the collection reads with.
 type reviewEnvs interface {
@@ -84,7 +76,7 @@ func collectReview(ctx context.Context, cfg *config.Config, st store.Store, envs
 			return in, fmt.Errorf("read the state of service %s: %w", svc.ID, err)
 		}
 	}
-	p, _, err := store.Load[storedPause](ctx, st, store.KindMeta, pauseKey)
+	p, _, err := store.Load[rollout.Pause](ctx, st, store.KindMeta, store.PauseID)
 	if err != nil && !nova.IsCode(err, nova.ENOTFOUND) {
 		return in, fmt.Errorf("read the pause switch: %w", err)
 	}
@@ -336,7 +328,7 @@ func matchNotes(ctx context.Context, envs reviewEnvs, in *review.Input, hashes m
 		byID := map[string]nova.Note{}
 		for _, n := range notes {
 			byID[n.ID] = n
-			a, ok := bot.AuditAnchorInNote(n.Content, fmt.Sprintf("PagerDuty note %s on %s incident %s", n.ID, w.env, w.incident))
+			a, ok := render.AuditAnchorInNote(n.Content, fmt.Sprintf("PagerDuty note %s on %s incident %s", n.ID, w.env, w.incident))
 			if !ok || in.Chain.Problem != "" {
 				continue
 			}

@@ -18,10 +18,6 @@ import (
 // through another environment's subscription) are counted in the store, so
 // that the rollout review can report coverage drift from any replica.
 
-// sightingPrefix starts the meta record ids of sightings:
-// sighting:ENV:SERVICE.
-const sightingPrefix = "sighting:"
-
 // sightingFlush is how often one process writes a service's count: a
 // flood of ignored events costs at most one store write per service and
 // interval.
@@ -69,7 +65,7 @@ func (s *sightings) saw(ctx context.Context, env, serviceID string) {
 	if env == "" || serviceID == "" || len(serviceID) > 64 || strings.ContainsAny(serviceID, ":\n") {
 		return
 	}
-	key := env + ":" + serviceID
+	key := store.SightingID(env, serviceID)
 	now := s.now()
 	s.mu.Lock()
 	p := s.pending[key]
@@ -90,7 +86,7 @@ func (s *sightings) saw(ctx context.Context, env, serviceID string) {
 	n := p.events
 	p.events, p.written = 0, now
 	s.mu.Unlock()
-	_, err := store.Update(context.WithoutCancel(ctx), s.st, store.KindMeta, sightingPrefix+key, func(r *sightingRecord, exists bool) error {
+	_, err := store.Update(context.WithoutCancel(ctx), s.st, store.KindMeta, key, func(r *sightingRecord, exists bool) error {
 		if !exists {
 			*r = sightingRecord{Environment: env, ServiceID: serviceID, First: now}
 		}
@@ -110,14 +106,14 @@ func (s *sightings) saw(ctx context.Context, env, serviceID string) {
 // loadSightings reads every sighting from the store.
 func loadSightings(ctx context.Context, st store.Store) ([]review.Sighting, error) {
 	var out []review.Sighting
-	after := sightingPrefix
+	after := store.SightingPrefix
 	for {
 		items, err := st.List(ctx, store.KindMeta, after, 500)
 		if err != nil {
 			return nil, err
 		}
 		for _, it := range items {
-			if !strings.HasPrefix(it.ID, sightingPrefix) {
+			if !strings.HasPrefix(it.ID, store.SightingPrefix) {
 				return out, nil
 			}
 			var r sightingRecord
