@@ -54,7 +54,7 @@ func commands() []command {
 			run:    cmdSetupSlack},
 		{name: "review", args: "[--config FILE] [--since 90d] [--format md|json] [--at TIME] [--reconcile=config|store [--apply]]",
 			summary: "the rollout review: drift, key age, quality, integrity, with what to do; exit 1 when something needs action",
-			detail: reviewDetail, run: cmdReview},
+			detail:  reviewDetail, run: cmdReview},
 		{name: "doctor", args: "[--config FILE] [--environment ENV] [--timeout D]", summary: "check credentials, ids, channels, people, Redis and executors against the real services",
 			detail: doctorDetail, run: cmdDoctor},
 		{name: "version", summary: "print the version, commit and Go version",
