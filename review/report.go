@@ -219,7 +219,7 @@ func (b *builder) modeDrift() {
 				svc.Name, svc.DeclaredMode, st.Mode))
 		}
 		for _, e := range hist {
-			if strings.Contains(e.Detail, "--force") {
+			if e.Action == "mode.override" || strings.Contains(e.Detail, "--force") {
 				b.add(SectionMode, subject(svc), fmt.Sprintf("override: %s forced %s on %s (%s)", who(e.Actor), strings.TrimPrefix(e.Detail, svc.Name+": "), day(e.Time), e.ID), "",
 					"make sure the override was agreed; the watching period or feedback bar was skipped")
 			}
