@@ -79,7 +79,7 @@ func mdEscape(s string) string {
 }
 
 // MaxSummaryItems bounds the recommendations a summary lists.
-const MaxSummaryItems = 15
+const MaxSummaryItems = 10
 
 // Summary renders a short plain-text summary (for Slack, escaped there: it
 // names people as @U123 without notifying them): the period, the tally and
@@ -98,7 +98,7 @@ func (r Report) Summary(link string) string {
 			fmt.Fprintf(&b, "… and %d more in the full report.\n", len(r.Recommendations)-i)
 			break
 		}
-		fmt.Fprintf(&b, "• %s · %s · %s: %s\n", strings.ToUpper(it.Recommendation), sectionTitles[it.Section], oneLine(it.Subject, 80), oneLine(it.Finding, 200))
+		fmt.Fprintf(&b, "• %s · %s · %s: %s\n", strings.ToUpper(it.Recommendation), sectionTitles[it.Section], oneLine(it.Subject, 80), oneLine(it.Finding, 140))
 	}
 	if link != "" {
 		fmt.Fprintf(&b, "Full report: %s (or `nova review`)", link)
