@@ -12,21 +12,33 @@ import (
 // reviewLoop posts the scheduled rollout review when its period begins
 // (rollout.ScheduledReview), checking every rollout.ReviewTick; every
 // replica runs it and the post happens once.
+// After a failure (a channel the app is not in, Slack or PagerDuty down) it
+// waits twice as long each time, up to maxReviewBackoff, so that a broken
+// setting costs a failed post (and its audit entry) an hour, not a minute.
 func (a *App) reviewLoop(ctx context.Context) {
+	var backoff time.Duration
 	for {
-		every := a.cfg.Settings().Review.Every
+		wait := rollout.ReviewTick(a.cfg.Settings().Review.Every)
 		if posted, err := a.rollout.ScheduledReview(ctx); err != nil && ctx.Err() == nil {
-			a.log.WithError(err).Warn("scheduled rollout review failed; retrying at the next check")
-		} else if posted {
-			a.log.Info("scheduled rollout review posted")
+			backoff = min(max(2*backoff, wait), maxReviewBackoff)
+			wait = backoff
+			a.log.WithError(err).WithField("retry_in", wait.String()).Warn("scheduled rollout review failed")
+		} else {
+			backoff = 0
+			if posted {
+				a.log.Info("scheduled rollout review posted")
+			}
 		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(rollout.ReviewTick(every)):
+		case <-time.After(wait):
 		}
 	}
 }
+
+// maxReviewBackoff bounds the wait after failed scheduled reviews.
+const maxReviewBackoff = time.Hour
 
 // postReview posts the scheduled review's message exactly once under its
 // key, and audits the post.
