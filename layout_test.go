@@ -33,7 +33,7 @@ func packageFiles(t *testing.T) map[string][]*ast.File {
 		if err != nil {
 			return err
 		}
-		if strings.HasPrefix(filepath.Dir(path), "triage") || strings.HasPrefix(filepath.Dir(path), "approvals") {
+		if strings.HasPrefix(filepath.Dir(path), "triage") || strings.HasPrefix(filepath.Dir(path), "approvals") || filepath.Dir(path) == "review" {
 			if f, err = parser.ParseFile(fset, path, nil, 0); err != nil {
 				return err
 			}
@@ -83,7 +83,7 @@ func TestImportRules(t *testing.T) {
 				if !isStdlib(imp) {
 					t.Errorf("root package nova imports %s: it must use the standard library only", imp)
 				}
-			case dir == "triage" || dir == "approvals":
+			case dir == "triage" || dir == "approvals" || dir == "review":
 				if !isStdlib(imp) && imp != module {
 					t.Errorf("%s imports %s: pure packages import only the standard library and nova", dir, imp)
 				}
@@ -190,7 +190,7 @@ func TestProductionBinaryLinksNoEmulator(t *testing.T) {
 // TestPurePackagesTakeNow checks that the pure packages never read the clock.
 func TestPurePackagesTakeNow(t *testing.T) {
 	for dir, files := range packageFiles(t) {
-		if dir != "triage" && dir != "approvals" {
+		if dir != "triage" && dir != "approvals" && dir != "review" {
 			continue
 		}
 		for _, f := range files {

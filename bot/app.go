@@ -54,6 +54,9 @@ type Config struct {
 	Poll time.Duration
 	// Tracer, when set, traces event processing and action runs.
 	Tracer Tracer
+	// Reviewer, when set, builds the rollout review for /nova review and
+	// the scheduled review (settings.Review).
+	Reviewer Reviewer
 }
 
 // App is the running application.
@@ -118,6 +121,8 @@ func New(cfg Config) (*App, error) {
 		CancelRequests: func(ctx context.Context, serviceID, reason string) error {
 			return a.actions.CancelService(ctx, serviceID, reason)
 		},
+		Reviewer:   cfg.Reviewer,
+		PostReview: a.postReview,
 	})
 	a.once = &store.Once{Records: cfg.Store, Lease: cfg.Visibility, Now: cfg.Now}
 	a.writer, err = writeback.New(writeback.Config{
@@ -231,7 +236,7 @@ func (a *App) Ingest(ctx context.Context, ev nova.Event) (IngestResult, error) {
 // events and background work (action runs) finish and returns.
 func (a *App) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	for _, loop := range []func(context.Context){a.inbox.Run, a.actions.SweepLoop, a.outbox.SweepLoop} {
+	for _, loop := range []func(context.Context){a.inbox.Run, a.actions.SweepLoop, a.outbox.SweepLoop, a.reviewLoop} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

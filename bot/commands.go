@@ -18,6 +18,7 @@ const helpText = "*Nova commands*\n" +
 	"`/nova disable <service>` — stop all work on a service\n" +
 	"`/nova pause` / `/nova resume` — stop / restart every PagerDuty write and action, for all services\n" +
 	"`/nova feedback <incident> helpful|wrong [cause]` — judge a hypothesis\n" +
+	"`/nova review [90d]` — the rollout review's summary: drift, key age, quality, integrity (admins of every environment)\n" +
 	"Status and feedback cover the services of this channel and of the environments you administer. " +
 	"Changing modes needs a Nova admin of the service's environment; pausing and resuming, an admin of every environment (or a global admin)."
 
@@ -45,7 +46,7 @@ func (a *App) Command(ctx context.Context, req nova.CommandRequest) (nova.Reply,
 // safeName bounds metric label values to the known commands.
 func safeName(name string) string {
 	switch name {
-	case "help", "status", "enable", "mode", "disable", "pause", "resume", "feedback":
+	case "help", "status", "enable", "mode", "disable", "pause", "resume", "feedback", "review":
 		return name
 	}
 	return "unknown"
@@ -82,6 +83,8 @@ func (a *App) runCommand(ctx context.Context, req nova.CommandRequest, name stri
 		return a.rollout.SetPaused(ctx, req, true)
 	case "resume":
 		return a.rollout.SetPaused(ctx, req, false)
+	case "review":
+		return a.rollout.ReviewCommand(ctx, req, args)
 	case "feedback":
 		if len(args) < 2 {
 			return nova.Reply{}, usage("feedback <incident> helpful|wrong [cause]")

@@ -34,6 +34,17 @@ const OutboxPrefix = "slack-outbox:"
 // OutboxID holds one Slack channel's outbox: the posts waiting for it.
 func OutboxID(env, channel string) string { return OutboxPrefix + env + ":" + channel }
 
+// SightingPrefix starts the ids of the counts of events Nova ignored for
+// their service, for listing them (the rollout review's coverage drift).
+const SightingPrefix = "sighting:"
+
+// SightingID counts the events of service that env's subscription sent and
+// Nova ignored (undeclared, off, or declared in another environment).
+func SightingID(env, serviceID string) string { return SightingPrefix + env + ":" + serviceID }
+
+// ReviewPostedID records the last period whose scheduled review was posted.
+const ReviewPostedID = "review-posted"
+
 // SlackReplayID remembers a Slack request signature (its hash, in hex).
 func SlackReplayID(hash string) string { return "slack-replay:" + hash }
 
@@ -68,6 +79,12 @@ func ApprovalPostKey(env, requestID string) string {
 
 // ProposalKey is the approval request for one action on one incident.
 func ProposalKey(incidentID, action string) string { return "approval:" + incidentID + ":" + action }
+
+// ReviewPostKey is the scheduled review's Slack message of the period that
+// starts at periodStart.
+func ReviewPostKey(env, channel string, periodStart time.Time) string {
+	return "slack:" + env + ":" + channel + ":review:" + periodStart.UTC().Format(time.RFC3339)
+}
 
 // ActionRunKey is the execution of an approval request's action.
 func ActionRunKey(requestID string) string { return "action:" + requestID }

@@ -19,7 +19,7 @@ import (
 // place (opsRoutes below is the separate metrics listener, when configured).
 func routes(rt *runtime, app *bot.App, st store.Store, sl *slack.Handler, reg *prometheus.Registry, limiter *web.AuthLimiter, log logrus.FieldLogger) (http.Handler, error) {
 	webhooks, err := pagerduty.NewWebhookHandler(pagerduty.WebhookConfig{
-		Secrets: rt.webhookSecrets, Sink: webhookSink{app: app, tr: rt.tracing}, Log: log, Registerer: reg,
+		Secrets: rt.webhookSecrets, Sink: webhookSink{app: app, tr: rt.tracing, seen: newSightings(st, rt.now, log)}, Log: log, Registerer: reg,
 		OnRefused: func(env, reason, remote string) { app.AuditRefusedRequest("pagerduty", "webhook "+env, reason, remote) },
 	})
 	if err != nil {
@@ -38,6 +38,7 @@ func routes(rt *runtime, app *bot.App, st store.Store, sl *slack.Handler, reg *p
 	// Nova's API.
 	r.Handle("/api/v1/incidents/{id}", read(web.IncidentHandler(app))).Methods(http.MethodGet)
 	r.Handle("/api/v1/audit", admin(web.AuditHandler(st))).Methods(http.MethodGet)
+	r.Handle("/api/v1/review", read(web.ReviewHandler(reviewSource{rt: rt, st: st}))).Methods(http.MethodGet)
 	// Operations. /metrics moves to metrics.listen when that is set.
 	r.Handle("/healthz", web.Health()).Methods(http.MethodGet)
 	r.Handle("/readyz", web.Ready(st, diskCheck(rt.config())...)).Methods(http.MethodGet)
