@@ -61,6 +61,7 @@ func Build(in Input, prev *Draft, now time.Time) (d Draft, created bool, err err
 	version := 1
 	var history []Revision
 	sections := clone(peopleSections)
+	answers := []Answer{}
 	if prev != nil {
 		if prev.ID != id {
 			return Draft{}, false, nova.Errorf(nova.EINVALID, "postmortem: draft %s is not the draft of incident %s", prev.ID, rec.ID)
@@ -71,6 +72,7 @@ func Build(in Input, prev *Draft, now time.Time) (d Draft, created bool, err err
 		version = prev.Version + 1
 		history = slices.Clone(prev.History)
 		sections = carrySections(prev.Sections)
+		answers = append(answers, cloneAnswers(prev.Answers)...)
 	}
 	for i := range sections {
 		sections[i].Owner = OwnerPeople
@@ -79,7 +81,7 @@ func Build(in Input, prev *Draft, now time.Time) (d Draft, created bool, err err
 
 	d = Draft{
 		ID: id, Version: version, Environment: rec.Environment, IncidentID: rec.ID, ServiceID: rec.ServiceID,
-		GeneratedAt: now.UTC(), History: history, Sections: sections,
+		GeneratedAt: now.UTC(), History: history, Sections: sections, Answers: answers,
 	}
 	d.Header = header(in)
 	d.Impact = impact(in)

@@ -55,6 +55,9 @@ type Draft struct {
 	Resolution Resolution  `json:"resolution"`
 	Actions    []ActionRow `json:"actions"`
 	Outcome    Outcome     `json:"outcome"`
+	// Answers are people's answers to "Was Nova's hypothesis right?", one
+	// per person (the latest); they outlive versions.
+	Answers []Answer `json:"answers"`
 	// Changes are the change events triage cited as evidence.
 	Changes []nova.Evidence `json:"contributing_changes"`
 	// Related are the related or concurrent incidents triage found.

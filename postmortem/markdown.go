@@ -244,6 +244,17 @@ func writeThought(b *strings.Builder, d Draft) {
 	}
 	b.WriteString("### Did the resolution match the hypothesis?\n\n")
 	fmt.Fprintf(b, "**%s.** %s\n\n", verdictWords(d.Outcome.Verdict), md(d.Outcome.Basis))
+	if d.Hypothesis.Top != nil {
+		if len(d.Answers) == 0 {
+			b.WriteString("Responders' answers to \"Was Nova's hypothesis right?\": none yet (Yes / Partly / No in the Slack thread).\n\n")
+		} else {
+			b.WriteString("Responders' answers to \"Was Nova's hypothesis right?\":\n\n")
+			for _, a := range d.Answers {
+				fmt.Fprintf(b, "- %s: %s (%s)\n", md(a.UserID), answerWords(a.Answer), when(a.At))
+			}
+			b.WriteString("\n")
+		}
+	}
 }
 
 func verdictWords(v string) string {
@@ -256,6 +267,16 @@ func verdictWords(v string) string {
 		return "No hypothesis"
 	}
 	return "Undecided"
+}
+
+func answerWords(a string) string {
+	switch a {
+	case AnswerRight:
+		return "yes"
+	case AnswerPartly:
+		return "partly"
+	}
+	return "no"
 }
 
 func orUnknown(s string) string {
