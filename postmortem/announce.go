@@ -98,3 +98,39 @@ func clip(s string, n int) string {
 	}
 	return string([]rune(s)[:n-1]) + "…"
 }
+
+// Action ids of the "Was Nova's hypothesis right?" buttons; their value is
+// the incident id.
+const (
+	ActionAnswerRight  = "postmortem_right"
+	ActionAnswerPartly = "postmortem_partly"
+	ActionAnswerWrong  = "postmortem_wrong"
+)
+
+// AnswerOfAction maps a button's action id to its answer ("" for others).
+func AnswerOfAction(actionID string) string {
+	switch actionID {
+	case ActionAnswerRight:
+		return AnswerRight
+	case ActionAnswerPartly:
+		return AnswerPartly
+	case ActionAnswerWrong:
+		return AnswerWrong
+	}
+	return ""
+}
+
+// SlackMessage is the thread reply announcing the draft: what it holds, the
+// link, and, when Nova posted a hypothesis, the Yes / Partly / No buttons.
+func SlackMessage(d Draft, link string) nova.Message {
+	text := SlackText(d, link)
+	m := nova.Message{Text: text, Blocks: []nova.Block{{Kind: nova.BlockSection, Text: text, MoreURL: link}}}
+	if d.Hypothesis.Top != nil {
+		m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockActions, Buttons: []nova.Button{
+			{ActionID: ActionAnswerRight, Text: "Yes", Value: d.IncidentID, Style: nova.StylePrimary},
+			{ActionID: ActionAnswerPartly, Text: "Partly", Value: d.IncidentID},
+			{ActionID: ActionAnswerWrong, Text: "No", Value: d.IncidentID},
+		}})
+	}
+	return m
+}

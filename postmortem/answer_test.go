@@ -41,3 +41,22 @@ func TestAnswerOnePerPersonLatestWins(t *testing.T) {
 		t.Errorf("answer on an abstention: err %v, want ECONFLICT", err)
 	}
 }
+
+func TestSlackMessageAsksOnlyWhenThereIsAHypothesis(t *testing.T) {
+	d, _ := mustBuild(t, realistic(), nil, at(35))
+	link := Link("https://nova.example.com", d.IncidentID)
+	m := SlackMessage(d, link)
+	if len(m.Blocks) != 2 || len(m.Blocks[1].Buttons) != 3 || m.Blocks[1].Buttons[0].Value != "Q1ABC" ||
+		AnswerOfAction(m.Blocks[1].Buttons[2].ActionID) != AnswerWrong {
+		t.Fatalf("message %+v", m)
+	}
+	if !strings.Contains(string(m.Text), "<"+link+"|Postmortem draft, version 1>") {
+		t.Errorf("text %q lacks the link", m.Text)
+	}
+	in := realistic()
+	in.Record.Triage.Abstained = true
+	d, _ = mustBuild(t, in, nil, at(35))
+	if m := SlackMessage(d, link); len(m.Blocks) != 1 {
+		t.Errorf("abstention: %d blocks, want no question", len(m.Blocks))
+	}
+}
