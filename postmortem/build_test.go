@@ -99,7 +99,7 @@ func TestReResolveIsANewVersionOfTheSameDraft(t *testing.T) {
 	in := realistic()
 	v1, _ := mustBuild(t, in, nil, at(35))
 	v1.Sections[0].Body = "The deploy removed a connection-pool setting." // people wrote this meanwhile
-	in.Record.ResolvedAt = at(90)                                          // reopened, then resolved again
+	in.Record.ResolvedAt = at(90)                                         // reopened, then resolved again
 	in.LogEntries = append(in.LogEntries, nova.LogEntry{ID: "R9", Type: "resolve_log_entry", Summary: "Resolved by Alice Example", CreatedAt: at(90),
 		Agent: &nova.Ref{ID: "PALICE1", Type: "user_reference", Summary: "Alice Example"}})
 	v2, created := mustBuild(t, in, &v1, at(91))

@@ -63,7 +63,7 @@ func realistic() Input {
 						{ID: "s2", Title: "Checkout 5xx runbook", RunbookURL: "https://wiki.example.com/runbooks/checkout-5xx"},
 					}},
 				{Rank: 2, Category: nova.CategoryDependency, Confidence: 0.31, Summary: "Payments API timeouts",
-					Evidence: []nova.Evidence{{Kind: nova.EvidenceChange, ID: "C0", Summary: "Config change payments timeouts", At: at(-40)}},
+					Evidence:    []nova.Evidence{{Kind: nova.EvidenceChange, ID: "C0", Summary: "Config change payments timeouts", At: at(-40)}},
 					Suggestions: []nova.Suggestion{{ID: "s3", Title: "Restart payments client pool", Action: "restart-payments"}}},
 			},
 			Checked:    []string{"alerts", "past_incidents", "related_changes"},
