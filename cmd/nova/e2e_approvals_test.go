@@ -11,14 +11,16 @@ import (
 	"github.com/novasre/nova/slack/slackemu"
 )
 
-// proposeRollback triggers an incident that Nova blames on a deploy, and
-// returns it with the approval request Nova posted in its Slack thread.
+// proposeRollback triggers an incident that Nova blames on a deploy (the
+// alerts name the component the deploy changed: timing alone would not
+// do), and returns it with the approval request Nova posted in its Slack
+// thread.
 func (h *harness) proposeRollback(title string) (string, slackemu.Message) {
 	h.t.Helper()
-	h.pd.AddChangeEvent(pdemu.ChangeEventSpec{ServiceID: "PCHECKOUT", Summary: "Deploy checkout " + title,
+	h.pd.AddChangeEvent(pdemu.ChangeEventSpec{ServiceID: "PCHECKOUT", Summary: "Deploy checkout " + title + ": new payment client",
 		Source: "argo-cd", Timestamp: time.Now().Add(-8 * time.Minute)})
 	inc := h.trigger("PCHECKOUT", "checkout-api: 5xx error rate above 5% "+title,
-		pdemu.AlertSpec{Summary: "HTTP 5xx error rate 9% on checkout-api after deploy", Source: "prometheus"})
+		pdemu.AlertSpec{Summary: "HTTP 5xx error rate 9% on checkout-api: panic: nil pointer dereference in payment client", Source: "prometheus"})
 	var req slackemu.Message
 	h.eventually(15*time.Second, "the approval request", func() bool {
 		for _, m := range h.messages("C0CHECKOUT") {
@@ -192,9 +194,7 @@ func TestTwoPersonRuleAndLateDeny(t *testing.T) {
 		t.Fatalf("ran after %d distinct approvals of 2", 1)
 	}
 	hold := make(chan struct{})
-	h.receiver.mu.Lock()
-	h.receiver.hold = hold
-	h.receiver.mu.Unlock()
+	h.receiver.Hold(hold)
 	h.click(in, "prod", "U0BOB", req, "approve")
 	h.eventually(10*time.Second, "the run to start", func() bool { return len(h.receiver.Runs()) == 1 })
 	if r := h.staleClick(in, "U0CAROL", req, "deny"); !strings.Contains(r, "running") {
@@ -218,16 +218,12 @@ func TestCrashDuringRunningResumesWithTheSameKey(t *testing.T) {
 	}
 	_, req := h.proposeRollback("v5.0.0")
 	hold := make(chan struct{})
-	h.receiver.mu.Lock()
-	h.receiver.hold = hold
-	h.receiver.mu.Unlock()
+	h.receiver.Hold(hold)
 	h.click(p.instance(), "prod", "U0ALICE", req, "approve")
 	h.eventually(10*time.Second, "the run to reach the automation", func() bool { return len(h.receiver.Runs()) == 1 })
 	p.kill(syscall.SIGKILL)
 	close(hold)
-	h.receiver.mu.Lock()
-	h.receiver.hold = nil
-	h.receiver.mu.Unlock()
+	h.receiver.Hold(nil)
 	h.startProcess()
 	h.eventually(40*time.Second, "the resumed run to finish", func() bool { return h.current(req).Contains("Succeeded") })
 	runs := h.receiver.Runs()
