@@ -48,7 +48,7 @@ func realistic() Input {
 		Number: 42, Urgency: "high", Status: nova.StatusResolved, HTMLURL: "https://acme.pagerduty.com/incidents/Q1ABC",
 		Mode: nova.ModeAction, TriggeredAt: t0, ReceivedAt: t0.Add(2 * time.Second), HypothesisAt: t0.Add(5 * time.Second),
 		FirstAckAt: t0.Add(6 * time.Second), AckedBy: nova.AckByNova, ResolvedAt: at(34),
-		NoteID: "NNOVA1", AuditID: "nova-01AAA", SlackChannel: "C0CHECKOUT", SlackTS: "1764324000.000100",
+		NoteID: "NNOVA1", SlackChannel: "C0CHECKOUT", SlackTS: "1764324000.000100",
 		Triage: &nova.TriageResult{
 			Hypotheses: []nova.Hypothesis{
 				{Rank: 1, Category: nova.CategoryChange, Confidence: 0.72,
