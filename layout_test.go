@@ -138,6 +138,7 @@ var botLayers = map[string][]string{
 	"bot/actions":       {"bot/render", "bot/settings", "bot/writeback"},
 	"bot/outbox":        {"bot/render", "bot/settings", "bot/writeback"},
 	"bot/incident":      {"bot/auditlog", "bot/render", "bot/rollout", "bot/settings", "bot/writeback"},
+	"bot/postmortems":   {"bot/render", "bot/settings", "bot/writeback"},
 }
 
 func botMayImport(dir, local string) bool {
