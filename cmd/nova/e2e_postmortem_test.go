@@ -210,3 +210,29 @@ func TestPostmortemNeedsEnterprise(t *testing.T) {
 		t.Error(fmt.Sprintf("standard tier drafted a postmortem (%d notes)", len(h.novaNotes(inc))))
 	}
 }
+
+// Two replicas on one Redis: the resolve gives one draft, one note and one
+// reply, whichever replica handles what.
+func TestPostmortemOnceAcrossReplicas(t *testing.T) {
+	h := newHarness(t, harnessOptions{Backend: "redis"})
+	a := h.start()
+	b := h.start()
+	inc := h.trigger("PCHECKOUT", "checkout-api: 5xx error rate above 5%")
+	h.eventually(15*time.Second, "the hypothesis note", func() bool { return len(h.novaNotes(inc)) == 1 })
+	if err := h.pd.Resolve(inc, "PALICEPROD"); err != nil {
+		t.Fatal(err)
+	}
+	h.eventually(15*time.Second, "the draft's Slack reply", func() bool { return len(h.postmortemReplies("C0CHECKOUT", inc)) == 1 })
+	h.settle()
+	for _, in := range []*instance{a, b} {
+		if d, ok := h.draftOf(in, inc); !ok || d.Version != 1 {
+			t.Errorf("draft through %s: %v version %d", in.url, ok, d.Version)
+		}
+	}
+	if n := len(h.novaNotes(inc)); n != 2 {
+		t.Errorf("%d Nova notes, want the hypothesis and one postmortem note", n)
+	}
+	if n := len(h.postmortemReplies("C0CHECKOUT", inc)); n != 1 {
+		t.Errorf("%d replies", n)
+	}
+}
