@@ -166,20 +166,25 @@ func (p *Drafts) OnResolved(ctx context.Context, svc nova.Service, rec nova.Inci
 	if err := p.count(ctx, svc, r); err != nil {
 		return err
 	}
-	link := postmortem.Link(p.cfg.Settings().PublicURL, rec.ID)
-	if mode == nova.ModeAction {
-		// One note per incident: its link always serves the latest version.
-		_, err := p.cfg.Writer.Note(ctx, svc, rec.ID, store.PostmortemNotePurpose, "pagerduty.note.postmortem", func(auditID string) string {
-			return render.PostmortemNote(postmortem.NoteBody(r.Draft, link), auditID)
-		})
-		if err != nil && !errors.Is(err, writeback.ErrPaused) {
-			return err
+	// The Slack reply goes to the channel's outbox first, so that a failing
+	// note does not hold it back.
+	if r.SlackVersion < r.Version {
+		if err := p.cfg.QueueMessage(ctx, svc, rec); err != nil {
+			return fmt.Errorf("queue the postmortem reply: %w", err)
 		}
 	}
-	if r.SlackVersion >= r.Version {
+	if mode != nova.ModeAction {
 		return nil
 	}
-	return p.cfg.QueueMessage(ctx, svc, rec)
+	// One note per incident: its link always serves the latest version.
+	link := postmortem.Link(p.cfg.Settings().PublicURL, rec.ID)
+	_, err = p.cfg.Writer.Note(ctx, svc, rec.ID, store.PostmortemNotePurpose, "pagerduty.note.postmortem", func(auditID string) string {
+		return render.PostmortemNote(postmortem.NoteBody(r.Draft, link), auditID)
+	})
+	if err != nil && !errors.Is(err, writeback.ErrPaused) {
+		return fmt.Errorf("post the postmortem note: %w", err)
+	}
+	return nil
 }
 
 // count adds the incident to the service's resolved incidents once.
