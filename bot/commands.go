@@ -9,6 +9,7 @@ import (
 	"github.com/novasre/nova"
 	"github.com/novasre/nova/bot/render"
 	"github.com/novasre/nova/bot/rollout"
+	"github.com/novasre/nova/postmortem"
 )
 
 const helpText = "*Nova commands*\n" +
@@ -114,6 +115,9 @@ func (a *App) Interact(ctx context.Context, in nova.Interaction) (nova.Reply, er
 			verdict = nova.FeedbackWrong
 		}
 		reply, err = a.incidents.Feedback(ctx, rollout.Caller{User: in.UserID, Channel: in.ChannelID, Envs: in.Environments}, in.Value, verdict, "")
+	case postmortem.AnswerOfAction(in.ActionID) != "":
+		name = "postmortem"
+		reply, err = a.answerPostmortem(ctx, rollout.Caller{User: in.UserID, Channel: in.ChannelID, Envs: in.Environments}, in.Value, postmortem.AnswerOfAction(in.ActionID))
 	case in.ActionID == render.ActionApprove:
 		name = "approve"
 		reply, err = a.actions.Decide(ctx, in, true)

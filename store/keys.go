@@ -8,7 +8,7 @@ import (
 // Record ids, one constructor each, so that no key is spelled in two places
 // and a reader finds every record Nova keeps in one file. Incidents,
 // services and approval requests are stored under their own ids
-// (KindIncident, KindService, KindApproval).
+// (KindIncident, KindService, KindApproval, KindPostmortem).
 
 // Meta records (KindMeta).
 const (
@@ -76,6 +76,17 @@ func StormPostKey(env, channel, stormID string) string {
 func ApprovalPostKey(env, requestID string) string {
 	return "slack:" + env + ":" + requestID + ":request"
 }
+
+// PostmortemPostKey is the Slack thread reply announcing an incident's
+// postmortem draft (later versions update it in place).
+func PostmortemPostKey(env, incidentID string) string {
+	return "slack:" + env + ":" + incidentID + ":postmortem"
+}
+
+// PostmortemNotePurpose is the purpose of the PagerDuty note linking an
+// incident's postmortem draft (NoteKey): one note per incident, whatever
+// the number of versions.
+const PostmortemNotePurpose = "postmortem"
 
 // ProposalKey is the approval request for one action on one incident.
 func ProposalKey(incidentID, action string) string { return "approval:" + incidentID + ":" + action }

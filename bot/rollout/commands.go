@@ -237,6 +237,9 @@ func (r *Rollout) Status(ctx context.Context, c Caller, args []string) (nova.Rep
 		fmt.Fprintf(&b, " · mean time to hypothesis: %.1f s", st.HypothesisSeconds/float64(st.Hypotheses))
 	}
 	fmt.Fprintf(&b, "\n%s", feedbackSummary(st))
+	if s := outcomeSummary(st); s != "" {
+		b.WriteString("\n" + s)
+	}
 	if st.NovaAcks+st.PersonAcks > 0 {
 		fmt.Fprintf(&b, "\nFirst acks: Nova %d%s, people %d%s", st.NovaAcks, meanSecs(st.NovaAckSeconds, st.NovaAcks), st.PersonAcks, meanSecs(st.PersonAckSeconds, st.PersonAcks))
 		if s := ackSaving(st); s != "" {
@@ -244,6 +247,20 @@ func (r *Rollout) Status(ctx context.Context, c Caller, args []string) (nova.Rep
 		}
 	}
 	return nova.Reply{Message: render.Text("%s", nova.Mrkdwn(b.String()))}, nil
+}
+
+// outcomeSummary shows what people answered on the postmortem drafts:
+// hypothesis precision (right / answered) and how often Nova abstained.
+func outcomeSummary(st nova.ServiceState) string {
+	var parts []string
+	if p, ok := st.HypothesisPrecision(); ok {
+		parts = append(parts, fmt.Sprintf("Hypothesis right per postmortem answers: %.0f%% (%d right, %d partly, %d wrong)",
+			100*p, st.AnswersRight, st.AnswersPartly, st.AnswersWrong))
+	}
+	if r, ok := st.AbstentionRate(); ok {
+		parts = append(parts, fmt.Sprintf("abstained on %.0f%% of %d resolved incidents", 100*r, st.Resolved))
+	}
+	return strings.Join(parts, " · ")
 }
 
 // ackSaving says how much Nova's acks shortened time-to-acknowledge: the

@@ -47,6 +47,8 @@ func commands() []command {
 		{name: "audit export", args: "[--config FILE] [--since T] [--until T] [--incident ID] [--format jsonl|csv]", summary: "export audit entries",
 			detail: "T is a date (YYYY-MM-DD, UTC midnight) or an RFC 3339 time; --since is inclusive, --until\nexclusive. jsonl keeps every field and can be checked with `nova audit verify --file`; csv is\nfor spreadsheets.",
 			run:    cmdAuditExport},
+		{name: "postmortem", args: "INCIDENT_ID [--config FILE] [--format md|json]", summary: "print an incident's postmortem draft (latest version)",
+			detail: postmortemDetail, run: cmdPostmortem},
 		{name: "setup pagerduty", args: "[--config FILE] --environment ENV [--scope account|team|service] [--scope-id ID] [--url URL]", summary: "create or find the PagerDuty webhook subscription for an environment",
 			detail: setupPagerDutyDetail, run: cmdSetupPagerDuty},
 		{name: "setup slack", args: "[--config FILE] [--url URL] [--socket-mode]", summary: "print the Slack app manifest with Nova's public URL filled in",

@@ -37,6 +37,7 @@ func routes(rt *runtime, app *bot.App, st store.Store, sl *slack.Handler, reg *p
 	r.Handle("/slack/interactions", sl.Interactions()).Methods(http.MethodPost)
 	// Nova's API.
 	r.Handle("/api/v1/incidents/{id}", read(web.IncidentHandler(app))).Methods(http.MethodGet)
+	r.Handle("/api/v1/incidents/{id}/postmortem", read(web.PostmortemHandler(app))).Methods(http.MethodGet)
 	r.Handle("/api/v1/audit", admin(web.AuditHandler(st))).Methods(http.MethodGet)
 	r.Handle("/api/v1/review", read(web.ReviewHandler(reviewSource{rt: rt, st: st}))).Methods(http.MethodGet)
 	// Operations. /metrics moves to metrics.listen when that is set.
