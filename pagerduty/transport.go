@@ -30,6 +30,7 @@ type allowRule struct {
 // view incidents and their evidence, add notes, acknowledge. Anything else
 // is refused before it leaves the process, whatever code asks for it.
 var allowRules = []allowRule{
+	{method: http.MethodGet, path: "/incidents"},
 	{method: http.MethodGet, path: "/incidents/{id}"},
 	{method: http.MethodGet, path: "/incidents/{id}/alerts"},
 	{method: http.MethodGet, path: "/incidents/{id}/notes"},
