@@ -3,7 +3,6 @@ package pdemu
 import (
 	"net/http"
 	"slices"
-	"time"
 )
 
 // listIncidents is GET /incidents over the token's environment: filtered by
@@ -93,52 +92,4 @@ func (e *Emulator) listIncidents(w http.ResponseWriter, r *http.Request) {
 		out = append(out, inc.restJSON())
 	}
 	writeJSON(w, http.StatusOK, paged(r, "incidents", out, offset, limit))
-}
-
-// ResolveAt resolves an incident as userID at a past time, with PagerDuty's
-// resolution text in the resolve log entry when resolution is set; for
-// seeding history. It sends no webhook: it happened long ago.
-func (e *Emulator) ResolveAt(incidentID, userID, resolution string, at time.Time) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	inc := e.mustIncident(incidentID)
-	u := e.mustUser(userID)
-	at = at.UTC().Truncate(time.Second)
-	inc.status, inc.updatedAt, inc.statusAt, inc.resolved, inc.statusBy = "resolved", at, at, at, userAgent(u)
-	for _, a := range inc.alerts {
-		a.status = "resolved"
-	}
-	summary := "Resolved by " + u.name
-	if resolution != "" {
-		summary += ": " + resolution
-	}
-	inc.log = append(inc.log, &logEntry{id: e.newID("R"), typ: "resolve_log_entry", summary: summary,
-		channel: "website", at: at, agent: userAgent(u)})
-}
-
-// AcknowledgeAt acknowledges an incident as userID at a past time, for
-// seeding history. It sends no webhook.
-func (e *Emulator) AcknowledgeAt(incidentID, userID string, at time.Time) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	inc := e.mustIncident(incidentID)
-	u := e.mustUser(userID)
-	at = at.UTC().Truncate(time.Second)
-	inc.status, inc.updatedAt, inc.statusAt, inc.statusBy = "acknowledged", at, at, userAgent(u)
-	inc.acks = append(inc.acks, ack{at: at, by: u})
-	inc.log = append(inc.log, &logEntry{id: e.newID("R"), typ: "acknowledge_log_entry", summary: "Acknowledged by " + u.name,
-		channel: "website", at: at, agent: userAgent(u)})
-}
-
-// AddNoteAt adds a note by userID at a past time, for seeding history. It
-// sends no webhook.
-func (e *Emulator) AddNoteAt(incidentID, userID, text string, at time.Time) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	inc := e.mustIncident(incidentID)
-	u := e.mustUser(userID)
-	at = at.UTC().Truncate(time.Second)
-	inc.notes = append(inc.notes, &note{id: e.newID("N"), content: text, by: u, createdAt: at})
-	inc.log = append(inc.log, &logEntry{id: e.newID("R"), typ: "annotate_log_entry", summary: "Note added",
-		channel: "website", at: at, agent: userAgent(u)})
 }
