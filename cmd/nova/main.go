@@ -9,6 +9,8 @@
 //	nova audit export --config FILE --since 2026-11-01 --format jsonl|csv
 //	nova setup pagerduty|slack             create the webhook subscription; print the Slack manifest
 //	nova doctor --config FILE              check everything the configuration names, online
+//	nova backtest --config FILE --service NAME|ID [--since 90d] [--limit 200] [--format md|json]
+//	                                       replay past incidents as of their trigger times
 //	nova help [COMMAND]                    commands, flags and exit codes (cli.go)
 package main
 
