@@ -244,7 +244,7 @@ func round(d time.Duration) string {
 	switch {
 	case d < 0:
 		return "-" + round(-d)
-	case d < time.Minute:
+	case d < 10*time.Minute:
 		return d.Round(time.Second).String()
 	default:
 		return d.Round(time.Minute).String()
