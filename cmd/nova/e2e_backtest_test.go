@@ -182,3 +182,62 @@ func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// TestBacktestYieldsToLiveIncidents runs a backtest beside a live Nova on
+// Redis (one shared rate limit per credential): a live incident triggered
+// mid-run gets its note promptly, and PagerDuty never answers 429.
+func TestBacktestYieldsToLiveIncidents(t *testing.T) {
+	h := newHarness(t, harnessOptions{Backend: "redis"})
+	pd := h.pd
+	const n = 60
+	base := time.Now().UTC().Add(-20 * 24 * time.Hour).Truncate(time.Minute)
+	for k := 0; k < n; k++ {
+		at := base.Add(time.Duration(k) * 6 * time.Hour)
+		pd.AddChangeEvent(pdemu.ChangeEventSpec{ServiceID: "PPAYMENTS", Summary: fmt.Sprintf("deploy payments v%d", k),
+			Timestamp: at.Add(-10 * time.Minute)})
+		inc := pd.SeedIncident(pdemu.IncidentSpec{ServiceID: "PPAYMENTS", Title: "payments 5xx", CreatedAt: at})
+		pd.ResolveAt(inc.ID, "PALICEPROD", fmt.Sprintf("rolled back v%d", k), at.Add(30*time.Minute))
+	}
+	h.start()
+	var out bytes.Buffer
+	errs := &lockedBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- runMain(context.Background(), []string{"backtest", "--config", h.cfgPath, "--service", "PPAYMENTS",
+			"--since", "30d", "--format", "json"}, &out, errs)
+	}()
+	h.eventually(60*time.Second, "the backtest to be under way", func() bool { return strings.Contains(errs.String(), " 5/60 incidents") })
+	start := time.Now()
+	live := h.trigger("PCHECKOUT", "checkout 5xx")
+	h.eventually(60*time.Second, "the live incident's note", func() bool { return len(h.novaNotes(live)) > 0 })
+	took := time.Since(start)
+	var code int
+	select {
+	case code = <-done:
+	case <-time.After(3 * time.Minute):
+		t.Fatal("the backtest did not finish within 3 minutes")
+	}
+	if code != exitOK {
+		t.Fatalf("backtest exit %d: %s", code, errs.String())
+	}
+	var rep backtest.Report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil || len(rep.Rows) != n || rep.Totals.Failed != 0 {
+		t.Fatalf("report: %v, %d rows, %+v", err, len(rep.Rows), rep.Totals)
+	}
+	if !strings.Contains(errs.String(), fmt.Sprintf("%d/%d incidents", n, n)) {
+		t.Errorf("progress never reached the end:\n%s", errs.String())
+	}
+	t.Logf("live note %s after the trigger, mid-backtest (%d PagerDuty requests in %s)", took.Round(time.Millisecond), rep.Calls, rep.Elapsed.Round(time.Second))
+	if took > 10*time.Second {
+		t.Errorf("the live incident waited %s for its note behind the backtest", took)
+	}
+	if pd.RateLimited() != 0 {
+		t.Errorf("PagerDuty answered 429 %d times", pd.RateLimited())
+	}
+	for _, r := range pd.Requests() {
+		if r.Method != http.MethodGet && r.Path != "/incidents/"+live+"/notes" && r.Path != "/incidents/"+live {
+			t.Errorf("unexpected write %s %s", r.Method, r.Path)
+		}
+	}
+	h.checkHygiene()
+}
