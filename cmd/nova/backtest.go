@@ -91,15 +91,9 @@ func cmdBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return fmt.Errorf("environment %s: unexpected PagerDuty client %T", svc.Environment, client)
 	}
 	set := settingsFrom(cfg)
-	replayer, err := bot.NewReplayer(func() *bot.Settings { return set }, log)
-	if err != nil {
-		return err
-	}
 	runner, err := backtest.New(backtest.Config{
-		PagerDuty: backgroundReader{pd},
-		Engine: backtest.EngineFunc(func(ctx context.Context, svc nova.Service, inc nova.Incident, view *backtest.View) nova.TriageResult {
-			return replayer.Triage(ctx, svc, inc, view)
-		}),
+		PagerDuty:   backgroundReader{pd},
+		Engine:      backtest.Live(func() *bot.Settings { return set }, log),
 		Store:       st,
 		Fingerprint: triageFingerprint(set, svc),
 		Progress: func(p backtest.Progress) {
