@@ -54,6 +54,9 @@ type Config struct {
 	Poll time.Duration
 	// Tracer, when set, traces event processing and action runs.
 	Tracer Tracer
+	// Backtest, when set, lets admins start backtests from Slack
+	// (`/nova backtest <service>`).
+	Backtest BacktestFunc
 }
 
 // App is the running application.

@@ -19,6 +19,7 @@ import (
 	"github.com/novasre/nova/bot/backtest"
 	"github.com/novasre/nova/config"
 	"github.com/novasre/nova/pagerduty"
+	"github.com/novasre/nova/store"
 )
 
 const backtestDetail = `Lists the service's resolved incidents (newest first, within --since, at most --limit) and triages
@@ -82,28 +83,13 @@ func cmdBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	defer st.Close()
 	rt := newRuntime(cfg, st, log, prometheus.NewRegistry())
 	rt.onRefused = func(string, string, string) {} // nothing but reads is ever attempted
-	client, err := rt.PagerDuty(svc.Environment)
-	if err != nil {
-		return err
-	}
-	pd, ok := client.(*pagerduty.Client)
-	if !ok {
-		return fmt.Errorf("environment %s: unexpected PagerDuty client %T", svc.Environment, client)
-	}
-	set := settingsFrom(cfg)
-	runner, err := backtest.New(backtest.Config{
-		PagerDuty:   backgroundReader{pd},
-		Engine:      backtest.Live(func() *bot.Settings { return set }, log),
-		Store:       st,
-		Fingerprint: triageFingerprint(set, svc),
-		Progress: func(p backtest.Progress) {
-			left := ""
-			if p.Left > 0 {
-				left = fmt.Sprintf(", about %s left", p.Left.Round(time.Second))
-			}
-			fmt.Fprintf(stderr, "backtest %s: %d/%d incidents, %d PagerDuty requests, %d from the cache%s\n",
-				svc.ID, p.Done, p.Total, p.Calls, p.Cached, left)
-		},
+	runner, err := newBacktestRunner(rt, st, svc, func(p backtest.Progress) {
+		left := ""
+		if p.Left > 0 {
+			left = fmt.Sprintf(", about %s left", p.Left.Round(time.Second))
+		}
+		fmt.Fprintf(stderr, "backtest %s: %d/%d incidents, %d PagerDuty requests, %d from the cache%s\n",
+			svc.ID, p.Done, p.Total, p.Calls, p.Cached, left)
 	})
 	if err != nil {
 		return err
@@ -130,6 +116,40 @@ func cmdBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return exitError(exitFailure)
 	}
 	return nil
+}
+
+// newBacktestRunner builds the runner of a backtest of svc: the
+// environment's scoped client at background priority, the store's cache,
+// and live triage's engine with the current settings.
+func newBacktestRunner(rt *runtime, st store.Records, svc nova.Service, progress func(backtest.Progress)) (*backtest.Runner, error) {
+	client, err := rt.PagerDuty(svc.Environment)
+	if err != nil {
+		return nil, err
+	}
+	pd, ok := client.(*pagerduty.Client)
+	if !ok {
+		return nil, fmt.Errorf("environment %s: unexpected PagerDuty client %T", svc.Environment, client)
+	}
+	set := rt.settings.Load()
+	return backtest.New(backtest.Config{
+		PagerDuty:   backgroundReader{pd},
+		Engine:      backtest.Live(rt.settings.Load, rt.log),
+		Store:       st,
+		Fingerprint: triageFingerprint(set, svc),
+		Progress:    progress,
+	})
+}
+
+// slackBacktest runs `/nova backtest <service>` backtests with the
+// defaults (--since 90d --limit 200), in the serving process.
+func slackBacktest(rt *runtime, st store.Records) bot.BacktestFunc {
+	return func(ctx context.Context, svc nova.Service) (backtest.Report, error) {
+		r, err := newBacktestRunner(rt, st, svc, nil)
+		if err != nil {
+			return backtest.Report{}, err
+		}
+		return r.Run(ctx, backtest.Options{Service: svc})
+	}
 }
 
 // findService finds a declared service by id or name.

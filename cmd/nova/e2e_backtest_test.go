@@ -241,3 +241,69 @@ func TestBacktestYieldsToLiveIncidents(t *testing.T) {
 	}
 	h.checkHygiene()
 }
+
+// TestSlashBacktestPostsTheSummary: an admin starts a backtest from Slack;
+// a non-admin cannot; the summary lands in the channel, and PagerDuty sees
+// nothing but GETs.
+func TestSlashBacktestPostsTheSummary(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	pd := h.pd
+	base := time.Now().UTC().Add(-10 * 24 * time.Hour).Truncate(time.Minute)
+	for k := 0; k < 6; k++ {
+		at := base.Add(time.Duration(k) * 24 * time.Hour)
+		pd.AddChangeEvent(pdemu.ChangeEventSpec{ServiceID: "PPAYMENTS", Summary: fmt.Sprintf("deploy payments v%d", 200+k),
+			Timestamp: at.Add(-10 * time.Minute)})
+		inc := pd.SeedIncident(pdemu.IncidentSpec{ServiceID: "PPAYMENTS", Title: "payments 5xx", CreatedAt: at})
+		pd.ResolveAt(inc.ID, "PALICEPROD", fmt.Sprintf("rolled back v%d", 200+k), at.Add(30*time.Minute))
+	}
+	in := h.start()
+	const ch = "C0PAYMENTS"
+	if r := h.slash(in, "prod", "U0MALLORY", ch, "backtest payments"); !strings.Contains(r, "only Nova admins") {
+		t.Fatalf("a non-admin started a backtest: %s", r)
+	}
+	h.slash(in, "prod", "U0ALICE", ch, "disable payments")
+	if r := h.slash(in, "prod", "U0ALICE", ch, "enable payments"); !strings.Contains(r, "/nova backtest PPAYMENTS") {
+		t.Errorf("enable does not suggest a backtest: %s", r)
+	}
+	pd.ResetRequests()
+	if r := h.slash(in, "prod", "U0ALICE", ch, "backtest payments"); !strings.Contains(r, "started a backtest of") {
+		t.Fatalf("backtest not started: %s", r)
+	}
+	var summary string
+	h.eventually(60*time.Second, "the backtest summary in the channel", func() bool {
+		for _, m := range h.messages(ch) {
+			if strings.Contains(m.Text, "Backtest of payments") {
+				summary = m.Text
+				return true
+			}
+		}
+		return false
+	})
+	for _, want := range []string{"6 resolved incidents", "automatic verdicts:", "nova backtest --service PPAYMENTS"} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("summary lacks %q:\n%s", want, summary)
+		}
+	}
+	for _, r := range pd.Requests() {
+		if r.Method != http.MethodGet {
+			t.Errorf("the backtest sent %s %s", r.Method, r.Path)
+		}
+	}
+	// The run is over: another may start, and is answered from the cache.
+	pd.ResetRequests()
+	h.eventually(10*time.Second, "the run's lock to be released", func() bool {
+		return strings.Contains(h.slash(in, "prod", "U0ALICE", ch, "backtest payments"), "started a backtest of")
+	})
+	h.eventually(30*time.Second, "the second summary", func() bool {
+		n := 0
+		for _, m := range h.messages(ch) {
+			if strings.Contains(m.Text, "Backtest of payments") {
+				n++
+			}
+		}
+		return n == 2
+	})
+	if got := len(pd.Requests()); got != 1 {
+		t.Errorf("the rerun made %d PagerDuty requests, want 1 (the incident list)", got)
+	}
+}

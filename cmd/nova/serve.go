@@ -119,7 +119,8 @@ func serve(ctx context.Context, o serveOptions) error {
 		Log: log, Registerer: reg, Now: o.Now,
 		Workers: cfg.Workers.Count, Visibility: cfg.Workers.Visibility.Duration,
 		DedupTTL: cfg.Workers.DedupTTL.Duration, MaxAttempts: cfg.Workers.MaxAttempts,
-		Tracer: tr.botTracer(),
+		Tracer:   tr.botTracer(),
+		Backtest: slackBacktest(rt, st),
 	})
 	if err != nil {
 		return err
