@@ -3,6 +3,7 @@ package backtest
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -133,11 +134,14 @@ func (r *Runner) Run(ctx context.Context, o Options) (Report, error) {
 			cached++
 		} else {
 			row = r.replay(ctx, pd, res, o.Service, inc)
-			if row.Error == "" {
-				r.save(ctx, o.Service, row)
-			} else if ctx.Err() != nil {
+			if ctx.Err() != nil {
+				// Stopped mid-incident: its evidence may be cut short, so
+				// the row is neither kept nor cached; the next run redoes it.
 				rep.Partial = true
 				break
+			}
+			if row.Error == "" && !cutShort(row.Result) {
+				r.save(ctx, o.Service, row)
 			}
 		}
 		rep.Rows = append(rep.Rows, row)
@@ -188,6 +192,21 @@ func (r *Runner) replay(ctx context.Context, pd Reader, res *Resolutions, svc no
 	}
 	row.Verdict, row.Why = Judge(result, row.Outcome)
 	return row
+}
+
+// cutShort reports whether some evidence was missing for a passing reason
+// (the triage budget ran out, or the rate limit): such a row is reported
+// but not cached, so the next run tries it again.
+func cutShort(res *nova.TriageResult) bool {
+	if res == nil {
+		return true
+	}
+	for _, s := range res.NotChecked {
+		if strings.Contains(s, "triage budget") || strings.Contains(s, "request budget") || strings.Contains(s, "rate limiter") {
+			return true
+		}
+	}
+	return false
 }
 
 // leaks lists the evidence a result cites from after cut; it is always
