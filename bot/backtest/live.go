@@ -18,7 +18,9 @@ import (
 // view. Each incident gets a gatherer of its own, so no evidence read as of
 // one time is reused for another; it sees no concurrent incidents from
 // Nova's own storm list (not kept for the past) and phrases nothing with
-// the language model: the hypotheses are the engine's.
+// the language model: the hypotheses are the engine's. Nor does it apply
+// the feedback shift: the service's verdicts today may be on the very
+// incidents being replayed.
 func Live(set func() *settings.Settings, log logrus.FieldLogger) Engine {
 	return live{set: set, log: log}
 }
