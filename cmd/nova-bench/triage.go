@@ -121,7 +121,7 @@ func (b *bench) triageRound(backend string, n int) ([]triageSample, error) {
 				Details: map[string]any{"alertname": "CheckoutHighErrorRate", "service": "checkout-api", "status_code": "503"}}}})
 		r.pd.CorrelateChange(inc.ID, deploy, "most_recent")
 		r.pd.AddPastIncident(inc.ID, pdemu.PastIncidentSpec{Title: "checkout-api: 5xx error rate above 5%",
-			CreatedAt: now.Add(-20 * 24 * time.Hour), Score: 61.5, ResolvedBy: "PALICE1",
+			CreatedAt: now.Add(-20 * 24 * time.Hour), Score: 61.5, ResolvedBy: "PALICE" + strings.ToUpper(benchEnv), // the installation's on-call person
 			ResolutionNotes: []string{"Rolled back checkout to v2.2.9; error rate back to normal."}})
 		r.pd.SetOutlier(inc.ID, pdemu.OutlierSpec{Category: "rare", Count: 1, Frequency: 0.02,
 			Template: "checkout-api: 5xx error rate above <*>", Since: now.Add(-30 * 24 * time.Hour), Until: now})
