@@ -48,8 +48,8 @@ type oidcState struct {
 
 type authCode struct {
 	client, redirect, nonce, challenge, method, user string
-	expires                                           time.Time
-	used                                              bool
+	expires                                          time.Time
+	used                                             bool
 }
 
 // AddOIDCClient registers an app allowed to use Sign in with Slack.
