@@ -61,6 +61,7 @@ func (c *Config) applyDefaults() {
 		c.Store.MinFreeDisk = DefaultMinFreeDisk
 	}
 	c.HTTP.applyDefaults()
+	c.Web.applyDefaults()
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}
@@ -181,6 +182,7 @@ func (c *Config) validate() []string {
 		p.add("workers.visibility_timeout", "must be at least 1s")
 	}
 	c.validateHTTP(&p)
+	c.validateWeb(&p)
 	c.validateAPIKeys(&p)
 	if len(c.Environments) == 0 {
 		p.add("environments", "at least one environment is required")
