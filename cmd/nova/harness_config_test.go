@@ -54,6 +54,10 @@ type harnessOptions struct {
 	ExtraYAML string
 	// MetricsListen serves metrics.listen on a loopback port (instance.metricsURL).
 	MetricsListen bool
+	// Web turns on the web pages with Sign in with Slack against the Slack
+	// emulator; public_url is then the first instance's own loopback URL,
+	// so the links Nova writes open in the test's browser.
+	Web bool
 }
 
 func (o *harnessOptions) defaults() {
@@ -108,7 +112,19 @@ type envSecrets struct {
 func (h *harness) configYAML() string {
 	o := h.opts
 	var b strings.Builder
-	fmt.Fprintf(&b, "listen: \"127.0.0.1:0\"\npublic_url: \"https://nova.test\"\ntier: %s\n", o.Tier)
+	public := "https://nova.test"
+	if h.publicURL != "" {
+		public = h.publicURL
+	}
+	fmt.Fprintf(&b, "listen: \"127.0.0.1:0\"\npublic_url: %q\ntier: %s\n", public, o.Tier)
+	if o.Web {
+		path := h.dir + "/oidc-client-secret"
+		if err := os.WriteFile(path, []byte(webClientSecret+"\n"), 0o600); err != nil {
+			h.t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "web:\n  oidc: { issuer: %q, client_id: %q, client_secret: \"${file:%s}\", team_id: T0SLACKEMU }\n  session_key: %q\n",
+			h.sl.Issuer(), webClientID, path, webSessionKey)
+	}
 	if o.Backend == "redis" {
 		fmt.Fprintf(&b, "store: { backend: redis, url: %q, prefix: %q%s }\n", o.RedisURL, o.Prefix, o.StoreExtra)
 	} else {

@@ -39,6 +39,10 @@ type harness struct {
 	receiver     *actionReceiverRecorder
 	clock        *testClock
 	instances    []*instance
+	// publicURL and webLn: with harnessOptions.Web, the first instance's
+	// listener, bound early so that public_url can name it.
+	publicURL string
+	webLn     net.Listener
 }
 
 // instance is one running Nova.
@@ -90,6 +94,14 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 		h.pd.AddService(s.Env, pdemu.Service{ID: s.ID, Name: s.Name})
 		h.sl.AddChannel(s.Channel, s.Name+"-incidents")
 	}
+	if o.Web {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.webLn, h.publicURL = ln, "http://"+ln.Addr().String()
+		h.sl.AddOIDCClient(slackemu.OIDCClient{ID: webClientID, Secret: webClientSecret, RedirectURIs: []string{h.publicURL + "/auth/slack/callback"}})
+	}
 	h.writeConfig()
 	t.Cleanup(h.checkHygiene)
 	return h
@@ -111,8 +123,10 @@ func (h *harness) start() *instance {
 	if err != nil {
 		h.t.Fatalf("config: %v\n%s", err, h.configYAML())
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	ln := h.webLn
+	if ln != nil {
+		h.webLn = nil
+	} else if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
 		h.t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

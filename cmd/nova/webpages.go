@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/novasre/nova"
+	"github.com/novasre/nova/bot"
+	"github.com/novasre/nova/store"
+	"github.com/novasre/nova/web"
+)
+
+// Bounds of what one page reads from the store. The store has no index by
+// incident or time, so the pages scan: these keep a page's cost fixed
+// whatever the store holds.
+const (
+	// pageScanRecords bounds the incident and approval records one page reads.
+	pageScanRecords = 20000
+	// pageScanAudit is how many of the latest audit entries an incident
+	// page searches for the incident's own.
+	pageScanAudit = 5000
+	pageListBatch = 500
+)
+
+// signInConfig is Sign in with Slack's configuration as web reads it,
+// derived per request from the current configuration (so a reload rotates
+// the client secret and the session key).
+func (rt *runtime) signInConfig() web.SignInConfig {
+	cfg := rt.config()
+	w := cfg.Web
+	if !w.Enabled() {
+		return web.SignInConfig{}
+	}
+	return web.SignInConfig{
+		Issuer: w.OIDC.Issuer, ClientID: w.OIDC.ClientID, ClientSecret: w.OIDC.ClientSecret.Value(), TeamID: w.OIDC.TeamID,
+		RedirectURL: strings.TrimRight(cfg.PublicURL, "/") + web.CallbackPath,
+		SessionKey:  []byte(w.SessionKey.Value()), SessionTTL: w.SessionTTL.Duration,
+		Secure: strings.HasPrefix(cfg.PublicURL, "https://"),
+	}
+}
+
+// newPages wires the web pages to the store, the configuration and bot.
+func newPages(rt *runtime, app *bot.App, st store.Store, now func() time.Time) (*web.Pages, error) {
+	return web.NewPages(web.PagesConfig{
+		Data:       pageData{rt: rt, app: app, st: st},
+		SignIn:     rt.signInConfig,
+		HTTPClient: &http.Client{Timeout: 10 * time.Second},
+		Log:        rt.log,
+		Now:        now,
+		OnRefused: func(what, reason, client string) {
+			app.AuditRefusedRequest("web", what, reason, client)
+		},
+	})
+}
+
+// incidentPage sends browsers following an API link Nova wrote (the "Full
+// result" of a note) to the incident's page, when the pages are on.
+func (rt *runtime) incidentPage(r *http.Request) string {
+	if !rt.config().Web.Enabled() {
+		return ""
+	}
+	return "/incidents/" + url.PathEscape(mux.Vars(r)["id"])
+}
+
+// pageData is web.PageData over the store and the current settings.
+type pageData struct {
+	rt  *runtime
+	app *bot.App
+	st  store.Store
+}
+
+func (d pageData) Incident(ctx context.Context, id string) (nova.IncidentRecord, error) {
+	return d.app.Incident(ctx, id)
+}
+
+// scan decodes up to pageScanRecords records of kind, calling keep on each.
+func scan[T any](ctx context.Context, st store.Store, kind string, keep func(T)) error {
+	after := ""
+	for read := 0; read < pageScanRecords; {
+		items, err := st.List(ctx, kind, after, pageListBatch)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			var v T
+			if json.Unmarshal(it.Value, &v) == nil {
+				keep(v)
+			}
+		}
+		read += len(items)
+		if len(items) < pageListBatch {
+			return nil
+		}
+		after = items[len(items)-1].ID
+	}
+	return nil
+}
+
+func (d pageData) Incidents(ctx context.Context, f web.IncidentFilter) ([]nova.IncidentRecord, error) {
+	var out []nova.IncidentRecord
+	err := scan(ctx, d.st, store.KindIncident, func(r nova.IncidentRecord) {
+		if (f.Service == "" || r.ServiceID == f.Service) && (f.Status == "" || r.Status == f.Status) &&
+			(f.Environment == "" || r.Environment == f.Environment) {
+			out = append(out, r)
+		}
+	})
+	slices.SortFunc(out, func(a, b nova.IncidentRecord) int { return b.TriggeredAt.Compare(a.TriggeredAt) })
+	if f.Limit > 0 && len(out) > f.Limit {
+		out = out[:f.Limit]
+	}
+	return out, err
+}
+
+func (d pageData) Requests(ctx context.Context, incidentID string) ([]nova.ApprovalRequest, error) {
+	var out []nova.ApprovalRequest
+	err := scan(ctx, d.st, store.KindApproval, func(r nova.ApprovalRequest) {
+		if r.IncidentID == incidentID {
+			out = append(out, r)
+		}
+	})
+	slices.SortFunc(out, func(a, b nova.ApprovalRequest) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	return out, err
+}
+
+func (d pageData) IncidentAudit(ctx context.Context, incidentID string) ([]nova.AuditEntry, error) {
+	head, err := d.st.AuditHead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []nova.AuditEntry
+	for after := max(head.Seq-pageScanAudit, 0); after < head.Seq; {
+		entries, err := d.st.ListAudit(ctx, after, 1000)
+		if err != nil {
+			return nil, err
+		}
+		if len(entries) == 0 {
+			break
+		}
+		for _, e := range entries {
+			if e.Incident == incidentID {
+				out = append(out, e)
+			}
+		}
+		after = entries[len(entries)-1].Seq
+	}
+	return out, nil
+}
+
+// pauseRecord is bot's global pause switch as stored (store.KindMeta "pause").
+type pauseRecord struct {
+	Paused bool      `json:"paused"`
+	By     string    `json:"by"`
+	At     time.Time `json:"at"`
+}
+
+func (d pageData) Overview(ctx context.Context) (web.Overview, error) {
+	var ov web.Overview
+	for _, svc := range d.rt.settings.Load().Services {
+		st, _, err := store.Load[nova.ServiceState](ctx, d.st, store.KindService, svc.ID)
+		if nova.IsCode(err, nova.ENOTFOUND) {
+			st, err = nova.ServiceState{ServiceID: svc.ID, Mode: svc.DeclaredMode}, nil
+		}
+		if err != nil {
+			return ov, err
+		}
+		ov.Services = append(ov.Services, web.ServiceStatus{Service: svc, State: st})
+	}
+	p, _, err := store.Load[pauseRecord](ctx, d.st, store.KindMeta, "pause")
+	if err != nil && !nova.IsCode(err, nova.ENOTFOUND) {
+		return ov, err
+	}
+	ov.Paused, ov.PausedBy, ov.PausedAt = p.Paused, p.By, p.At
+	return ov, nil
+}
+
+func (d pageData) Service(id string) (nova.Service, bool) {
+	svc, ok := d.rt.settings.Load().Services[id]
+	return svc, ok
+}
+
+func (d pageData) Action(name string) (nova.Action, bool) { return d.rt.settings.Load().Action(name) }
+
+func (d pageData) Environments() []string { return d.rt.config().EnvironmentNames() }
+
+func (d pageData) Approvers(env string) ([]string, int) {
+	e, ok := d.rt.settings.Load().Environments[env]
+	if !ok {
+		return nil, 0
+	}
+	return e.Approvals.Approvers, max(e.Approvals.RequiredApprovals, 1)
+}
