@@ -73,6 +73,9 @@ type PagesConfig struct {
 	Log        logrus.FieldLogger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Decider takes decisions from the suggestion page; nil: decisions are
+	// taken in Slack only.
+	Decider Decider
 	// OnRefused is told of refused sign-ins and forged or expired forms,
 	// for the audit log: what was refused, why, and the client address.
 	OnRefused func(what, reason, client string)
@@ -131,6 +134,7 @@ func (pg *Pages) Register(r *mux.Router) {
 	r.Handle("/incidents", pg.page(pg.incidents)).Methods(http.MethodGet)
 	r.Handle("/incidents/{id}", pg.page(pg.incident)).Methods(http.MethodGet)
 	r.Handle("/incidents/{id}/suggestions/{suggestion}", pg.page(pg.suggestion)).Methods(http.MethodGet)
+	r.HandleFunc("/incidents/{id}/suggestions/{suggestion}", pg.secured(pg.decide)).Methods(http.MethodPost)
 	r.Handle("/static/{file}", pg.assets()).Methods(http.MethodGet)
 	r.HandleFunc(LoginPath, pg.secured(pg.login)).Methods(http.MethodGet)
 	r.HandleFunc(CallbackPath, pg.secured(pg.callback)).Methods(http.MethodGet)
@@ -172,6 +176,8 @@ type view struct {
 	// Nav marks the current section.
 	Nav  string
 	Data any
+	// Flash is the outcome of the person's last decision.
+	Flash string
 }
 
 type pageFunc func(r *http.Request, s Session) (string, view, error)
@@ -196,6 +202,7 @@ func (pg *Pages) page(fn pageFunc) http.Handler {
 			return
 		}
 		v.Session = &s
+		v.Flash = pg.takeFlash(w, r)
 		pg.render(w, http.StatusOK, name, v)
 	})
 }

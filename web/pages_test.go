@@ -155,7 +155,9 @@ func (r *rig) advance(d time.Duration) {
 
 const testTeam = "T0SLACKEMU"
 
-func newRig(t *testing.T, data *fakeData) *rig {
+func newRig(t *testing.T, data *fakeData) *rig { return newRigWith(t, data, nil) }
+
+func newRigWith(t *testing.T, data *fakeData, decider Decider) *rig {
 	t.Helper()
 	sl := slackemu.New(slackemu.Options{})
 	if _, err := sl.Start(); err != nil {
@@ -173,7 +175,7 @@ func newRig(t *testing.T, data *fakeData) *rig {
 	rg.cfg = SignInConfig{Issuer: sl.Issuer(), ClientID: "123.456", ClientSecret: "oidc-secret-0123456789", TeamID: testTeam,
 		RedirectURL: rg.srv.URL + CallbackPath, SessionKey: []byte("session-key-0123456789-0123456789-abcdef"), SessionTTL: 12 * time.Hour}
 	pg, err := NewPages(PagesConfig{Data: data, SignIn: func() SignInConfig { rg.mu.Lock(); defer rg.mu.Unlock(); return rg.cfg },
-		Log: quiet(), Now: rg.clock, OnRefused: func(what, reason, _ string) {
+		Log: quiet(), Now: rg.clock, Decider: decider, OnRefused: func(what, reason, _ string) {
 			rg.mu.Lock()
 			defer rg.mu.Unlock()
 			rg.refuse = append(rg.refuse, what+": "+reason)

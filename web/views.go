@@ -269,11 +269,12 @@ type suggestionView struct {
 	Required   int
 	Pre        []string
 	IncHref    string
+	Buttons    decisionButtons
 }
 
 type param struct{ Key, Value string }
 
-func (pg *Pages) suggestion(r *http.Request, _ Session) (string, view, error) {
+func (pg *Pages) suggestion(r *http.Request, s Session) (string, view, error) {
 	rec, err := pg.loadIncident(r)
 	if err != nil {
 		return "", view{}, err
@@ -310,6 +311,10 @@ func (pg *Pages) suggestion(r *http.Request, _ Session) (string, view, error) {
 		if req := requestFor(reqs, v.S); req != nil {
 			row := requestRowOf(*req, rec)
 			v.Request = &row
+			confirm := r.URL.Query().Get("confirm") == VerbApprove
+			if v.Buttons, err = pg.buttons(r.Context(), s, *req, confirm, suggestionHref(rec.ID, v.S.ID)); err != nil {
+				return "", view{}, err
+			}
 			v.Approvers, v.Required = req.Approvers, max(req.RequiredApprovals, 1)
 			for k, val := range req.Params {
 				v.Params = append(v.Params, param{k, val})
