@@ -52,16 +52,7 @@ func TestWebIncidentPageFromTheNoteLink(t *testing.T) {
 	h := newHarness(t, harnessOptions{Web: true})
 	in := h.start()
 	inc, _ := h.proposeRollback("v4.0.0-web")
-	var link string
-	h.eventually(10*time.Second, "the hypothesis note's link", func() bool {
-		for _, n := range h.novaNotes(inc) {
-			if m := fullResultLink.FindStringSubmatch(n.Content); m != nil {
-				link = m[1]
-				return true
-			}
-		}
-		return false
-	})
+	link := h.noteLink(inc)
 	if !strings.HasPrefix(link, in.url+"/") {
 		t.Fatalf("note link %q is not on Nova's public_url %s", link, in.url)
 	}
@@ -96,4 +87,20 @@ func TestWebIncidentPageFromTheNoteLink(t *testing.T) {
 	if code, body := httpGet(t, link, ""); code != 401 || !strings.Contains(body, `"code":"unauthorized"`) {
 		t.Errorf("API without a key: %d %s", code, body)
 	}
+}
+
+// noteLink returns the "Full result" link of Nova's note on an incident.
+func (h *harness) noteLink(inc string) string {
+	h.t.Helper()
+	var link string
+	h.eventually(10*time.Second, "the hypothesis note's link", func() bool {
+		for _, n := range h.novaNotes(inc) {
+			if m := fullResultLink.FindStringSubmatch(n.Content); m != nil {
+				link = m[1]
+				return true
+			}
+		}
+		return false
+	})
+	return link
 }

@@ -94,6 +94,8 @@ func (e *Emulator) oidcRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /openid/connect/authorize", e.serveAuthorize)
 	mux.HandleFunc("GET /openid/connect/keys", e.serveKeys)
 	mux.HandleFunc("GET /_slackemu/signin", e.serveEmuSignIn)
+	// Browsers shown the sign-in pages ask for the icon; Slack has one.
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 }
 
 func (e *Emulator) serveDiscovery(w http.ResponseWriter, _ *http.Request) {
