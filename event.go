@@ -19,6 +19,14 @@ const (
 	EventPing           EventType = "pagey.ping"
 )
 
+// HandledEventTypes are the event types Nova acts on, in the order a
+// webhook subscription lists them (nova setup pagerduty subscribes to
+// exactly these).
+var HandledEventTypes = []EventType{
+	EventTriggered, EventAcknowledged, EventUnacknowledged, EventResolved,
+	EventReopened, EventAnnotated, EventEscalated, EventReassigned, EventPriorityUpdate,
+}
+
 // Handled reports whether Nova does anything with events of type t.
 func (t EventType) Handled() bool {
 	switch t {
@@ -31,6 +39,10 @@ func (t EventType) Handled() bool {
 
 // Event is one PagerDuty webhook event as Nova keeps it in its inbox.
 type Event struct {
+	// TraceParent is the W3C traceparent of the webhook request that
+	// delivered the event, so processing continues its trace ("" when
+	// tracing is off).
+	TraceParent  string    `json:"traceparent,omitempty"`
 	ID           string    `json:"id"`
 	WebhookID    string    `json:"webhook_id"`
 	Environment  string    `json:"environment"`

@@ -39,6 +39,8 @@ type Config struct {
 	MaxAttempts int
 	// Poll is how often idle workers look for new events.
 	Poll time.Duration
+	// Tracer, when set, traces event processing and action runs.
+	Tracer Tracer
 }
 
 // App is the running application.

@@ -63,6 +63,7 @@ func (a *App) audit(ctx context.Context, e nova.AuditEntry) error {
 		a.log.WithError(err).WithField("audit_id", e.ID).Error("could not append to the audit log")
 		return err
 	}
+	a.auditMilestone(e)
 	return nil
 }
 

@@ -74,6 +74,9 @@ func (a *App) Ingest(ctx context.Context, ev nova.Event) (IngestResult, error) {
 	if !fresh {
 		return IngestDuplicate, nil
 	}
+	if ev.Type == nova.EventTriggered {
+		a.receivedMilestone(ev)
+	}
 	select {
 	case a.wake <- struct{}{}:
 	default:

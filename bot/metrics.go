@@ -1,9 +1,6 @@
 package bot
 
 import (
-	"context"
-	"time"
-
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/novasre/nova/store"
@@ -65,17 +62,7 @@ func newMetrics(reg prometheus.Registerer, st store.Store) (*metrics, error) {
 	for _, r := range []string{"used", "refused", "failed"} {
 		m.llmSummaries.WithLabelValues(r)
 	}
-	depth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "nova_inbox_depth", Help: "Events stored in the inbox (ready, leased or delayed); -1 when the store is unreachable.",
-	}, func() float64 {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		n, err := st.InboxDepth(ctx)
-		if err != nil {
-			return -1
-		}
-		return float64(n)
-	})
+	depth := inboxDepth{st: st}
 	for _, c := range []prometheus.Collector{m.events, m.deadLetters, m.timeToHypothesis, m.triageDuration, m.acks, m.writes, m.approvals, m.commands, m.llmSummaries, m.unaudited, m.stormSummaries, depth} {
 		if err := reg.Register(c); err != nil {
 			return nil, err

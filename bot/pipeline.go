@@ -153,6 +153,7 @@ func (a *App) onResolved(ctx context.Context, ev nova.Event, svc nova.Service) e
 	if err != nil {
 		return err
 	}
+	a.milestone(MilestoneResolved, logrus.Fields{"incident_id": rec.ID, "service": svc.ID, "environment": svc.Environment, "event_id": ev.ID})
 	if err := a.cancelOpenRequests(ctx, rec.ID, "the incident was resolved"); err != nil {
 		return err
 	}

@@ -134,6 +134,9 @@ func (a *App) runBudget() time.Duration { return a.cfg.Visibility * 9 / 10 }
 // the run's lease is renewed while it runs, and the sweeper resumes it only
 // once its owner is provably gone.
 func (a *App) execute(ctx context.Context, req nova.ApprovalRequest) {
+	ctx, endSpan := a.span(ctx, "nova.run "+req.Action, "", map[string]string{
+		"nova.incident_id": req.IncidentID, "nova.approval_id": req.ID, "nova.action": req.Action})
+	defer endSpan(nil)
 	if err := mayExecute(req); err != nil {
 		// Unreachable through Start; kept as the last check before any side effect.
 		a.log.WithError(err).WithField("approval_id", req.ID).Error("refusing to execute")

@@ -50,6 +50,7 @@ func (a *App) onTriggered(ctx context.Context, ev nova.Event, svc nova.Service, 
 	}
 	if rec.Triage == nil {
 		result := a.triage(ctx, svc, inc, rec)
+		a.hypothesisMilestone(svc, inc.ID, result)
 		rec, err = a.updateIncident(ctx, inc.ID, func(r *nova.IncidentRecord, _ bool) error {
 			if r.Triage == nil { // another attempt may have stored one first
 				r.Triage = &result

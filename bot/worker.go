@@ -92,6 +92,8 @@ func (a *App) process(ctx context.Context, d *store.Delivery) {
 		return
 	}
 	workCtx, cancel := context.WithTimeout(ctx, a.cfg.Visibility*9/10)
+	workCtx, endSpan := a.span(workCtx, "nova.process "+string(ev.Type), ev.TraceParent, map[string]string{
+		"nova.incident_id": ev.IncidentID, "nova.event_id": ev.ID, "nova.environment": ev.Environment})
 	stop := a.keepLease(workCtx, d, log)
 	var err error
 	if ev.Type == eventSlackOutbox {
@@ -99,6 +101,7 @@ func (a *App) process(ctx context.Context, d *store.Delivery) {
 	} else {
 		err = a.handle(workCtx, ev, log)
 	}
+	endSpan(err)
 	stop()
 	cancel()
 	result := "ok"

@@ -25,7 +25,7 @@ func TestAuditKeyAndGlobalAdminsValidation(t *testing.T) {
 		{"previous without key", baseEnv + "audit: { key: " + key + ", previous_keys: [{ id: old }] }\n", "audit.previous_keys[0].key: required"},
 		{"duplicate id", baseEnv + "audit: { key: " + key + ", key_id: a1, previous_keys: [{ id: a1, key: " + strings.Repeat("j", 32) + " }] }\n", "key id a1 is also used by audit"},
 		{"same key twice", baseEnv + "audit: { key: " + key + ", key_id: a2, previous_keys: [{ id: a1, key: " + key + " }] }\n", "audit.previous_keys[0].key: is the same key as audit"},
-		{"unknown audit field", baseEnv + "audit: { secret: x }\n", "field secret not found"},
+		{"unknown audit field", baseEnv + "audit: { secret: x }\n", "audit.secret: unknown field (line 9); known fields: key, key_id, previous_keys"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

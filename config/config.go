@@ -28,6 +28,7 @@ type Config struct {
 	Services     []ServiceConfig         `yaml:"services"`
 	Actions      []ActionConfig          `yaml:"actions"`
 	Triage       TriageConfig            `yaml:"triage"`
+	Tracing      TracingConfig           `yaml:"tracing"`
 
 	// GlobalAdmins are Slack user ids (U…/W…) or user-group ids (S…) who
 	// may pause and resume Nova as a whole; an admin of every environment
@@ -259,17 +260,36 @@ func (l LLMConfig) Enabled() bool { return l.BaseURL != "" }
 
 // Load reads, expands and validates the file at path.
 func Load(path string) (*Config, error) {
+	return LoadWith(path, Options{})
+}
+
+// LoadWith is Load with options.
+func LoadWith(path string, o Options) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	return Parse(b, os.LookupEnv)
+	return ParseWith(b, os.LookupEnv, o)
+}
+
+// Options tune how a configuration is checked.
+type Options struct {
+	// Offline checks the structure only: ${VAR} references to unset
+	// variables and unreadable ${file:...} references are allowed, and the
+	// fields built from them are not judged. For checking a file in CI or
+	// on a laptop without the production secrets.
+	Offline bool
 }
 
 // Parse expands ${VAR} and ${file:PATH} references with lookup, decodes
 // strictly (unknown fields are errors), applies defaults and validates.
 // The error lists every problem, each naming its field.
 func Parse(b []byte, lookup Lookup) (*Config, error) {
+	return ParseWith(b, lookup, Options{})
+}
+
+// ParseWith is Parse with options.
+func ParseWith(b []byte, lookup Lookup, o Options) (*Config, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(b, &root); err != nil {
 		return nil, fmt.Errorf("config is not valid YAML: %v", err)
@@ -277,8 +297,11 @@ func Parse(b []byte, lookup Lookup) (*Config, error) {
 	if len(root.Content) == 0 {
 		return nil, errors.New("config is empty")
 	}
-	var problems []string
-	expandNode(&root, "", lookup, &problems)
+	x := &expander{lookup: lookup, offline: o.Offline}
+	x.node(&root, "")
+	problems := x.problems
+	// Unknown fields and values of the wrong kind, by path and line.
+	structural := checkFields(&root)
 	var out bytes.Buffer
 	enc := yaml.NewEncoder(&out)
 	if err := enc.Encode(&root); err != nil {
@@ -286,9 +309,9 @@ func Parse(b []byte, lookup Lookup) (*Config, error) {
 	}
 	doc := bytes.Clone(out.Bytes())
 	dec := yaml.NewDecoder(&out)
-	dec.KnownFields(true)
+	dec.KnownFields(len(structural) == 0)
 	var c Config
-	if err := dec.Decode(&c); err != nil {
+	if err := dec.Decode(&c); err != nil && len(structural) == 0 {
 		// Type errors would quote the value, which may be a secret: name
 		// the field and the types instead.
 		if decoded, ok := decodeProblems(err, doc); ok {
@@ -297,7 +320,7 @@ func Parse(b []byte, lookup Lookup) (*Config, error) {
 		return nil, fmt.Errorf("config: %v", err)
 	}
 	c.applyDefaults()
-	problems = append(problems, c.validate()...)
+	problems = append(problems, dropUnresolved(append(append(structural, c.validate()...), c.validateTracing()...), x.unresolved)...)
 	if len(problems) > 0 {
 		return nil, &ValidationError{Problems: problems}
 	}

@@ -15,7 +15,8 @@ type Credential struct {
 	Name        string `json:"name"`
 	// Created is zero when the configuration gives no date.
 	Created time.Time `json:"created,omitempty"`
-	AgeDays int       `json:"age_days"`
+	// AgeDays is nil when Created is unknown.
+	AgeDays *int `json:"age_days,omitempty"`
 	// Status is ok, due (older than RotationDays) or unknown (no date).
 	Status string `json:"status"`
 }
@@ -27,11 +28,12 @@ func (c *Config) Credentials(now time.Time) []Credential {
 		if s.IsZero() {
 			return
 		}
-		cr := Credential{Environment: env, Kind: kind, Name: name, Created: s.Created.Time, Status: "unknown", AgeDays: -1}
+		cr := Credential{Environment: env, Kind: kind, Name: name, Created: s.Created.Time, Status: "unknown"}
 		if !s.Created.IsZero() {
-			cr.AgeDays = int(math.Floor(now.Sub(s.Created.Time).Hours() / 24))
+			age := int(math.Floor(now.Sub(s.Created.Time).Hours() / 24))
+			cr.AgeDays = &age
 			cr.Status = "ok"
-			if cr.AgeDays > RotationDays {
+			if age > RotationDays {
 				cr.Status = "due"
 			}
 		}

@@ -80,6 +80,8 @@ type Client struct {
 	reserve  int
 	log      logrus.FieldLogger
 	requests *prometheus.CounterVec
+	// limiterWait observes time spent waiting for the rate limit.
+	limiterWait *prometheus.HistogramVec
 
 	mu        sync.Mutex
 	heldUntil map[string]time.Time // per limiter key, after a 429
@@ -141,6 +143,9 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	}
 	if cfg.Registerer != nil {
 		if c.requests, err = registerRequests(cfg.Registerer); err != nil {
+			return nil, nova.WrapError(nova.EINTERNAL, err, "PagerDuty client: register metrics")
+		}
+		if c.limiterWait, err = registerLimiterWait(cfg.Registerer); err != nil {
 			return nil, nova.WrapError(nova.EINTERNAL, err, "PagerDuty client: register metrics")
 		}
 	}

@@ -184,6 +184,7 @@ func (c *Client) waitTurn(ctx context.Context, token string, write bool) *nova.E
 		reserve = 0
 	}
 	key := limiterKey(token)
+	start := time.Now()
 	for {
 		wait := c.heldOff(key)
 		if wait <= 0 {
@@ -192,6 +193,7 @@ func (c *Client) waitTurn(ctx context.Context, token string, write bool) *nova.E
 				return nova.WrapError(nova.EUNAVAILABLE, err, "PagerDuty rate limiter unavailable")
 			}
 			if wait <= 0 {
+				c.observeWait(write, start)
 				return nil
 			}
 		}

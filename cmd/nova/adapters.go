@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sirupsen/logrus"
 
 	"github.com/novasre/nova"
@@ -22,10 +21,15 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 )
 
-// webhookSink hands verified PagerDuty events to the bot's ingest.
-type webhookSink struct{ app *bot.App }
+// webhookSink hands verified PagerDuty events to the bot's ingest, with the
+// delivery's trace so that processing continues it.
+type webhookSink struct {
+	app *bot.App
+	tr  *tracing
+}
 
 func (s webhookSink) Accept(ctx context.Context, ev nova.Event) (pagerduty.Disposition, error) {
+	ev.TraceParent = s.tr.traceparent(ctx)
 	r, err := s.app.Ingest(ctx, ev)
 	return pagerduty.Disposition(r), err
 }
@@ -117,21 +121,4 @@ func startSocketMode(ctx context.Context, rt *runtime, app *bot.App, log logrus.
 		}
 	}()
 	return done
-}
-
-// credentialAges exports nova_credential_age_days from the current
-// configuration at every scrape, so a reload shows at once.
-type credentialAges struct{ rt *runtime }
-
-var credentialAgeDesc = prometheus.NewDesc("nova_credential_age_days",
-	"Age of each configured credential in days (-1 when its created date is unknown); rotate after 90.",
-	[]string{"environment", "kind", "name", "status"}, nil)
-
-func (c credentialAges) Describe(ch chan<- *prometheus.Desc) { ch <- credentialAgeDesc }
-
-func (c credentialAges) Collect(ch chan<- prometheus.Metric) {
-	for _, cr := range c.rt.config().Credentials(time.Now()) {
-		ch <- prometheus.MustNewConstMetric(credentialAgeDesc, prometheus.GaugeValue, float64(cr.AgeDays),
-			cr.Environment, cr.Kind, cr.Name, cr.Status)
-	}
 }

@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
 	"github.com/novasre/nova/pagerduty/pdemu"
 )
 
@@ -41,6 +43,8 @@ type harnessOptions struct {
 	PD pdemu.Options
 	// Triage is YAML for the triage section's body (indented two spaces).
 	Triage string
+	// Spans, when set, receives the instances' spans (tracing on).
+	Spans sdktrace.SpanExporter
 
 	// EnvAdmins, when it names an environment, replaces Admins there.
 	EnvAdmins map[string][]string

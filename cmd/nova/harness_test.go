@@ -134,7 +134,7 @@ func (h *harness) start() *instance {
 		logs: &lockedBuffer{}, reload: make(chan os.Signal, 1)}
 	ready := make(chan struct{})
 	o := serveOptions{Config: cfg, ConfigPath: h.cfgPath, Log: in.logs, Listener: ln,
-		Reload: in.reload, Now: h.clock.Now, Ready: func(string) { close(ready) }}
+		Reload: in.reload, Now: h.clock.Now, Ready: func(string) { close(ready) }, SpanExporter: h.opts.Spans}
 	if h.opts.MetricsListen {
 		if o.MetricsListener, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
 			h.t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"io"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/sirupsen/logrus"
 
@@ -15,9 +16,10 @@ import (
 func newLogger(w io.Writer, cfg *config.Config) (*logrus.Logger, *scrubbingFormatter) {
 	l := logrus.New()
 	l.SetOutput(w)
-	var inner logrus.Formatter = &logrus.JSONFormatter{}
+	// Sub-second timestamps: an incident's milestones are often within one second.
+	var inner logrus.Formatter = &logrus.JSONFormatter{TimestampFormat: time.RFC3339Nano}
 	if cfg.Log.Format == "text" {
-		inner = &logrus.TextFormatter{DisableColors: true, FullTimestamp: true}
+		inner = &logrus.TextFormatter{DisableColors: true, FullTimestamp: true, TimestampFormat: time.RFC3339Nano}
 	}
 	s := &scrubbingFormatter{inner: inner}
 	s.setSecrets(cfg.AllSecrets())

@@ -19,7 +19,7 @@ import (
 // place (opsRoutes below is the separate metrics listener, when configured).
 func routes(rt *runtime, app *bot.App, st store.Store, sl *slack.Handler, pages *web.Pages, reg *prometheus.Registry, limiter *web.AuthLimiter, log logrus.FieldLogger) (http.Handler, error) {
 	webhooks, err := pagerduty.NewWebhookHandler(pagerduty.WebhookConfig{
-		Secrets: rt.webhookSecrets, Sink: webhookSink{app}, Log: log, Registerer: reg,
+		Secrets: rt.webhookSecrets, Sink: webhookSink{app: app, tr: rt.tracing}, Log: log, Registerer: reg,
 		OnRefused: func(env, reason, remote string) { app.AuditRefusedRequest("pagerduty", "webhook "+env, reason, remote) },
 	})
 	if err != nil {
@@ -29,6 +29,7 @@ func routes(rt *runtime, app *bot.App, st store.Store, sl *slack.Handler, pages 
 	admin := func(h http.Handler) http.Handler { return web.RequireKey(rt.apiKeys, web.ScopeAdmin, limiter, log, h) }
 
 	r := mux.NewRouter()
+	r.Use(instrumentRoutes(reg), rt.tracing.routes())
 	// PagerDuty V3 webhooks, one subscription URL per environment.
 	r.Handle("/webhooks/pagerduty/{environment}", webhooks).Methods(http.MethodPost)
 	// Slack: slash commands and interactivity (buttons).

@@ -36,6 +36,8 @@ type runtime struct {
 	http     *http.Client
 	// onRefused audits calls refused by a client's allow-list.
 	onRefused func(env, method, path string)
+	// tracing, when set, traces the adapters' outgoing requests.
+	tracing *tracing
 
 	mu        sync.Mutex
 	pd        map[string]builtPD
@@ -126,6 +128,7 @@ func (rt *runtime) PagerDuty(env string) (bot.PagerDuty, error) {
 		Limiter:       rt.store,
 		RatePerMinute: e.PagerDuty.RatePerMinute,
 		OnRefused:     func(method, path string) { rt.onRefused(env, method, path) },
+		HTTPClient:    rt.tracing.client("pagerduty", false, 0),
 		Log:           rt.log.WithField("environment", env),
 		Registerer:    rt.reg,
 	})
@@ -173,6 +176,7 @@ func (rt *runtime) slackClient(env string) (*slack.Client, error) {
 		},
 		Log:        rt.log.WithField("environment", env),
 		Registerer: rt.reg,
+		HTTPClient: rt.tracing.client("slack", false, 30*time.Second),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("slack client for %s: %w", env, err)
@@ -195,6 +199,7 @@ func (rt *runtime) Executor(action string) (bot.Executor, error) {
 		}
 		w, err := executor.NewWebhook(executor.WebhookConfig{
 			URL: a.Executor.URL, Secret: a.Executor.Secret.Value(), Timeout: a.Executor.Timeout.Duration,
+			HTTPClient: rt.tracing.client("executor", true, 0),
 		})
 		if err != nil {
 			return nil, err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -35,13 +34,14 @@ const (
 // Slack emulators, sends a signed sample incident through the real HTTP
 // path, and says where to look. It needs nothing but this binary.
 func cmdSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("sandbox")
 	listen := fs.String("listen", "127.0.0.1:8080", "address for Nova (a free port is used if taken)")
 	dir := fs.String("dir", ".nova-sandbox", "directory for the sandbox's config, store and logs")
 	once := fs.Bool("once", false, "exit after the sample incident was handled (for scripts)")
-	if err := fs.Parse(args); err != nil {
-		return exitError(2)
+	if rest, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if err := noPositional(fs, rest); err != nil {
+		return err
 	}
 	if err := os.MkdirAll(*dir, 0o700); err != nil {
 		return err

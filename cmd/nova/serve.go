@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -16,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/sirupsen/logrus"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/novasre/nova/bot"
 	"github.com/novasre/nova/config"
@@ -30,11 +30,12 @@ import (
 const shutdownGrace = 30 * time.Second
 
 func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	path := fs.String("config", envOr("NOVA_CONFIG", "nova.yaml"), "configuration file")
-	if err := fs.Parse(args); err != nil {
-		return exitError(2)
+	fs := newFlags("serve")
+	path := configFlag(fs)
+	if rest, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if err := noPositional(fs, rest); err != nil {
+		return err
 	}
 	cfg, err := config.Load(*path)
 	if err != nil {
@@ -67,6 +68,9 @@ type serveOptions struct {
 	// Now is the application's clock; tests move it to cross watching
 	// periods and expiries. Nil means time.Now.
 	Now func() time.Time
+	// SpanExporter, when set, receives every span (tests); otherwise
+	// spans go to tracing.otlp_endpoint, if configured.
+	SpanExporter sdktrace.SpanExporter
 }
 
 // serve runs Nova until ctx ends, then shuts down gracefully: it stops
@@ -87,7 +91,19 @@ func serve(ctx context.Context, o serveOptions) error {
 		return err
 	}
 
+	tr, err := startTracing(ctx, cfg, o.SpanExporter)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := tr.shutdown(flushCtx); err != nil {
+			log.WithError(err).Warn("could not flush the last spans")
+		}
+	}()
 	rt := newRuntime(cfg, st, log, reg)
+	rt.tracing = tr
 	var app *bot.App
 	rt.onRefused = func(env, method, path string) {
 		if app != nil {
@@ -103,6 +119,7 @@ func serve(ctx context.Context, o serveOptions) error {
 		Log: log, Registerer: reg, Now: o.Now,
 		Workers: cfg.Workers.Count, Visibility: cfg.Workers.Visibility.Duration,
 		DedupTTL: cfg.Workers.DedupTTL.Duration, MaxAttempts: cfg.Workers.MaxAttempts,
+		Tracer: tr.botTracer(),
 	})
 	if err != nil {
 		return err
@@ -110,7 +127,7 @@ func serve(ctx context.Context, o serveOptions) error {
 	if err := app.SeedServices(ctx); err != nil {
 		return fmt.Errorf("seed service states: %w", err)
 	}
-	reg.MustRegister(credentialAges{rt: rt})
+	registerOpsMetrics(reg, rt)
 
 	slackHandler, err := newSlackHandler(rt, app, st, log, reg)
 	if err != nil {

@@ -59,6 +59,7 @@ type Emulator struct {
 	services      map[string]*service
 	serviceOrder  []string
 	users         map[string]*user // by id
+	teams         map[string]*team
 	incidents     map[string]*incident
 	incidentOrder []string
 	changes       map[string]*changeEvent

@@ -47,7 +47,7 @@ func TestEmuRefusesWhatItDoesNotModel(t *testing.T) {
 	cases := []struct{ method, path string }{
 		{"DELETE", "/incidents/" + id + "/notes/N1"},
 		{"POST", "/incidents"},
-		{"GET", "/users"},
+		{"GET", "/teams"},
 		{"POST", "/incidents/" + id + "/snooze"},
 		{"GET", "/incidents/" + id + "/alerts?statuses[]=triggered"},
 		{"GET", "/incidents/" + id + "/../" + id},
@@ -61,9 +61,9 @@ func TestEmuRefusesWhatItDoesNotModel(t *testing.T) {
 	if got := len(w.emu.Unexpected()); got != len(cases) {
 		t.Errorf("got %d unexpected requests, want %d", got, len(cases))
 	}
-	r := w.call(t, "GET", "/users", prodToken, "", nil)
+	r := w.call(t, "GET", "/teams", prodToken, "", nil)
 	msg := r.body["error"].(map[string]any)["message"]
-	if r.status != 404 || r.errorCode() != 2100 || msg != "pdemu: not modelled: GET /users" {
+	if r.status != 404 || r.errorCode() != 2100 || msg != "pdemu: not modelled: GET /teams" {
 		t.Errorf("got %d %s", r.status, r.raw)
 	}
 	// A body field the emulator would ignore is refused too.

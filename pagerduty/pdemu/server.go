@@ -46,6 +46,10 @@ func (e *Emulator) routes() *http.ServeMux {
 	m.HandleFunc("GET /services/{id}", e.getService)
 	m.HandleFunc("GET /services/{id}/change_events", e.getServiceChanges)
 	m.HandleFunc("GET /services", e.listServices)
+	m.HandleFunc("GET /users", e.listUsers)
+	m.HandleFunc("GET /webhook_subscriptions", e.listSubscriptions)
+	m.HandleFunc("POST /webhook_subscriptions", e.postSubscription)
+	m.HandleFunc("GET /webhook_subscriptions/{id}", e.getSubscription)
 	return m
 }
 

@@ -50,6 +50,13 @@ type subscription struct {
 	Subscription
 	secrets []string
 	drops   int // consecutive dropped deliveries
+	// rest marks a subscription created through POST /webhook_subscriptions:
+	// it gets only its events, for incidents in its filter.
+	rest                 bool
+	events               []string
+	filterType, filterID string
+	description          string
+	inactive             bool
 }
 
 // outgoing is one webhook: the same X-Webhook-Id and body on every attempt
@@ -213,7 +220,7 @@ func (e *Emulator) emitLocked(inc *incident, eventType string, who *user, data o
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, s := range h.subs {
-		if s.Environment != inc.service.env || s.Disabled {
+		if s.Environment != inc.service.env || s.Disabled || !e.wants(s, eventType, inc.service) {
 			continue
 		}
 		o := &outgoing{sub: s, webhookID: randomUUID(), eventID: eventID, eventType: eventType, incidentID: inc.id, body: body}

@@ -1,0 +1,70 @@
+package bot
+
+import (
+	"github.com/sirupsen/logrus"
+
+	"github.com/novasre/nova"
+)
+
+// Milestones of an incident, each logged once at info level as
+// "incident milestone" with the milestone's name, so an operator can follow
+// one incident (incident_id) from the webhook to the run in the logs, and
+// find each step's audit entry (audit_id).
+const (
+	MilestoneReceived   = "received"   // the trigger webhook is stored
+	MilestoneHypothesis = "hypothesis" // triage has a result
+	MilestoneNote       = "note"       // the hypothesis note is in PagerDuty
+	MilestoneAck        = "ack"        // Nova acknowledged the incident
+	MilestoneApproval   = "approval"   // a person approved or denied an action
+	MilestoneRun        = "run"        // an action ran (ok or failed)
+	MilestoneResolved   = "resolved"   // the incident was resolved
+)
+
+// milestoneOf names the milestone an audit entry marks, or "".
+func milestoneOf(e nova.AuditEntry) string {
+	switch {
+	case e.Action == "action.run":
+		return MilestoneRun
+	case e.Outcome != nova.OutcomeOK:
+		return ""
+	case e.Action == "pagerduty.note.hypothesis":
+		return MilestoneNote
+	case e.Action == "pagerduty.acknowledge":
+		return MilestoneAck
+	case e.Action == "approval.approve" || e.Action == "approval.deny":
+		return MilestoneApproval
+	}
+	return ""
+}
+
+// milestone logs one milestone line.
+func (a *App) milestone(name string, f logrus.Fields) {
+	f["milestone"] = name
+	a.log.WithFields(f).Info("incident milestone")
+}
+
+// auditMilestone logs the milestone an appended audit entry marks.
+func (a *App) auditMilestone(e nova.AuditEntry) {
+	if m := milestoneOf(e); m != "" {
+		a.milestone(m, logrus.Fields{
+			"incident_id": e.Incident, "service": e.Service, "environment": e.Environment,
+			"audit_id": e.ID, "action": e.Action, "outcome": e.Outcome, "actor": e.Actor,
+		})
+	}
+}
+
+// hypothesisMilestone logs the triage result's headline.
+func (a *App) hypothesisMilestone(svc nova.Service, incidentID string, r nova.TriageResult) {
+	f := logrus.Fields{"incident_id": incidentID, "service": svc.ID, "environment": svc.Environment,
+		"abstained": r.Abstained, "triage_ms": r.Elapsed.Milliseconds()}
+	if top := r.Top(); top != nil {
+		f["category"], f["confidence"] = top.Category, top.Confidence
+	}
+	a.milestone(MilestoneHypothesis, f)
+}
+
+// receivedMilestone logs a stored trigger webhook.
+func (a *App) receivedMilestone(ev nova.Event) {
+	a.milestone(MilestoneReceived, logrus.Fields{"incident_id": ev.IncidentID, "service": ev.ServiceID,
+		"environment": ev.Environment, "event_id": ev.ID, "webhook_id": ev.WebhookID})
+}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/novasre/nova"
+	"github.com/novasre/nova/config"
+	"github.com/novasre/nova/pagerduty"
+)
+
+// `nova doctor` passes against correctly set-up emulators, and names each
+// problem (a wrong service id, the bot outside a channel, an unknown
+// approver, an unreachable executor, a revoked token) with its fix.
+func TestDoctorPassesThenNamesEachProblem(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	prod := h.env["prod"]
+	admin, err := pagerduty.NewAdmin(h.pdURL, prod.PDToken, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []string
+	for _, et := range nova.HandledEventTypes {
+		events = append(events, string(et))
+	}
+	if _, err := admin.CreateWebhookSubscription(t.Context(), pagerduty.NewWebhookSubscription{
+		URL: "https://nova.test/webhooks/pagerduty/prod", Events: events, ScopeType: pagerduty.ScopeAccount,
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	doctor := func() (int, string) {
+		t.Helper()
+		code, out, errOut := runSplit(t, "doctor", "--config", h.cfgPath)
+		cfg, err := config.Load(h.cfgPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range cfg.AllSecrets() {
+			if strings.Contains(out+errOut, s) {
+				t.Fatalf("doctor printed a secret (%d chars)", len(s))
+			}
+		}
+		return code, out + errOut
+	}
+	code, out := doctor()
+	t.Logf("doctor:\n%s", out)
+	if code != 0 || strings.Contains(out, "FAIL") {
+		t.Fatalf("doctor on a good setup: exit %d\n%s", code, out)
+	}
+	for _, want := range []string{
+		"PASS  pagerduty prod token: accepted",
+		"PASS  pagerduty prod from: " + prod.BotEmail + " is user " + prod.BotUser,
+		"PASS  pagerduty prod service PCHECKOUT: exists",
+		"PASS  pagerduty prod service PPAYMENTS: exists",
+		"PASS  pagerduty prod webhook subscription P",
+		"PASS  slack prod auth.test",
+		"PASS  slack prod channel C0CHECKOUT: the bot is a member",
+		"PASS  slack prod environments.prod.approvals.approvers[3] S0ONCALL: user group with 1 member(s)",
+		"PASS  slack prod environments.prod.slack.admins[0] U0ALICE: user alice",
+		"PASS  action rollback executor (actions[0].executor.url): accepts connections on",
+		"PASS  store bolt",
+		"PASS  clock: within",
+		"0 failed",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("doctor output lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Fatalf("output:\n%s", out)
+	}
+
+	// Break four things at once: each is named with its field and a fix.
+	cfgText, _ := os.ReadFile(h.cfgPath)
+	broken := strings.ReplaceAll(string(cfgText), "PPAYMENTS", "PNOSUCH")
+	broken = strings.Replace(broken, `"U0CAROL"`, `"U0NOBODY"`, 1)
+	broken = strings.Replace(broken, h.receiver.url, "http://127.0.0.1:1/hooks/rollback", 1)
+	writeFile(t, h.cfgPath, broken)
+	h.sl.SetBotMember("C0CHECKOUT", false)
+	code, out = doctor()
+	for _, want := range []string{
+		"FAIL  pagerduty prod service PNOSUCH (services[1].id): not found with this environment's token",
+		"FAIL  slack prod channel C0CHECKOUT (services[0].slack_channel): the bot is not in the channel\n      fix: invite it",
+		"FAIL  slack prod environments.prod.approvals.approvers[2] U0NOBODY: does not exist in this workspace",
+		"FAIL  action rollback executor (actions[0].executor.url): no connection to 127.0.0.1:1",
+		"PASS  pagerduty prod service PCHECKOUT: exists",
+		"4 failed",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("doctor output lacks %q", want)
+		}
+	}
+	if code != 1 {
+		t.Errorf("exit %d with failures, want 1", code)
+	}
+	if t.Failed() {
+		t.Fatalf("output:\n%s", out)
+	}
+
+	// Revoked credentials.
+	writeFile(t, h.cfgPath, string(cfgText))
+	h.sl.SetBotMember("C0CHECKOUT", true)
+	h.pd.RevokeToken(prod.PDToken)
+	h.sl.RevokeBotToken("xoxb-e2e")
+	code, out = doctor()
+	if code != 1 || !strings.Contains(out, "FAIL  pagerduty prod token: PagerDuty refuses it (401)") ||
+		!strings.Contains(out, "FAIL  slack prod auth.test: invalid_auth") {
+		t.Fatalf("revoked tokens: exit %d\n%s", code, out)
+	}
+}
+
+func TestDoctorChecksRedisPersistence(t *testing.T) {
+	h := newHarness(t, harnessOptions{Backend: "redis"})
+	code, out, _ := runSplit(t, "doctor", "--config", h.cfgPath, "--environment", "prod")
+	if !strings.Contains(out, "PASS  store redis: answers PING") || !strings.Contains(out, "store redis persistence") {
+		t.Fatalf("doctor on redis: %d\n%s", code, out)
+	}
+	// The Redis URL (which may carry a password) never shows.
+	if strings.Contains(out, h.opts.RedisURL) && strings.Contains(h.opts.RedisURL, "@") {
+		t.Fatal("doctor printed the Redis URL's credentials")
+	}
+}
