@@ -36,7 +36,9 @@ func headless(t *testing.T) context.Context {
 }
 
 // A person on a phone opens the note's link in a real browser, signs in
-// through the emulated Slack, and reads the hypothesis and its evidence.
+// through the emulated Slack, reads the hypothesis and its evidence, and
+// approves the proposed rollback through the confirmation step: the
+// executor runs once and PagerDuty gets the status note.
 // The first screen's screenshot goes to $NOVA_WEB_SCREENSHOT when set (the
 // README's is made so), the whole page's beside it (-full.png).
 func TestBrowserIncidentPageOnAPhone(t *testing.T) {
@@ -79,6 +81,32 @@ func TestBrowserIncidentPageOnAPhone(t *testing.T) {
 		}
 	}
 	t.Logf("screenshot: %d bytes", len(shot))
+
+	// Approve the rollback with a finger: Approve…, then the confirmation.
+	rollback := inBrowser(t, ctx, chromedp.Evaluate[string](
+		`[...document.querySelectorAll('a[href*="/suggestions/"]')].find(a => a.textContent.includes('Roll back')).href`))
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(rollback),
+		chromedp.WaitVisible(chromedp.CSS("#approve")),
+		chromedp.Click(chromedp.CSS("#approve")),
+		chromedp.WaitVisible(chromedp.CSS("#confirm-approve")),
+		chromedp.Click(chromedp.CSS("#confirm-approve")),
+		chromedp.WaitVisible(chromedp.CSS(`p.notice[role="status"]`)),
+	); err != nil {
+		t.Fatalf("browser approval: %v", err)
+	}
+	if notice := inBrowser(t, ctx, chromedp.Text(chromedp.CSS(`p.notice[role="status"]`))); !strings.Contains(notice, "Approved") {
+		t.Errorf("after approving, the page says %q", notice)
+	}
+	h.eventually(15*time.Second, "the run", func() bool { return len(h.receiver.Runs()) == 1 })
+	h.eventually(10*time.Second, "the status note", func() bool {
+		for _, n := range h.novaNotes(inc) {
+			if strings.Contains(n.Content, "catalog action rollback") && strings.Contains(n.Content, "Approved by: U0ALICE") {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 // inBrowser runs one browser action and returns its value.

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -103,4 +104,108 @@ func (h *harness) noteLink(inc string) string {
 		return false
 	})
 	return link
+}
+
+// post submits a form as the browser and returns the final status and body.
+func (b *browser) post(u string, form url.Values) (int, string) {
+	b.t.Helper()
+	resp, err := b.c.PostForm(u, form)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+var (
+	csrfInput       = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	requestInput    = regexp.MustCompile(`name="request" value="([^"]+)"`)
+	suggestionLinks = regexp.MustCompile(`href="(/incidents/[A-Z0-9]+/suggestions/[^"]+)"`)
+)
+
+// rollbackPage signs user in and opens the rollback suggestion's page.
+func (h *harness) rollbackPage(in *instance, user, inc string) (*browser, string, string) {
+	h.t.Helper()
+	b := newBrowser(h.t)
+	b.get(h.sl.SignInURL(user))
+	_, _, page := b.get(in.url + "/incidents/" + inc)
+	for _, m := range suggestionLinks.FindAllStringSubmatch(page, -1) {
+		if _, _, p := b.get(in.url + m[1]); strings.Contains(p, "<code>rollback</code>") {
+			return b, in.url + m[1], p
+		}
+	}
+	h.t.Fatalf("no rollback suggestion on the page of %s:\n%s", inc, page)
+	return nil, "", ""
+}
+
+// An approver approves a destructive action from its page: after the
+// confirmation step the executor runs once, PagerDuty gets the status note
+// and the Slack message is updated, exactly as with the Slack button. A
+// non-approver sees no buttons and a forged POST changes nothing.
+func TestWebApproveRunsTheActionOnce(t *testing.T) {
+	h := newHarness(t, harnessOptions{Web: true})
+	in := h.start()
+	inc, msg := h.proposeRollback("v6.0.0-web")
+
+	mallory, page, body := h.rollbackPage(in, "U0MALLORY", inc)
+	if strings.Contains(body, `id="approve"`) || strings.Contains(body, `id="deny"`) || !strings.Contains(body, "not among the approvers") {
+		t.Fatalf("a non-approver's page:\n%s", body)
+	}
+	tok := csrfInput.FindStringSubmatch(body)[1]
+	reqID := msg.Metadata.EventPayload["approval_id"].(string)
+	if status, body := mallory.post(page, url.Values{"csrf": {tok}, "request": {reqID}, "verb": {"approve"}, "confirm": {"yes"}}); status != 403 {
+		t.Fatalf("forged approve by a non-approver: %d\n%s", status, body)
+	}
+
+	alice, page, body := h.rollbackPage(in, "U0ALICE", inc)
+	if !strings.Contains(body, `id="approve"`) || !strings.Contains(body, `id="deny"`) {
+		t.Fatalf("an approver's page lacks the buttons:\n%s", body)
+	}
+	tok = csrfInput.FindStringSubmatch(body)[1]
+	if got := requestInput.FindStringSubmatch(body); got == nil || got[1] != reqID {
+		t.Fatalf("the page's request is %v, Slack's %s", got, reqID)
+	}
+	if status, _ := alice.post(page, url.Values{"request": {reqID}, "verb": {"approve"}, "confirm": {"yes"}}); status != 403 {
+		t.Fatalf("approve without a CSRF token: %d", status)
+	}
+	status, body := alice.post(page, url.Values{"csrf": {tok}, "request": {reqID}, "verb": {"approve"}})
+	if status != 200 || !strings.Contains(body, `id="confirm-approve"`) {
+		t.Fatalf("approve without confirming: %d\n%s", status, body)
+	}
+	if n := len(h.receiver.Runs()); n != 0 {
+		t.Fatalf("%d runs before the confirmation", n)
+	}
+	status, body = alice.post(page, url.Values{"csrf": {tok}, "request": {reqID}, "verb": {"approve"}, "confirm": {"yes"}})
+	if status != 200 || !strings.Contains(body, "Approved.") {
+		t.Fatalf("confirmed approve: %d\n%s", status, body)
+	}
+	h.eventually(15*time.Second, "the run's result in Slack", func() bool { return h.current(msg).Contains("Succeeded") })
+	h.eventually(10*time.Second, "the status note", func() bool {
+		for _, n := range h.novaNotes(inc) {
+			if strings.Contains(n.Content, "catalog action rollback") && strings.Contains(n.Content, "Approved by: U0ALICE") {
+				return true
+			}
+		}
+		return false
+	})
+	// Submitted again (a double tap): refused by the compare-and-set, no second run.
+	if status, _ := alice.post(page, url.Values{"csrf": {tok}, "request": {reqID}, "verb": {"approve"}, "confirm": {"yes"}}); status != 409 {
+		t.Errorf("second approve: %d, want 409", status)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if runs := h.receiver.Runs(); len(runs) != 1 || !strings.Contains(runs[0].Body, `"approved_by":["U0ALICE"]`) {
+		t.Fatalf("the automation received %d runs: %+v", len(runs), runs)
+	}
+	if _, _, p := alice.get(page); !strings.Contains(p, "succeeded") || strings.Contains(p, `id="approve"`) {
+		t.Errorf("the finished request's page:\n%s", p)
+	}
+	var approved, refused bool
+	for _, e := range h.auditEntries(in) {
+		approved = approved || e.Action == "approval.approve" && e.Actor == "slack:U0ALICE"
+		refused = refused || e.Action == "click.approve" && e.Outcome == "refused" && strings.Contains(e.Actor, "U0MALLORY")
+	}
+	if !approved || !refused {
+		t.Errorf("audit: approval recorded %v, forged approve refused %v", approved, refused)
+	}
 }

@@ -51,6 +51,7 @@ func newPages(rt *runtime, app *bot.App, st store.Store, now func() time.Time) (
 	return web.NewPages(web.PagesConfig{
 		Data:       pageData{rt: rt, app: app, st: st},
 		SignIn:     rt.signInConfig,
+		Decider:    webDecider{app: app},
 		HTTPClient: &http.Client{Timeout: 10 * time.Second},
 		Log:        rt.log,
 		Now:        now,
@@ -195,4 +196,28 @@ func (d pageData) Approvers(env string) ([]string, int) {
 		return nil, 0
 	}
 	return e.Approvals.Approvers, max(e.Approvals.RequiredApprovals, 1)
+}
+
+// webDecider takes the web pages' Apply / Approve / Deny through bot's
+// Interact, the entry point of Slack's buttons: one policy, one
+// compare-and-set, one audit, one PagerDuty status note for both.
+type webDecider struct{ app *bot.App }
+
+var webVerbs = map[string]string{web.VerbApprove: bot.ActionApprove, web.VerbDeny: bot.ActionDeny, web.VerbApply: bot.ActionApply}
+
+func (d webDecider) MayDecide(ctx context.Context, user string, req nova.ApprovalRequest) (bool, error) {
+	return d.app.MayDecide(ctx, user, req)
+}
+
+func (d webDecider) Decide(ctx context.Context, user string, req nova.ApprovalRequest, verb string) (string, error) {
+	action, ok := webVerbs[verb]
+	if !ok {
+		return "", nova.Errorf(nova.EINVALID, "%q is not a decision", verb)
+	}
+	reply, err := d.app.Interact(ctx, nova.Interaction{UserID: user, ActionID: action, Value: req.ID})
+	if err != nil {
+		// Bot words its refusals for Slack (mentions, bold): show them as text.
+		return "", nova.WrapError(nova.ErrorCode(err), err, "%s", nova.Mrkdwn(nova.ErrorMessage(err)).Plain())
+	}
+	return reply.Text.Plain(), nil
 }
