@@ -112,7 +112,7 @@ func (pg *Pages) decide(w http.ResponseWriter, r *http.Request) {
 	case verb == VerbApply && !req.Destructive, verb == VerbDeny && req.Destructive:
 	case verb == VerbApprove && req.Destructive:
 		if r.PostFormValue("confirm") != "yes" {
-			http.Redirect(w, r, r.URL.Path+"?confirm=approve", http.StatusSeeOther)
+			http.Redirect(w, r, r.URL.Path+"?confirm=approve#confirm", http.StatusSeeOther)
 			return
 		}
 	default:

@@ -270,6 +270,8 @@ type suggestionView struct {
 	Pre        []string
 	IncHref    string
 	Buttons    decisionButtons
+	// ServiceName names the incident's service (its id when unknown).
+	ServiceName string
 }
 
 type param struct{ Key, Value string }
@@ -283,7 +285,10 @@ func (pg *Pages) suggestion(r *http.Request, s Session) (string, view, error) {
 	if !suggestionIDRule.MatchString(sid) {
 		return "", view{}, nova.Errorf(nova.EINVALID, "%q is not a suggestion id", truncateForError(sid))
 	}
-	v := suggestionView{Rec: rec, IncHref: "/incidents/" + url.PathEscape(rec.ID)}
+	v := suggestionView{Rec: rec, IncHref: "/incidents/" + url.PathEscape(rec.ID), ServiceName: rec.ServiceID}
+	if svc, ok := pg.cfg.Data.Service(rec.ServiceID); ok {
+		v.ServiceName = svc.Name
+	}
 	found := false
 	if t := rec.Triage; t != nil {
 		for _, h := range t.Hypotheses {

@@ -90,6 +90,15 @@ func TestBrowserIncidentPageOnAPhone(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#approve")),
 		chromedp.Click(chromedp.CSS("#approve")),
 		chromedp.WaitVisible(chromedp.CSS("#confirm-approve")),
+	); err != nil {
+		t.Fatalf("browser approval: %v", err)
+	}
+	if p := os.Getenv("NOVA_WEB_SCREENSHOT"); p != "" {
+		if err := os.WriteFile(strings.TrimSuffix(p, ".png")+"-confirm.png", inBrowser(t, ctx, chromedp.FullScreenshot(100)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS("#confirm-approve")),
 		chromedp.WaitVisible(chromedp.CSS(`p.notice[role="status"]`)),
 	); err != nil {
