@@ -88,3 +88,18 @@ func TestWebConfigValidation(t *testing.T) {
 		t.Fatalf("session_ttl %v", c.Web.SessionTTL)
 	}
 }
+
+func TestWebOverHTTPIsAWarning(t *testing.T) {
+	b, env := exampleWith(t, `web:
+  oidc: {client_id: "1.2", client_secret: s3cret-value, team_id: T0X}
+  session_key: session-key-0123456789-0123456789-abcdef
+`)
+	b = []byte(strings.Replace(string(b), `public_url: "https://nova.example.com"`, `public_url: "http://nova.example.com"`, 1))
+	c, err := Parse(b, lookupFrom(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ws := strings.Join(c.Warnings(), "\n"); !strings.Contains(ws, "public_url: is http while web.oidc is set") {
+		t.Fatalf("warnings:\n%s", ws)
+	}
+}
