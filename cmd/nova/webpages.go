@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -49,7 +51,7 @@ func (rt *runtime) signInConfig() web.SignInConfig {
 // newPages wires the web pages to the store, the configuration and bot.
 func newPages(rt *runtime, app *bot.App, st store.Store, now func() time.Time) (*web.Pages, error) {
 	return web.NewPages(web.PagesConfig{
-		Data:       pageData{rt: rt, app: app, st: st},
+		Data:       pageData{rt: rt, app: app, st: st, keys: &decodeCache[incidentKey]{}},
 		SignIn:     rt.signInConfig,
 		Decider:    webDecider{app: app},
 		HTTPClient: &http.Client{Timeout: 10 * time.Second},
@@ -75,48 +77,133 @@ type pageData struct {
 	rt  *runtime
 	app *bot.App
 	st  store.Store
+	// keys caches the list's view of each incident record by version.
+	keys *decodeCache[incidentKey]
 }
 
 func (d pageData) Incident(ctx context.Context, id string) (nova.IncidentRecord, error) {
 	return d.app.Incident(ctx, id)
 }
 
-// scan decodes up to pageScanRecords records of kind, calling keep on each.
-func scan[T any](ctx context.Context, st store.Store, kind string, keep func(T)) error {
+// scan decodes up to pageScanRecords records of kind, calling keep on each
+// whose raw JSON holds every one of quoted (as JSON strings): a record that
+// does not mention a filter's value anywhere cannot match it, and is not
+// decoded at all.
+func scan[T any](ctx context.Context, st store.Store, kind string, keep func(T), quoted ...string) error {
+	return scanCached(ctx, st, kind, nil, keep, quoted...)
+}
+
+// decodeCache keeps what scan decoded from each record at its version, so
+// that a record unchanged since the last scan is not decoded again. Each
+// scan keeps only the records it saw, so the cache never outgrows the store.
+type decodeCache[T any] struct {
+	mu   sync.Mutex
+	seen map[string]decoded[T]
+}
+
+type decoded[T any] struct {
+	version int64
+	v       T
+}
+
+// scanCached is scan with a decode cache (nil: none).
+func scanCached[T any](ctx context.Context, st store.Store, kind string, cache *decodeCache[T], keep func(T), quoted ...string) error {
+	var prev, next map[string]decoded[T]
+	if cache != nil {
+		cache.mu.Lock()
+		prev = cache.seen
+		cache.mu.Unlock()
+		next = make(map[string]decoded[T], len(prev))
+	}
+	complete := false
+	defer func() {
+		if cache != nil && complete {
+			cache.mu.Lock()
+			cache.seen = next
+			cache.mu.Unlock()
+		}
+	}()
+	var needles [][]byte
+	for _, q := range quoted {
+		if q != "" {
+			b, _ := json.Marshal(q)
+			needles = append(needles, b)
+		}
+	}
 	after := ""
 	for read := 0; read < pageScanRecords; {
 		items, err := st.List(ctx, kind, after, pageListBatch)
 		if err != nil {
 			return err
 		}
+	items:
 		for _, it := range items {
+			for _, n := range needles {
+				if !bytes.Contains(it.Value, n) {
+					continue items
+				}
+			}
+			if d, ok := prev[it.ID]; ok && d.version == it.Version {
+				next[it.ID] = d
+				keep(d.v)
+				continue
+			}
 			var v T
 			if json.Unmarshal(it.Value, &v) == nil {
+				if next != nil {
+					next[it.ID] = decoded[T]{version: it.Version, v: v}
+				}
 				keep(v)
 			}
 		}
 		read += len(items)
 		if len(items) < pageListBatch {
+			complete = len(needles) == 0
 			return nil
 		}
 		after = items[len(items)-1].ID
 	}
+	complete = len(needles) == 0
 	return nil
 }
 
+// incidentKey is the part of an incident record the list filters and
+// sorts on; the list decodes whole records only for what it shows.
+type incidentKey struct {
+	ID          string    `json:"id"`
+	Environment string    `json:"environment"`
+	ServiceID   string    `json:"service_id"`
+	Status      string    `json:"status"`
+	TriggeredAt time.Time `json:"triggered_at"`
+}
+
 func (d pageData) Incidents(ctx context.Context, f web.IncidentFilter) ([]nova.IncidentRecord, error) {
-	var out []nova.IncidentRecord
-	err := scan(ctx, d.st, store.KindIncident, func(r nova.IncidentRecord) {
+	var keys []incidentKey
+	err := scanCached(ctx, d.st, store.KindIncident, d.keys, func(r incidentKey) {
 		if (f.Service == "" || r.ServiceID == f.Service) && (f.Status == "" || r.Status == f.Status) &&
 			(f.Environment == "" || r.Environment == f.Environment) {
-			out = append(out, r)
+			keys = append(keys, r)
 		}
-	})
-	slices.SortFunc(out, func(a, b nova.IncidentRecord) int { return b.TriggeredAt.Compare(a.TriggeredAt) })
-	if f.Limit > 0 && len(out) > f.Limit {
-		out = out[:f.Limit]
+	}, f.Service, f.Status, f.Environment)
+	if err != nil {
+		return nil, err
 	}
-	return out, err
+	slices.SortFunc(keys, func(a, b incidentKey) int { return b.TriggeredAt.Compare(a.TriggeredAt) })
+	if f.Limit > 0 && len(keys) > f.Limit {
+		keys = keys[:f.Limit]
+	}
+	out := make([]nova.IncidentRecord, 0, len(keys))
+	for _, k := range keys {
+		rec, _, err := store.Load[nova.IncidentRecord](ctx, d.st, store.KindIncident, k.ID)
+		if nova.IsCode(err, nova.ENOTFOUND) {
+			continue // expired since the scan
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rec)
+	}
+	return out, nil
 }
 
 func (d pageData) Requests(ctx context.Context, incidentID string) ([]nova.ApprovalRequest, error) {
@@ -125,7 +212,7 @@ func (d pageData) Requests(ctx context.Context, incidentID string) ([]nova.Appro
 		if r.IncidentID == incidentID {
 			out = append(out, r)
 		}
-	})
+	}, incidentID)
 	slices.SortFunc(out, func(a, b nova.ApprovalRequest) int { return a.CreatedAt.Compare(b.CreatedAt) })
 	return out, err
 }
