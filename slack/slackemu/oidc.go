@@ -72,7 +72,8 @@ func (e *Emulator) SetUserTeam(user, team string) {
 // Issuer is the OpenID Connect issuer to configure in the relying party.
 func (e *Emulator) Issuer() string { return e.base }
 
-// SignInURL is where a browser signs in to the emulated Slack as user.
+// SignInURL is where a browser signs in to the emulated Slack as user
+// (add &next=URL to be sent there afterwards).
 func (e *Emulator) SignInURL(user string) string {
 	return e.base + "/_slackemu/signin?user=" + url.QueryEscape(user)
 }
@@ -142,6 +143,11 @@ func (e *Emulator) serveEmuSignIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: emuSessionCookie, Value: user, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	// next: where the browser goes once signed in (the sandbox's links).
+	if next, err := url.Parse(r.URL.Query().Get("next")); err == nil && (next.Scheme == "http" || next.Scheme == "https") && next.Host != "" {
+		http.Redirect(w, r, next.String(), http.StatusFound)
+		return
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	fmt.Fprintf(w, "signed in to the emulated Slack workspace as %s\n", user)
 }
