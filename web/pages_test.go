@@ -494,3 +494,22 @@ func TestPagesWithoutSignInConfigured(t *testing.T) {
 		t.Fatalf("%d %s", w.Code, w.Body)
 	}
 }
+
+// When Slack's sign-in service cannot be reached, the sign-in says so
+// (503) and the next attempt tries discovery again.
+func TestSignInWhenSlackIsUnreachable(t *testing.T) {
+	rg := newRig(t, fixture("x"))
+	rg.mu.Lock()
+	good := rg.cfg.Issuer
+	rg.cfg.Issuer = "http://127.0.0.1:1"
+	rg.mu.Unlock()
+	c := rg.browser()
+	get(t, c, rg.sl.SignInURL("U0ALICE"), 200)
+	if b := get(t, c, rg.srv.URL+"/incidents/Q1", 503); !strings.Contains(b, "could not be reached") {
+		t.Fatalf("page:\n%s", b)
+	}
+	rg.mu.Lock()
+	rg.cfg.Issuer = good
+	rg.mu.Unlock()
+	get(t, c, rg.srv.URL+"/incidents/Q1", 200)
+}
