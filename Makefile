@@ -2,6 +2,7 @@
 # 127.0.0.1:6379 (the Redis conformance tests skip without it, except under CI=true).
 GO      ?= go
 BIN     ?= bin/nova
+SANDBOX ?= bin/nova-sandbox
 FUZZTIME ?= 20s
 # Stamped into the binary (nova version, nova_build_info); Go's own VCS
 # stamping misses git worktrees and GOFLAGS=-buildvcs=false.
@@ -16,7 +17,8 @@ CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
 .PHONY: run build test test-race bench eval fuzz lint clean image
 
 run: build ## build Nova and run it against local PagerDuty and Slack emulators
-	$(BIN) sandbox
+	$(GO) build -o $(SANDBOX) ./cmd/nova-sandbox
+	$(SANDBOX) --nova $(BIN)
 
 build: ## build the nova binary
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/nova

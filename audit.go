@@ -19,7 +19,6 @@ const (
 	OutcomeFailed  = "failed"
 	OutcomeRefused = "refused"
 	OutcomeDenied  = "denied"
-	OutcomeSkipped = "skipped"
 )
 
 // AuditEntry is one append-only record of an externally visible act or a

@@ -1,6 +1,7 @@
 package nova
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -86,3 +87,14 @@ func IsCode(err error, code string) bool { return err != nil && ErrorCode(err) =
 // number not in the evidence, markup, or a catalog action triage did not
 // suggest. The caller posts the deterministic text instead and counts it.
 var ErrUngrounded = errors.New("the model's text is not supported by the evidence")
+
+// IsRetryable reports whether err is worth another attempt later: a
+// dependency unreachable or rate-limited, a lost compare-and-set, a
+// deadline that passed. Anything else fails the same way again.
+func IsRetryable(err error) bool {
+	switch ErrorCode(err) {
+	case EUNAVAILABLE, ERATELIMITED, ECONFLICT:
+		return true
+	}
+	return errors.Is(err, context.DeadlineExceeded)
+}

@@ -90,23 +90,100 @@ func TestImportRules(t *testing.T) {
 				if slices.Contains(ioPackages, imp) {
 					t.Errorf("%s imports %s: pure packages do no I/O", dir, imp)
 				}
-			case dir == "bot":
+			case dir == "bot" || strings.HasPrefix(dir, "bot/"):
 				if imp == "net/http" || strings.HasPrefix(imp, "net/http/") {
-					t.Errorf("bot imports %s: bot never speaks HTTP; adapters do", imp)
+					t.Errorf("%s imports %s: bot never speaks HTTP; adapters do", dir, imp)
 				}
 				if isLocal && slices.ContainsFunc(adapters, func(a string) bool { return local == a || strings.HasPrefix(local, a+"/") }) {
-					t.Errorf("bot imports the adapter %s: declare the port in bot and wire it in cmd/nova", imp)
+					t.Errorf("%s imports the adapter %s: declare the port in bot and wire it in cmd/nova", dir, imp)
+				}
+				if isLocal && local == "internal/e2e" {
+					t.Errorf("%s imports the end-to-end kit %s", dir, imp)
 				}
 				for _, driver := range []string{"github.com/redis/", "go.etcd.io/bbolt", "github.com/slack-go/", "github.com/PagerDuty/"} {
 					if strings.HasPrefix(imp, driver) {
-						t.Errorf("bot imports the driver %s", imp)
+						t.Errorf("%s imports the driver %s", dir, imp)
 					}
 				}
+				if isLocal && strings.HasPrefix(local, "bot/") && !botMayImport(dir, local) {
+					t.Errorf("%s imports %s: bot's packages import only the ones below them (botLayers)", dir, local)
+				}
 			}
-			if isLocal && (local == "bot" || strings.HasPrefix(local, "bot/")) && !strings.HasPrefix(dir, "cmd/") && dir != "bot" {
+			if isLocal && local == "internal/e2e" && !strings.HasPrefix(dir, "cmd/") && dir != "internal/e2e" {
+				t.Errorf("%s imports the end-to-end kit: only commands and tests use it", dir)
+			}
+			if isLocal && (local == "bot" || strings.HasPrefix(local, "bot/")) && !strings.HasPrefix(dir, "cmd/") && dir != "bot" && !strings.HasPrefix(dir, "bot/") {
 				t.Errorf("%s imports bot: adapters never import the application", dir)
 			}
 		}
+	}
+}
+
+// botLayers says which of bot's packages each one may import: a data path
+// crosses each boundary once, downwards, and a port declared by a package
+// (an interface or a func in its Config) is how it reaches anything beside
+// or above it. bot itself composes them all.
+var botLayers = map[string][]string{
+	"bot/render":        {},
+	"bot/settings":      {},
+	"bot/auditlog":      {},
+	"bot/internal/mock": {},
+	"bot/rollout":       {"bot/render", "bot/settings"},
+	"bot/writeback":     {"bot/render"},
+	"bot/evidence":      {"bot/render", "bot/settings"},
+	"bot/inbox":         {"bot/auditlog", "bot/settings"},
+	"bot/actions":       {"bot/render", "bot/settings", "bot/writeback"},
+	"bot/outbox":        {"bot/render", "bot/settings", "bot/writeback"},
+	"bot/incident":      {"bot/auditlog", "bot/render", "bot/rollout", "bot/settings", "bot/writeback"},
+}
+
+func botMayImport(dir, local string) bool {
+	if dir == "bot" {
+		return local != "bot/internal/mock"
+	}
+	allowed, known := botLayers[dir]
+	return known && slices.Contains(allowed, local)
+}
+
+// TestBotPackagesAreLayered checks that every package under bot/ has its
+// place in botLayers, so a new one states what it may import.
+func TestBotPackagesAreLayered(t *testing.T) {
+	for dir := range packageFiles(t) {
+		if _, ok := botLayers[dir]; strings.HasPrefix(dir, "bot/") && !ok {
+			t.Errorf("%s is not in botLayers: say which of bot's packages it may import", dir)
+		}
+	}
+}
+
+// TestProductionBinaryLinksNoEmulator follows cmd/nova's imports through
+// the module: the emulators and the end-to-end kit are for the sandbox, the
+// bench and tests, never linked into nova itself.
+func TestProductionBinaryLinksNoEmulator(t *testing.T) {
+	pkgs := packageFiles(t)
+	seen := map[string]bool{}
+	var walk func(dir string, path []string)
+	walk = func(dir string, path []string) {
+		if seen[dir] {
+			return
+		}
+		seen[dir] = true
+		for _, imp := range importsOf(pkgs[dir]) {
+			local, ok := strings.CutPrefix(imp, module+"/")
+			if !ok {
+				if imp == module {
+					walk(".", append(path, "nova"))
+				}
+				continue
+			}
+			if local == "pagerduty/pdemu" || local == "slack/slackemu" || local == "internal/e2e" {
+				t.Errorf("nova links %s (through %s)", local, strings.Join(append(path, local), " → "))
+			}
+			walk(local, append(path, local))
+		}
+	}
+	walk("cmd/nova", []string{"cmd/nova"})
+	if !seen["bot"] || !seen["pagerduty"] {
+		t.Fatalf("the walk did not reach bot and pagerduty: %v", seen)
 	}
 }
 

@@ -46,9 +46,9 @@ type IncidentRecord struct {
 	ResolvedAt  time.Time `json:"resolved_at,omitempty"`
 
 	Triage *TriageResult `json:"triage,omitempty"`
-	// NoteID and AuditID identify the hypothesis note and its audit entry.
-	NoteID  string `json:"note_id,omitempty"`
-	AuditID string `json:"audit_id,omitempty"`
+	// NoteID identifies the hypothesis note in PagerDuty (its audit entry
+	// names it as its PagerDutyRef).
+	NoteID string `json:"note_id,omitempty"`
 
 	SlackChannel string `json:"slack_channel,omitempty"`
 	SlackTS      string `json:"slack_ts,omitempty"`

@@ -35,7 +35,7 @@ type ServiceState struct {
 	ChangedBy string    `json:"changed_by"`
 	// ReadOnlySince is when the current read-only watching period began.
 	ReadOnlySince time.Time `json:"read_only_since,omitempty"`
-	// Counters shown by /nova status and the review.
+	// Counters shown by /nova status.
 	IncidentsSeen int64 `json:"incidents_seen"`
 	Helpful       int64 `json:"helpful"`
 	Wrong         int64 `json:"wrong"`

@@ -10,10 +10,9 @@ import (
 // Policy defaults and bounds.
 const (
 	// DefaultRequiredApprovals is one approval, from a person other than Nova.
-	DefaultRequiredApprovals = 1
-	// DefaultExpiresAfter is short on purpose: an approval given for what
-	// the incident looked like half an hour ago may no longer fit it.
-	DefaultExpiresAfter = 30 * time.Minute
+	DefaultRequiredApprovals = nova.DefaultRequiredApprovals
+	// DefaultExpiresAfter is short on purpose (nova.DefaultApprovalExpiry).
+	DefaultExpiresAfter = nova.DefaultApprovalExpiry
 	// MaxExpiresAfter bounds ExpiresAfter so that a forgotten request
 	// cannot be approved, and run, long after its incident changed.
 	MaxExpiresAfter = 24 * time.Hour

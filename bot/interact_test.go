@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/novasre/nova"
+	"github.com/novasre/nova/bot/render"
 	"github.com/novasre/nova/store"
 )
 
@@ -42,7 +43,7 @@ func TestRedTeam12_ButtonActionIDsMatchExactly(t *testing.T) {
 			Action: "rollback", Title: "Roll back", Destructive: true, Approvers: []string{"U0ALICE"}, RequiredApprovals: 1,
 			State: nova.ApprovalPending, CreatedAt: now, ExpiresAt: now.Add(time.Hour), UpdatedAt: now, IdempotencyKey: "k-exact-2"}
 		seed(t, a, req)
-		if _, err := a.Interact(context.Background(), nova.Interaction{UserID: "U0ALICE", ActionID: ActionDeny, Value: req.ID}); err != nil {
+		if _, err := a.Interact(context.Background(), nova.Interaction{UserID: "U0ALICE", ActionID: render.ActionDeny, Value: req.ID}); err != nil {
 			t.Fatal(err)
 		}
 		a.Wait()

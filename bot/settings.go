@@ -1,70 +1,9 @@
 package bot
 
-import (
-	"time"
+import "github.com/novasre/nova/bot/settings"
 
-	"github.com/novasre/nova"
-	"github.com/novasre/nova/approvals"
-	"github.com/novasre/nova/triage"
-)
-
-// Settings is the part of the configuration bot acts on. It is replaced as a
-// whole on reload; bot never mutates it.
-type Settings struct {
-	Tier      nova.Tier
-	PublicURL string
-	// Services by id.
-	Services     map[string]nova.Service
-	Environments map[string]EnvSettings
-	// GlobalAdmins are Slack user or user-group ids who may pause and
-	// resume Nova as a whole (as may an admin of every environment).
-	GlobalAdmins []string
-	Actions      []nova.Action
-	// TriageBudget bounds evidence gathering per incident.
-	TriageBudget time.Duration
-	Triage       triage.Options
-}
+// Settings is the part of the configuration bot acts on (see bot/settings).
+type Settings = settings.Settings
 
 // EnvSettings is one environment's part of the settings.
-type EnvSettings struct {
-	// Admins are Slack user or user-group ids allowed to change modes.
-	Admins    []string
-	BotEmail  string
-	BotUserID string
-	Approvals approvals.Policy
-	Slack     bool
-}
-
-// ServiceByName finds a declared service by name or id.
-func (s *Settings) ServiceByName(name string) (nova.Service, bool) {
-	if svc, ok := s.Services[name]; ok {
-		return svc, true
-	}
-	for _, svc := range s.Services {
-		if svc.Name == name {
-			return svc, true
-		}
-	}
-	return nova.Service{}, false
-}
-
-// Action finds a catalog action by name.
-func (s *Settings) Action(name string) (nova.Action, bool) {
-	for _, a := range s.Actions {
-		if a.Name == name {
-			return a, true
-		}
-	}
-	return nova.Action{}, false
-}
-
-// ActionsFor returns the catalog actions that apply to a service.
-func (s *Settings) ActionsFor(serviceID string) []nova.Action {
-	var out []nova.Action
-	for _, a := range s.Actions {
-		if a.AppliesTo(serviceID) {
-			out = append(out, a)
-		}
-	}
-	return out
-}
+type EnvSettings = settings.Env

@@ -12,6 +12,7 @@ type Tracer interface {
 	Start(ctx context.Context, name, traceparent string, attrs map[string]string) (context.Context, func(err error))
 }
 
+// span is the inbox's and the approval flow's Span port.
 func (a *App) span(ctx context.Context, name, traceparent string, attrs map[string]string) (context.Context, func(error)) {
 	if a.cfg.Tracer == nil {
 		return ctx, func(error) {}

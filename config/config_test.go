@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/novasre/nova"
 	"gopkg.in/yaml.v3"
 )
 
@@ -45,7 +46,7 @@ func TestExampleConfigIsValid(t *testing.T) {
 	if svc.WatchDays != 14 || !svc.AutoAck || len(svc.Runbooks) != 1 {
 		t.Errorf("service = %+v", svc)
 	}
-	if c.DomainServices()[1].WatchDays != DefaultWatchDays {
+	if c.DomainServices()[1].WatchDays != nova.DefaultWatchDays {
 		t.Errorf("default watch days not applied")
 	}
 	if c.Triage.Budget.Duration != 20*time.Second || c.Workers.DedupTTL.Duration != 72*time.Hour {

@@ -18,9 +18,6 @@ type Secret struct {
 	Created Date
 }
 
-// NewSecret returns a Secret holding v.
-func NewSecret(v string, created Date) Secret { return Secret{value: v, Created: created} }
-
 // Value returns the secret itself. Call it only where the secret is used.
 func (s Secret) Value() string { return s.value }
 

@@ -13,24 +13,6 @@ import (
 	"github.com/novasre/nova/approvals"
 )
 
-// Defaults.
-const (
-	DefaultListen        = ":8080"
-	DefaultPagerDutyURL  = "https://api.pagerduty.com"
-	DefaultSlackURL      = "https://slack.com/api/"
-	DefaultRatePerMinute = 900
-	DefaultWatchDays     = 14
-	DefaultWorkers       = 8
-
-	DefaultMaxHeaderBytes           = 64 << 10
-	DefaultReadHeaderTimeout        = 5 * time.Second
-	DefaultIdleTimeout              = 2 * time.Minute
-	DefaultMaxConnections           = 1024
-	DefaultReservedConnections      = 32
-	DefaultMaxAuthFailuresPerMinute = 10
-	DefaultMinFreeDisk              = 64 << 20
-)
-
 var (
 	envNamePattern     = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
 	serviceIDPattern   = regexp.MustCompile(`^[A-Z0-9]{2,32}$`)
@@ -43,7 +25,7 @@ var (
 
 func (c *Config) applyDefaults() {
 	if c.Listen == "" {
-		c.Listen = DefaultListen
+		c.Listen = nova.DefaultListen
 	}
 	if c.Tier == "" {
 		c.Tier = string(nova.TierStandard)
@@ -58,7 +40,7 @@ func (c *Config) applyDefaults() {
 		c.Store.Prefix = "nova"
 	}
 	if c.Store.MinFreeDisk == 0 {
-		c.Store.MinFreeDisk = DefaultMinFreeDisk
+		c.Store.MinFreeDisk = nova.DefaultMinFreeDisk
 	}
 	c.HTTP.applyDefaults()
 	c.Web.applyDefaults()
@@ -69,39 +51,38 @@ func (c *Config) applyDefaults() {
 		c.Log.Format = "json"
 	}
 	if c.Workers.Count == 0 {
-		c.Workers.Count = DefaultWorkers
+		c.Workers.Count = nova.DefaultWorkers
 	}
 	if c.Workers.Visibility.Duration == 0 {
-		c.Workers.Visibility.Duration = 2 * time.Minute
+		c.Workers.Visibility.Duration = nova.DefaultVisibility
 	}
 	if c.Workers.DedupTTL.Duration == 0 {
-		// PagerDuty retries for up to 48 hours; remember ids a while longer.
-		c.Workers.DedupTTL.Duration = 72 * time.Hour
+		c.Workers.DedupTTL.Duration = nova.DefaultDedupTTL
 	}
 	if c.Workers.MaxAttempts == 0 {
-		c.Workers.MaxAttempts = 10
+		c.Workers.MaxAttempts = nova.DefaultMaxAttempts
 	}
 	for _, e := range c.Environments {
 		if e == nil {
 			continue
 		}
 		if e.PagerDuty.APIURL == "" {
-			e.PagerDuty.APIURL = DefaultPagerDutyURL
+			e.PagerDuty.APIURL = nova.DefaultPagerDutyURL
 		}
 		if e.PagerDuty.RatePerMinute == 0 {
-			e.PagerDuty.RatePerMinute = DefaultRatePerMinute
+			e.PagerDuty.RatePerMinute = nova.DefaultRatePerMinute
 		}
 		if e.PagerDuty.Token.Created.IsZero() {
 			e.PagerDuty.Token.Created = e.PagerDuty.TokenCreated
 		}
 		if e.Slack.APIURL == "" {
-			e.Slack.APIURL = DefaultSlackURL
+			e.Slack.APIURL = nova.DefaultSlackURL
 		}
 		if e.Approvals.RequiredApprovals == 0 {
-			e.Approvals.RequiredApprovals = 1
+			e.Approvals.RequiredApprovals = nova.DefaultRequiredApprovals
 		}
 		if e.Approvals.ExpiresAfter.Duration == 0 {
-			e.Approvals.ExpiresAfter.Duration = 30 * time.Minute
+			e.Approvals.ExpiresAfter.Duration = nova.DefaultApprovalExpiry
 		}
 	}
 	for i := range c.Services {
@@ -110,20 +91,20 @@ func (c *Config) applyDefaults() {
 			s.Mode = string(nova.ModeOff)
 		}
 		if s.WatchDays == nil {
-			d := DefaultWatchDays
+			d := nova.DefaultWatchDays
 			s.WatchDays = &d
 		}
 	}
 	for i := range c.Actions {
 		if c.Actions[i].Executor.Timeout.Duration == 0 {
-			c.Actions[i].Executor.Timeout.Duration = 30 * time.Second
+			c.Actions[i].Executor.Timeout.Duration = nova.DefaultActionTimeout
 		}
 	}
 	if c.Triage.Budget.Duration == 0 {
-		c.Triage.Budget.Duration = 20 * time.Second
+		c.Triage.Budget.Duration = nova.DefaultTriageBudget
 	}
 	if c.Triage.LLM.Timeout.Duration == 0 {
-		c.Triage.LLM.Timeout.Duration = 8 * time.Second
+		c.Triage.LLM.Timeout.Duration = nova.DefaultLLMTimeout
 	}
 	for i := range c.APIKeys {
 		if c.APIKeys[i].Key.Created.IsZero() {
@@ -134,22 +115,22 @@ func (c *Config) applyDefaults() {
 
 func (h *HTTPConfig) applyDefaults() {
 	if h.MaxHeaderBytes == 0 {
-		h.MaxHeaderBytes = DefaultMaxHeaderBytes
+		h.MaxHeaderBytes = nova.DefaultMaxHeaderBytes
 	}
 	if h.ReadHeaderTimeout.Duration == 0 {
-		h.ReadHeaderTimeout.Duration = DefaultReadHeaderTimeout
+		h.ReadHeaderTimeout.Duration = nova.DefaultReadHeaderTimeout
 	}
 	if h.IdleTimeout.Duration == 0 {
-		h.IdleTimeout.Duration = DefaultIdleTimeout
+		h.IdleTimeout.Duration = nova.DefaultIdleTimeout
 	}
 	if h.MaxConnections == 0 {
-		h.MaxConnections = DefaultMaxConnections
+		h.MaxConnections = nova.DefaultMaxConnections
 	}
 	if h.ReservedConnections == 0 {
-		h.ReservedConnections = DefaultReservedConnections
+		h.ReservedConnections = nova.DefaultReservedConnections
 	}
 	if h.MaxAuthFailuresPerMinute == 0 {
-		h.MaxAuthFailuresPerMinute = DefaultMaxAuthFailuresPerMinute
+		h.MaxAuthFailuresPerMinute = nova.DefaultMaxAuthFailuresPerMinute
 	}
 }
 

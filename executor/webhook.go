@@ -12,7 +12,7 @@ import (
 
 // Defaults and bounds of WebhookConfig.
 const (
-	DefaultTimeout     = 30 * time.Second
+	DefaultTimeout     = nova.DefaultActionTimeout
 	DefaultMaxAttempts = 3
 	DefaultBackoff     = time.Second
 	// MaxAttemptsLimit bounds retries: a destructive action hammered at a

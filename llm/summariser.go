@@ -44,7 +44,7 @@ type Config struct {
 
 // DefaultTimeout keeps the LLM inside the 60-second budget for posting a
 // hypothesis, with room for the deterministic fallback.
-const DefaultTimeout = 8 * time.Second
+const DefaultTimeout = nova.DefaultLLMTimeout
 
 // Limits on what the endpoint may send back.
 const (

@@ -3,7 +3,6 @@ package pagerduty
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"net"
 	"net/http"
 	"net/url"
@@ -16,6 +15,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/novasre/nova"
+	"github.com/novasre/nova/internal/metric"
 	"github.com/novasre/nova/store"
 )
 
@@ -154,7 +154,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 
 func applyClientDefaults(cfg *ClientConfig) {
 	if cfg.RatePerMinute == 0 {
-		cfg.RatePerMinute = 900
+		cfg.RatePerMinute = nova.DefaultRatePerMinute
 	}
 	if cfg.Burst == 0 {
 		cfg.Burst = 20
@@ -182,20 +182,10 @@ func applyClientDefaults(cfg *ClientConfig) {
 // registerRequests registers the request counter, sharing it with other
 // clients (one per environment) on the same registry.
 func registerRequests(r prometheus.Registerer) (*prometheus.CounterVec, error) {
-	cv := prometheus.NewCounterVec(prometheus.CounterOpts{
+	return metric.Register(r, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "nova_pagerduty_requests_total",
 		Help: "PagerDuty REST requests by environment, method and outcome.",
-	}, []string{"environment", "method", "outcome"})
-	if err := r.Register(cv); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(*prometheus.CounterVec); ok {
-				return existing, nil
-			}
-		}
-		return nil, err
-	}
-	return cv, nil
+	}, []string{"environment", "method", "outcome"}))
 }
 
 // api returns a go-pagerduty client for one attempt. It is cheap, and

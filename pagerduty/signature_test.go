@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -179,7 +180,7 @@ func TestVerifySignature(t *testing.T) {
 			if err == nil {
 				return
 			}
-			if _, ok := err.(*nova.Error); !ok {
+			if _, ok := errors.AsType[*nova.Error](err); !ok {
 				t.Errorf("error is %T, want *nova.Error", err)
 			}
 			msg := err.Error()

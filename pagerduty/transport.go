@@ -216,7 +216,7 @@ func strictJSON(b []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := d.Token(); err != io.EOF {
+	if _, err := d.Token(); !errors.Is(err, io.EOF) {
 		return nil, errors.New("trailing data after the JSON value")
 	}
 	return v, nil

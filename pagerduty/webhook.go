@@ -10,10 +10,12 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
-	"github.com/novasre/nova"
-	"github.com/novasre/nova/web"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sirupsen/logrus"
+
+	"github.com/novasre/nova"
+	"github.com/novasre/nova/internal/metric"
+	"github.com/novasre/nova/web"
 )
 
 // WebhookIDHeader carries PagerDuty's id of one webhook; it is repeated on
@@ -154,30 +156,14 @@ func NewWebhookHandler(cfg WebhookConfig) (*WebhookHandler, error) {
 	})
 	if cfg.Registerer != nil {
 		var err error
-		if h.deliveries, err = registerWebhookCollector(cfg.Registerer, h.deliveries); err != nil {
-			return nil, err
+		if h.deliveries, err = metric.Register(cfg.Registerer, h.deliveries); err != nil {
+			return nil, fmt.Errorf("register pagerduty webhook metrics: %w", err)
 		}
-		if h.duration, err = registerWebhookCollector(cfg.Registerer, h.duration); err != nil {
-			return nil, err
+		if h.duration, err = metric.Register(cfg.Registerer, h.duration); err != nil {
+			return nil, fmt.Errorf("register pagerduty webhook metrics: %w", err)
 		}
 	}
 	return h, nil
-}
-
-// registerWebhookCollector registers c, or returns the collector already
-// registered under the same name.
-func registerWebhookCollector[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
-	err := reg.Register(c)
-	if err == nil {
-		return c, nil
-	}
-	var are prometheus.AlreadyRegisteredError
-	if errors.As(err, &are) {
-		if existing, ok := are.ExistingCollector.(C); ok {
-			return existing, nil
-		}
-	}
-	return c, fmt.Errorf("register pagerduty webhook metrics: %w", err)
 }
 
 // webhookDelivery is what is known about one delivery, for metrics and logs.

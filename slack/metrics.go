@@ -1,9 +1,9 @@
 package slack
 
 import (
-	"errors"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/novasre/nova/internal/metric"
 )
 
 // Request kinds and results, the labels of nova_slack_requests_total.
@@ -73,18 +73,9 @@ func newClientMetrics(reg prometheus.Registerer) *clientMetrics {
 
 // register registers c, or returns the collector already registered under
 // the same name so that several handlers or clients can share one registry.
-// A nil Registerer leaves metrics unexported.
+// A nil Registerer leaves metrics unexported; a registry that refuses c (a
+// different metric under the same name) leaves c unexported too.
 func register[T prometheus.Collector](reg prometheus.Registerer, c T) T {
-	if reg == nil {
-		return c
-	}
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(T); ok {
-				return existing
-			}
-		}
-	}
-	return c
+	shared, _ := metric.Register(reg, c)
+	return shared
 }

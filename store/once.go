@@ -108,33 +108,33 @@ func (o *Once) defaults() (lease, ttl, poll time.Duration) {
 // Begin claims key for owner, or says why not.
 func (o *Once) Begin(ctx context.Context, key, owner string) (OnceRecord, Verdict, error) {
 	lease, ttl, _ := o.defaults()
-	for attempt := 0; attempt < maxUpdateAttempts; attempt++ {
+	var verdict Verdict
+	rec, err := UpdateTTL(ctx, o.Records, KindOnce, key, ttl, func(rec *OnceRecord, exists bool) error {
 		now := o.now()
-		rec, version, err := Load[OnceRecord](ctx, o.Records, KindOnce, key)
-		verdict := VerdictWrite
+		verdict = VerdictWrite
 		switch {
-		case nova.IsCode(err, nova.ENOTFOUND):
-			rec = OnceRecord{State: OncePending, AuditID: nova.NewAuditID(now)}
-		case err != nil:
-			return rec, 0, err
+		case !exists:
+			*rec = OnceRecord{State: OncePending, AuditID: nova.NewAuditID(now)}
 		case rec.State == OnceDone:
-			return rec, VerdictDone, nil
+			verdict = VerdictDone
+			return ErrUnchanged
 		case rec.Owner != owner && now.Before(rec.LeaseUntil):
-			return rec, VerdictBusy, nil
+			verdict = VerdictBusy
+			return ErrUnchanged
 		default:
 			verdict = VerdictVerify
 		}
 		rec.Owner, rec.LeaseUntil, rec.UpdatedAt = owner, now.Add(lease), now
 		rec.Attempts++
-		if err := o.put(ctx, key, rec, version, ttl); err != nil {
-			if nova.IsCode(err, nova.ECONFLICT) {
-				continue
-			}
-			return rec, 0, err
-		}
+		return nil
+	})
+	if errors.Is(err, ErrUnchanged) {
 		return rec, verdict, nil
 	}
-	return OnceRecord{}, 0, nova.Errorf(nova.ECONFLICT, "idempotency key %s: too much contention", key)
+	if err != nil {
+		return rec, 0, err
+	}
+	return rec, verdict, nil
 }
 
 // Complete records that owner's write of key succeeded with result.
@@ -185,28 +185,18 @@ func (o *Once) Yield(ctx context.Context, key, owner string) error {
 // another writer: the caller must stop writing.
 func (o *Once) Renew(ctx context.Context, key, owner string) (time.Time, error) {
 	lease, ttl, _ := o.defaults()
-	for attempt := 0; attempt < maxUpdateAttempts; attempt++ {
-		rec, version, err := Load[OnceRecord](ctx, o.Records, KindOnce, key)
-		if nova.IsCode(err, nova.ENOTFOUND) {
-			return time.Time{}, ErrLeaseLost
-		}
-		if err != nil {
-			return time.Time{}, err
-		}
-		if rec.State == OnceDone || rec.Owner != owner {
-			return time.Time{}, ErrLeaseLost
+	rec, err := UpdateTTL(ctx, o.Records, KindOnce, key, ttl, func(rec *OnceRecord, exists bool) error {
+		if !exists || rec.State == OnceDone || rec.Owner != owner {
+			return ErrLeaseLost
 		}
 		now := o.now()
 		rec.LeaseUntil, rec.UpdatedAt = now.Add(lease), now
-		if err := o.put(ctx, key, rec, version, ttl); err != nil {
-			if nova.IsCode(err, nova.ECONFLICT) {
-				continue
-			}
-			return time.Time{}, err
-		}
-		return rec.LeaseUntil, nil
+		return nil
+	})
+	if err != nil {
+		return time.Time{}, err
 	}
-	return time.Time{}, nova.Errorf(nova.ECONFLICT, "idempotency key %s: too much contention", key)
+	return rec.LeaseUntil, nil
 }
 
 // heartbeat renews a writer's lease while its write is under way.
@@ -278,28 +268,21 @@ func (h *heartbeat) stop() error {
 	return h.lost
 }
 
+// modify changes key's record with compare-and-set; fn reports whether it
+// changed anything. A missing record is ENOTFOUND.
 func (o *Once) modify(ctx context.Context, key string, ttl time.Duration, fn func(*OnceRecord) bool) error {
-	for attempt := 0; attempt < maxUpdateAttempts; attempt++ {
-		rec, version, err := Load[OnceRecord](ctx, o.Records, KindOnce, key)
-		if err != nil {
-			return err
+	_, err := UpdateTTL(ctx, o.Records, KindOnce, key, ttl, func(rec *OnceRecord, exists bool) error {
+		if !exists {
+			return ErrNotFound(KindOnce, key)
 		}
-		if !fn(&rec) {
-			return nil
+		if !fn(rec) {
+			return ErrUnchanged
 		}
-		if err := o.put(ctx, key, rec, version, ttl); !nova.IsCode(err, nova.ECONFLICT) {
-			return err
-		}
+		return nil
+	})
+	if errors.Is(err, ErrUnchanged) {
+		return nil
 	}
-	return nova.Errorf(nova.ECONFLICT, "idempotency key %s: too much contention", key)
-}
-
-func (o *Once) put(ctx context.Context, key string, rec OnceRecord, version int64, ttl time.Duration) error {
-	b, err := jsonMarshal(rec)
-	if err != nil {
-		return err
-	}
-	_, err = o.Records.Put(ctx, KindOnce, key, b, version, ttl)
 	return err
 }
 

@@ -3,10 +3,17 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/novasre/nova"
 )
+
+// ErrUnchanged is what an Update function returns when it has nothing to
+// write: Update then stores nothing and returns ErrUnchanged with the value
+// the function saw, for the caller to test with errors.Is. It carries no
+// error code, so nothing takes it for a conflict worth retrying.
+var ErrUnchanged = errors.New("store: unchanged")
 
 // maxUpdateAttempts bounds the compare-and-set loop of Update.
 const maxUpdateAttempts = 32
@@ -43,13 +50,21 @@ func Update[T any](ctx context.Context, r Records, kind, id string, fn func(v *T
 
 // UpdateTTL is Update for records that expire ttl after their last write.
 func UpdateTTL[T any](ctx context.Context, r Records, kind, id string, ttl time.Duration, fn func(v *T, exists bool) error) (T, error) {
+	return UpdateExpiring(ctx, r, kind, id, func(v *T, exists bool) (time.Duration, error) { return ttl, fn(v, exists) })
+}
+
+// UpdateExpiring is Update for records whose expiry depends on what fn made
+// of them (a finished approval request is kept 30 days, an open one for
+// good). It is the one compare-and-set loop every update goes through.
+func UpdateExpiring[T any](ctx context.Context, r Records, kind, id string, fn func(v *T, exists bool) (time.Duration, error)) (T, error) {
 	for attempt := 0; attempt < maxUpdateAttempts; attempt++ {
 		v, version, err := Load[T](ctx, r, kind, id)
 		exists := err == nil
 		if err != nil && !nova.IsCode(err, nova.ENOTFOUND) {
 			return v, err
 		}
-		if err := fn(&v, exists); err != nil {
+		ttl, err := fn(&v, exists)
+		if err != nil {
 			return v, err
 		}
 		b, err := jsonMarshal(v)

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+
+	"github.com/novasre/nova/internal/e2e"
 )
 
 // baselineCommand is the hidden subcommand that runs the baseline server.
@@ -78,7 +80,7 @@ func serveBaseline(args []string, stderr io.Writer) int {
 }
 
 // startBaseline re-executes this binary as the baseline server.
-func (b *bench) startBaseline() (*child, error) {
+func (b *bench) startBaseline() (*e2e.Process, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("find own executable: %w", err)

@@ -1,13 +1,13 @@
 package main
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/novasre/nova/internal/e2e"
 )
 
 // delivery is one prepared webhook delivery: body and headers are built and
@@ -43,7 +43,7 @@ func ackEnvelope(eventID, incidentID, serviceID, serviceName string, number int,
 		"id": incidentID, "type": "incident",
 		"self":     "https://api.pagerduty.com/incidents/" + incidentID,
 		"html_url": "https://acme.pagerduty.com/incidents/" + incidentID,
-		"number":   number, "status": "acknowledged", "incident_key": randHex(8),
+		"number":   number, "status": "acknowledged", "incident_key": e2e.RandHex(8),
 		"created_at": at.Add(-3 * time.Minute).UTC().Format(time.RFC3339),
 		"title":      fmt.Sprintf("%s: HTTP 5xx error rate above 5%%", serviceName),
 		"service": ref{HTMLURL: "https://acme.pagerduty.com/services/" + serviceID, ID: serviceID,
@@ -72,14 +72,6 @@ func ackEnvelope(eventID, incidentID, serviceID, serviceName string, number int,
 	return b
 }
 
-// signPagerDuty is PagerDuty's X-PagerDuty-Signature for one secret:
-// "v1=" and the hex HMAC-SHA256 of the raw body.
-func signPagerDuty(body []byte, secret string) string {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write(body)
-	return "v1=" + hex.EncodeToString(m.Sum(nil))
-}
-
 // ackDeliveries prepares n signed deliveries, each with its own webhook id,
 // event id and incident id (distinct incidents also spread the inbox's
 // per-incident ordering keys, as real traffic does).
@@ -89,16 +81,9 @@ func ackDeliveries(n int, tag, secret, serviceID, serviceName string) []delivery
 	for i := range out {
 		body := ackEnvelope(fmt.Sprintf("01BENCH%s%08dEV", tag, i), fmt.Sprintf("Q%s%07d", tag, i),
 			serviceID, serviceName, 1000+i, now)
-		out[i] = delivery{webhookID: randUUID(), signature: signPagerDuty(body, secret), body: body}
+		out[i] = delivery{webhookID: randUUID(), signature: e2e.SignPagerDuty(body, secret), body: body}
 	}
 	return out
-}
-
-// randHex returns n random bytes in hex.
-func randHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 // randUUID returns a random version-4 UUID, the form of X-Webhook-Id.

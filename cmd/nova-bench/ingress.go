@@ -87,8 +87,8 @@ func (b *bench) ingressTarget(name, backend string) ingressRun {
 			run.skipped = "could not run: " + firstLine(err.Error())
 			return run
 		}
-		defer c.stop()
-		url, secret = c.url+"/webhooks/pagerduty/"+benchEnv, "baseline-ignores-signatures"
+		defer c.Stop()
+		url, secret = c.URL+"/webhooks/pagerduty/"+benchEnv, "baseline-ignores-signatures"
 	} else {
 		var err error
 		if r, err = b.newRig(backend, []benchService{ingressService}, pdemu.Options{}); err != nil {
@@ -97,8 +97,8 @@ func (b *bench) ingressTarget(name, backend string) ingressRun {
 			return run
 		}
 		defer r.close()
-		url, secret = r.webhookURL(), r.inst.WebhookSecret
-		b.logf("%s: Nova on %s, store %s", name, r.nova.url, r.describe())
+		url, secret = r.webhookURL(), r.webhookSecret()
+		b.logf("%s: Nova on %s, store %s", name, r.nova.URL, r.describe())
 	}
 	tag := fmt.Sprintf("%X", time.Now().UnixNano()&0xFFFFF)
 	warm := ackDeliveries(b.opts.warmup, tag+"W", secret, ingressService.ID, ingressService.Name)

@@ -8,6 +8,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/novasre/nova/internal/e2e"
 	novaredis "github.com/novasre/nova/store/redis"
 )
 
@@ -21,7 +22,7 @@ func (b *bench) redisReachable() error {
 	b.redisOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(b.ctx, 3*time.Second)
 		defer cancel()
-		s, err := novaredis.Open(ctx, novaredis.Options{URL: b.opts.redisURL, Prefix: "bench-probe-" + randHex(4)})
+		s, err := novaredis.Open(ctx, novaredis.Options{URL: b.opts.redisURL, Prefix: "bench-probe-" + e2e.RandHex(4)})
 		if err != nil {
 			b.redisErr = err
 			return

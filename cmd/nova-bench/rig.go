@@ -1,37 +1,32 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
-	"net/http"
 	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/novasre/nova/internal/e2e"
 	"github.com/novasre/nova/pagerduty/pdemu"
 	"github.com/novasre/nova/slack/slackemu"
 )
 
-// Users seeded into both emulators.
-const (
-	botUserID = "PNOVABOT"
-	slackUser = "U0ALICE"
-)
+// slackUser is the person who types commands and clicks in the Slack load
+// (seeded by the installation).
+const slackUser = "U0ALICE"
 
 // rig is one Nova installation under test: the PagerDuty and Slack
-// emulators in this process, a generated configuration, and Nova running as
-// its own process with its webhooks subscribed.
+// emulators in this process (an e2e.Installation with a generated
+// configuration), and Nova running as its own process with its webhooks
+// subscribed.
 type rig struct {
-	b    *bench
-	inst installation
-	pd   *pdemu.Emulator
-	sl   *slackemu.Emulator
-	nova *child
-	// subscription is the emulator's webhook subscription to Nova.
-	subscription string
-	closed       bool
+	b        *bench
+	inst     *e2e.Installation
+	services []benchService
+	pd       *pdemu.Emulator
+	sl       *slackemu.Emulator
+	nova     *e2e.Process
+	closed   bool
 }
 
 // newRig starts the emulators and Nova on backend ("bolt" or "redis") with
@@ -42,52 +37,39 @@ func (b *bench) newRig(backend string, services []benchService, pdOpts pdemu.Opt
 	if err != nil {
 		return nil, err
 	}
-	r := &rig{b: b, inst: newInstallation(backend, services)}
 	// Drops and refusals would be logged per request; the bench reports
-	// counts instead.
+	// counts instead. Slack's per-channel posting rate is kept at its real
+	// shape (about 1/s with a burst of 3): the storm spreads incidents over
+	// several channels as a real installation would.
 	pdOpts.Logf = func(string, ...any) {}
-	r.pd = pdemu.New(pdOpts)
-	r.inst.PDURL = r.pd.Start()
-	r.pd.AddToken(r.inst.PDToken, benchEnv)
-	r.pd.AddUser(benchEnv, botUserID, r.inst.BotEmail, "Nova")
-	r.pd.AddUser(benchEnv, "PALICE1", "alice@bench.example.com", "Alice Example")
-	// Slack's per-channel posting rate is kept at its real shape (about 1/s
-	// with a burst of 3): the storm spreads incidents over several channels
-	// as a real installation would.
-	r.sl = slackemu.New(slackemu.Options{BotToken: "xoxb-bench"})
-	if _, err := r.sl.Start(); err != nil {
-		r.pd.Close()
+	o := benchOptions(backend, services, pdOpts)
+	if backend == "redis" {
+		o.RedisURL, o.Prefix = b.opts.redisURL, "bench-"+e2e.RandHex(6)
+	}
+	dir, err := os.MkdirTemp(b.tmp, "nova-")
+	if err != nil {
 		return nil, err
 	}
-	r.inst.SlackURL = r.sl.APIURL()
-	r.sl.AddUser(slackUser, "alice")
-	r.sl.AddUser("U0BOB", "bob")
-	for _, s := range services {
-		r.pd.AddService(benchEnv, pdemu.Service{ID: s.ID, Name: s.Name})
-		r.sl.AddChannel(s.Channel, s.Name+"-incidents")
+	inst, err := e2e.NewInstallation(o, dir)
+	if err != nil {
+		return nil, err
 	}
-	switch backend {
-	case "redis":
-		r.inst.RedisURL, r.inst.Prefix = b.opts.redisURL, "bench-"+randHex(6)
-	default:
-		r.inst.BoltPath = filepath.Join(b.tmp, "nova-"+randHex(4)+".db")
-	}
-	cfgPath := filepath.Join(b.tmp, "nova-"+randHex(4)+".yaml")
-	if err := os.WriteFile(cfgPath, []byte(r.inst.yaml()), 0o600); err != nil {
+	r := &rig{b: b, inst: inst, services: services, pd: inst.PD, sl: inst.SL}
+	if r.nova, err = b.startChild("nova", bin, []string{"serve", "--config", inst.CfgPath}, e2e.ListeningMsg); err != nil {
 		r.close()
 		return nil, err
 	}
-	if r.nova, err = b.startChild("nova", bin, []string{"serve", "--config", cfgPath}, "nova listening"); err != nil {
-		r.close()
-		return nil, err
-	}
-	r.subscription = r.pd.Subscribe(benchEnv, r.webhookURL(), []string{r.inst.WebhookSecret})
+	inst.Subscribe(r.nova.URL)
 	b.deferCleanup(r.close)
 	return r, nil
 }
 
+// webhookSecret and signingSecret are the installation's credentials.
+func (r *rig) webhookSecret() string { return r.inst.Env[benchEnv].Webhook[0] }
+func (r *rig) signingSecret() string { return r.inst.Env[benchEnv].Signing }
+
 // webhookURL is Nova's PagerDuty webhook endpoint for the environment.
-func (r *rig) webhookURL() string { return r.nova.url + "/webhooks/pagerduty/" + benchEnv }
+func (r *rig) webhookURL() string { return r.nova.URL + "/webhooks/pagerduty/" + benchEnv }
 
 // close stops Nova, then the emulators, then deletes the installation's
 // Redis keys (idempotent).
@@ -97,13 +79,12 @@ func (r *rig) close() {
 	}
 	r.closed = true
 	if r.nova != nil {
-		r.nova.stop()
+		r.nova.Stop()
 	}
-	r.pd.Close()
-	_ = r.sl.Close()
-	if r.inst.Backend == "redis" && r.inst.Prefix != "" {
-		if err := deleteRedisPrefix(r.inst.RedisURL, r.inst.Prefix); err != nil {
-			r.b.logf("warning: could not delete Redis keys of %s: %v", r.inst.Prefix, err)
+	r.inst.Close()
+	if o := r.inst.Opts; o.Backend == "redis" && o.Prefix != "" {
+		if err := deleteRedisPrefix(o.RedisURL, o.Prefix); err != nil {
+			r.b.logf("warning: could not delete Redis keys of %s: %v", o.Prefix, err)
 		}
 	}
 }
@@ -120,23 +101,10 @@ func (r *rig) novaNotes(incidentID string) []time.Time {
 	return out
 }
 
-// metric reads one unlabelled metric from Nova's /metrics, or -1.
+// metric reads one metric from Nova's /metrics, or -1.
 func (r *rig) metric(name string) float64 {
-	resp, err := http.Get(r.nova.url + "/metrics")
-	if err != nil {
-		return -1
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if rest, ok := strings.CutPrefix(line, name+" "); ok {
-			v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
-			if err == nil {
-				return v
-			}
-		}
+	if v, ok := e2e.Metric(r.nova.URL, name); ok {
+		return v
 	}
 	return -1
 }
@@ -158,8 +126,8 @@ func (r *rig) waitInboxDrained(limit time.Duration) time.Duration {
 
 // describe names the installation's store for the report.
 func (r *rig) describe() string {
-	if r.inst.Backend == "redis" {
-		return fmt.Sprintf("redis (%s, prefix %s)", redactURL(r.inst.RedisURL), r.inst.Prefix)
+	if o := r.inst.Opts; o.Backend == "redis" {
+		return fmt.Sprintf("redis (%s, prefix %s)", redactURL(o.RedisURL), o.Prefix)
 	}
-	return "bolt (" + r.inst.BoltPath + ")"
+	return "bolt (" + r.inst.Dir + "/nova.db)"
 }

@@ -60,7 +60,7 @@ loop:
 		case <-r.b.ctx.Done():
 			break loop
 		}
-		svc := r.inst.Services[i%len(r.inst.Services)]
+		svc := r.services[i%len(r.services)]
 		req, click := r.slackRequest(i, svc)
 		if req == nil {
 			continue
@@ -86,16 +86,16 @@ loop:
 // feedback button exists in svc's channel, otherwise a status command.
 // Signing happens here, outside the timed part.
 func (r *rig) slackRequest(i int, svc benchService) (*slackemu.SignedRequest, bool) {
-	secret := r.inst.SigningSecret
+	secret := r.signingSecret()
 	if i%2 == 1 {
 		if msg, action, ok := latestFeedback(r.sl.Messages(svc.Channel)); ok {
-			req, err := r.sl.ClickRequest(r.nova.url+"/slack/interactions", secret, slackUser, msg, action)
+			req, err := r.sl.ClickRequest(r.nova.URL+"/slack/interactions", secret, slackUser, msg, action)
 			if err == nil {
 				return req, true
 			}
 		}
 	}
-	req, err := r.sl.SlashCommandRequest(r.nova.url+"/slack/commands", secret, slackUser, svc.Channel, "status "+svc.Name)
+	req, err := r.sl.SlashCommandRequest(r.nova.URL+"/slack/commands", secret, slackUser, svc.Channel, "status "+svc.Name)
 	if err != nil {
 		return nil, false
 	}

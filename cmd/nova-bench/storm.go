@@ -46,7 +46,7 @@ func (b *bench) storm() {
 	b.logf("%d incidents, one every %s (%s), alternating high and low urgency, over %d action-mode services (auto_ack off);",
 		o.stormCount, o.stormEvery, duration, len(services))
 	b.logf("emulator at PagerDuty's 960 requests/min per key with %s per call; Nova's rate_per_minute %d; store %s.",
-		o.latency, r.inst.RatePerMinute, r.describe())
+		o.latency, r.inst.Opts.RatePerMinute, r.describe())
 	b.logf("Meanwhile %d Slack requests/s: signed `/nova status <service>` commands and feedback-button clicks.", o.slackPerSec)
 	b.logf("Time to note is measured from the bench's clock just before each incident is created to the note's created_at.")
 

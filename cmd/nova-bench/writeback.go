@@ -11,6 +11,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/novasre/nova/internal/e2e"
 	"github.com/novasre/nova/pagerduty"
 	"github.com/novasre/nova/pagerduty/pdemu"
 	"github.com/novasre/nova/store"
@@ -57,10 +58,10 @@ func (b *bench) notesPerMinute() {
 	emu := pdemu.New(pdemu.Options{RateLimit: scaledLimit, RateWindow: scaledWindow, Logf: func(string, ...any) {}})
 	url := emu.Start()
 	defer emu.Close()
-	token, from := "pd-bench-"+randHex(10), "nova-bot@bench.example.com"
+	token, from := "pd-bench-"+e2e.RandHex(10), "nova-bot@bench.example.com"
 	emu.AddToken(token, benchEnv)
 	emu.AddService(benchEnv, pdemu.Service{ID: "PCHECKOUT", Name: "checkout"})
-	emu.AddUser(benchEnv, botUserID, from, "Nova")
+	emu.AddUser(benchEnv, "PNOVABOT", from, "Nova")
 	id := emu.CreateIncident(pdemu.IncidentSpec{ServiceID: "PCHECKOUT", Title: "write-back benchmark"}).ID
 	quiet := logrus.New()
 	quiet.SetOutput(io.Discard)
@@ -126,13 +127,13 @@ feed:
 // (what replicas share in production) when reachable, else bolt.
 func (b *bench) limiterStore() (store.Limiter, string, func(), error) {
 	if b.redisReachable() == nil {
-		prefix := "bench-" + randHex(6)
+		prefix := "bench-" + e2e.RandHex(6)
 		s, err := novaredis.Open(b.ctx, novaredis.Options{URL: b.opts.redisURL, Prefix: prefix})
 		if err == nil {
 			return s, "Redis GCRA", func() { _ = s.Close(); _ = deleteRedisPrefix(b.opts.redisURL, prefix) }, nil
 		}
 	}
-	s, err := bolt.Open(filepath.Join(b.tmp, "limiter-"+randHex(4)+".db"), bolt.Options{})
+	s, err := bolt.Open(filepath.Join(b.tmp, "limiter-"+e2e.RandHex(4)+".db"), bolt.Options{})
 	if err != nil {
 		return nil, "", nil, err
 	}
@@ -151,7 +152,7 @@ func (b *bench) onceOverhead() {
 		b.summary.add(bench, redisSkipped, "", verdictSkipped)
 		return
 	}
-	prefix := "bench-" + randHex(6)
+	prefix := "bench-" + e2e.RandHex(6)
 	s, err := novaredis.Open(b.ctx, novaredis.Options{URL: b.opts.redisURL, Prefix: prefix})
 	if err != nil {
 		b.fail(bench, err)

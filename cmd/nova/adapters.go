@@ -68,7 +68,7 @@ type replayGuard struct{ st store.Store }
 
 func (g replayGuard) FirstSeen(ctx context.Context, key string, ttl time.Duration) (bool, error) {
 	sum := sha256.Sum256([]byte(key))
-	_, err := g.st.Put(ctx, store.KindMeta, "slack-replay:"+hex.EncodeToString(sum[:16]), []byte("1"), 0, ttl)
+	_, err := g.st.Put(ctx, store.KindMeta, store.SlackReplayID(hex.EncodeToString(sum[:16])), []byte("1"), 0, ttl)
 	if nova.IsCode(err, nova.ECONFLICT) {
 		return false, nil
 	}

@@ -18,7 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/novasre/nova"
-	"github.com/novasre/nova/bot"
+	"github.com/novasre/nova/bot/render"
 	"github.com/novasre/nova/config"
 )
 
@@ -152,7 +152,7 @@ func anchorsFromPagerDuty(ctx context.Context, rt *runtime, ref string) ([]nova.
 	}
 	var out []nova.AuditAnchor
 	for _, n := range notes {
-		if a, ok := bot.AuditAnchorInNote(n.Content, fmt.Sprintf("PagerDuty note %s on %s incident %s", n.ID, env, id)); ok {
+		if a, ok := render.AuditAnchorInNote(n.Content, fmt.Sprintf("PagerDuty note %s on %s incident %s", n.ID, env, id)); ok {
 			out = append(out, a)
 		}
 	}

@@ -36,8 +36,6 @@ func commands() []command {
 			run: func(ctx context.Context, args []string, _, stderr io.Writer) error {
 				return cmdServe(ctx, args, stderr)
 			}},
-		{name: "sandbox", args: "[--listen ADDR] [--dir DIR] [--once]", summary: "run Nova locally against PagerDuty and Slack emulators (make run)",
-			run: cmdSandbox},
 		{name: "config validate", args: "[--config FILE | FILE] [--offline]", summary: "check a configuration file and list its problems and warnings",
 			detail: "Lists every problem with its field path (services[2].environment: ...), suggests the intended\nname for unknown fields, and warns about settings that cannot work together. --offline checks\nthe structure only: ${VAR} and ${file:...} references need not resolve (for CI and laptops).\nExit 1 when the file is invalid; warnings alone exit 0.",
 			run:    cmdValidate},

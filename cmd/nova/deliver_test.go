@@ -2,17 +2,14 @@ package main
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/novasre/nova"
+	"github.com/novasre/nova/internal/e2e"
 )
 
 // envelope renders a V3 webhook body for an incident, as PagerDuty sends it.
@@ -34,15 +31,7 @@ func envelope(eventID, eventType string, inc nova.Incident, at time.Time) []byte
 }
 
 // signature is PagerDuty's X-PagerDuty-Signature over body with secrets.
-func signature(body []byte, secrets ...string) string {
-	var parts []string
-	for _, s := range secrets {
-		m := hmac.New(sha256.New, []byte(s))
-		m.Write(body)
-		parts = append(parts, "v1="+hex.EncodeToString(m.Sum(nil)))
-	}
-	return strings.Join(parts, ",")
-}
+func signature(body []byte, secrets ...string) string { return e2e.SignPagerDuty(body, secrets...) }
 
 // post sends a webhook delivery with the given headers.
 func post(t *testing.T, url string, body []byte, headers map[string]string) (int, string) {

@@ -76,7 +76,7 @@ func TestDoctorPassesThenNamesEachProblem(t *testing.T) {
 	cfgText, _ := os.ReadFile(h.cfgPath)
 	broken := strings.ReplaceAll(string(cfgText), "PPAYMENTS", "PNOSUCH")
 	broken = strings.Replace(broken, `"U0CAROL"`, `"U0NOBODY"`, 1)
-	broken = strings.Replace(broken, h.receiver.url, "http://127.0.0.1:1/hooks/rollback", 1)
+	broken = strings.Replace(broken, h.receiver.URL, "http://127.0.0.1:1/hooks/rollback", 1)
 	writeFile(t, h.cfgPath, broken)
 	h.sl.SetBotMember("C0CHECKOUT", false)
 	code, out = doctor()

@@ -192,9 +192,7 @@ func TestTwoPersonRuleAndLateDeny(t *testing.T) {
 		t.Fatalf("ran after %d distinct approvals of 2", 1)
 	}
 	hold := make(chan struct{})
-	h.receiver.mu.Lock()
-	h.receiver.hold = hold
-	h.receiver.mu.Unlock()
+	h.receiver.Hold(hold)
 	h.click(in, "prod", "U0BOB", req, "approve")
 	h.eventually(10*time.Second, "the run to start", func() bool { return len(h.receiver.Runs()) == 1 })
 	if r := h.staleClick(in, "U0CAROL", req, "deny"); !strings.Contains(r, "running") {
@@ -218,16 +216,12 @@ func TestCrashDuringRunningResumesWithTheSameKey(t *testing.T) {
 	}
 	_, req := h.proposeRollback("v5.0.0")
 	hold := make(chan struct{})
-	h.receiver.mu.Lock()
-	h.receiver.hold = hold
-	h.receiver.mu.Unlock()
+	h.receiver.Hold(hold)
 	h.click(p.instance(), "prod", "U0ALICE", req, "approve")
 	h.eventually(10*time.Second, "the run to reach the automation", func() bool { return len(h.receiver.Runs()) == 1 })
 	p.kill(syscall.SIGKILL)
 	close(hold)
-	h.receiver.mu.Lock()
-	h.receiver.hold = nil
-	h.receiver.mu.Unlock()
+	h.receiver.Hold(nil)
 	h.startProcess()
 	h.eventually(40*time.Second, "the resumed run to finish", func() bool { return h.current(req).Contains("Succeeded") })
 	runs := h.receiver.Runs()

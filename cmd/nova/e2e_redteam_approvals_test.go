@@ -78,9 +78,7 @@ func TestRedTeam3_SlowRunIsNotStartedTwice(t *testing.T) {
 	h.start() // a second replica whose sweeper watches the same runs
 	_, req := h.proposeRollback("v7.0.0")
 	hold := make(chan struct{})
-	h.receiver.mu.Lock()
-	h.receiver.hold = hold
-	h.receiver.mu.Unlock()
+	h.receiver.Hold(hold)
 	defer func() {
 		select {
 		case <-hold:

@@ -11,7 +11,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/novasre/nova"
-	"github.com/novasre/nova/bot"
+	"github.com/novasre/nova/bot/render"
 )
 
 // auditEntries reads the audit log through the API.
@@ -182,7 +182,7 @@ func TestRedTeam7_AuditVerifyCatchesEditsRechainsAndTruncation(t *testing.T) {
 	db := h.dir + "/nova.db"
 
 	note := h.novaNotes(second)[0].Content
-	anchor, ok := bot.AuditAnchorInNote(note, "test")
+	anchor, ok := render.AuditAnchorInNote(note, "test")
 	if !ok || !strings.Contains(note, "Audit chain head: ") {
 		t.Fatalf("the note carries no audit chain head:\n%s", note)
 	}

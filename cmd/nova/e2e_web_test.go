@@ -11,13 +11,6 @@ import (
 	"time"
 )
 
-// The harness's Sign in with Slack client (see harnessOptions.Web).
-const (
-	webClientID     = "1111.2222"
-	webClientSecret = "oidc-e2e-client-secret-9f8e7d"
-	webSessionKey   = "e2e-session-key-0123456789-0123456789-abcdef"
-)
-
 // browser is a person's browser: a cookie jar, following redirects.
 type browser struct {
 	t *testing.T

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -15,17 +14,19 @@ import (
 
 	"github.com/novasre/nova"
 	"github.com/novasre/nova/config"
-	"github.com/novasre/nova/executor"
+	"github.com/novasre/nova/internal/e2e"
 	"github.com/novasre/nova/pagerduty/pdemu"
 	"github.com/novasre/nova/slack/slackemu"
 )
 
-// harness is a whole Nova installation in one test: PagerDuty and Slack
-// emulators that fail on anything they do not model, an automation
-// receiver for actions, and one or more Nova instances running the real
-// wiring (serve) on loopback ports.
+// harness is a whole Nova installation in one test (an e2e.Installation:
+// PagerDuty and Slack emulators that fail on anything they do not model,
+// an automation receiver for actions) and one or more Nova instances
+// running the real wiring (serve) on loopback ports. Tests may change
+// opts, env and the API keys, then writeConfig.
 type harness struct {
 	t            *testing.T
+	inst         *e2e.Installation
 	opts         harnessOptions
 	dir          string
 	cfgPath      string
@@ -36,14 +37,22 @@ type harness struct {
 	readKey      string
 	adminKey     string
 	actionSecret string
-	receiver     *actionReceiverRecorder
+	receiver     *e2e.Receiver
 	clock        *testClock
 	instances    []*instance
-	// publicURL and webLn: with harnessOptions.Web, the first instance's
-	// listener, bound early so that public_url can name it.
-	publicURL string
-	webLn     net.Listener
+	// webLn is, with harnessOptions.Web, the first instance's listener,
+	// bound before the configuration so that public_url can name it.
+	webLn net.Listener
 }
+
+// harnessOptions shape a test installation (see e2e.Options).
+type harnessOptions = e2e.Options
+
+// serviceSpec declares one service of a test installation.
+type serviceSpec = e2e.Service
+
+// envSecrets are one environment's credentials in a test installation.
+type envSecrets = e2e.EnvSecrets
 
 // instance is one running Nova.
 type instance struct {
@@ -58,53 +67,40 @@ type instance struct {
 
 func newHarness(t *testing.T, o harnessOptions) *harness {
 	t.Helper()
-	o.defaults()
-	h := &harness{t: t, opts: o, dir: t.TempDir(), env: map[string]envSecrets{},
-		readKey: "read-" + randHex(12), adminKey: "admin-" + randHex(12), actionSecret: "act-" + randHex(12),
-		clock: &testClock{}}
 	if o.Backend == "redis" {
-		h.opts.RedisURL, h.opts.Prefix = testRedis(t, o.RedisURL, o.Prefix)
+		o.RedisURL, o.Prefix = testRedis(t, o.RedisURL, o.Prefix)
 	}
-	h.cfgPath = h.dir + "/nova.yaml"
-	pdOpts := o.PD
-	pdOpts.Logf = t.Logf
-	h.pd = pdemu.New(pdOpts)
-	h.pdURL = h.pd.Start()
-	t.Cleanup(h.pd.Close)
-	h.sl = slackemu.New(slackemu.Options{BotToken: "xoxb-e2e"})
-	if _, err := h.sl.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = h.sl.Close() })
-	for _, id := range []string{"U0ALICE", "U0BOB", "U0CAROL", "U0DAVE", "U0MALLORY"} {
-		h.sl.AddUser(id, strings.ToLower(id[2:]))
-	}
-	h.sl.AddGroup("S0ONCALL", "U0DAVE")
-	h.sl.AddGroup("S0ADMINS", "U0CAROL")
-	h.receiver = newActionReceiver(t, h.actionSecret)
-	for _, env := range h.opts.Envs {
-		s := envSecrets{PDToken: "pd-" + env + "-" + randHex(8), Webhook: []string{"wh-" + env + "-" + randHex(8)},
-			Signing: "sign-" + env + "-" + randHex(8), BotEmail: "nova-bot-" + env + "@example.com", BotUser: "PBOT" + strings.ToUpper(env)}
-		h.env[env] = s
-		h.pd.AddToken(s.PDToken, env)
-		h.pd.AddUser(env, s.BotUser, s.BotEmail, "Nova")
-		h.pd.AddUser(env, "PALICE"+strings.ToUpper(env), "alice-"+env+"@example.com", "Alice")
-	}
-	for _, s := range h.opts.Services {
-		h.pd.AddService(s.Env, pdemu.Service{ID: s.ID, Name: s.Name})
-		h.sl.AddChannel(s.Channel, s.Name+"-incidents")
-	}
+	o.PD.Logf = t.Logf
+	var webLn net.Listener
 	if o.Web {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
-		h.webLn, h.publicURL = ln, "http://"+ln.Addr().String()
-		h.sl.AddOIDCClient(slackemu.OIDCClient{ID: webClientID, Secret: webClientSecret, RedirectURIs: []string{h.publicURL + "/auth/slack/callback"}})
+		webLn, o.PublicURL = ln, "http://"+ln.Addr().String()
 	}
-	h.writeConfig()
+	inst, err := e2e.NewInstallation(o, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(inst.Close)
+	inst.Receiver.OnBadSignature(func(err error) { t.Errorf("automation received a badly signed run: %v", err) })
+	h := &harness{t: t, inst: inst, opts: inst.Opts, dir: inst.Dir, cfgPath: inst.CfgPath, pd: inst.PD, pdURL: inst.PDURL, sl: inst.SL,
+		env: inst.Env, readKey: inst.ReadKey, adminKey: inst.AdminKey, actionSecret: inst.ActionSecret, receiver: inst.Receiver,
+		clock: &testClock{}, webLn: webLn}
 	t.Cleanup(h.checkHygiene)
 	return h
+}
+
+// configYAML renders the configuration from the harness's current state.
+func (h *harness) configYAML() string {
+	h.t.Helper()
+	h.inst.Opts, h.inst.Env, h.inst.ReadKey, h.inst.AdminKey = h.opts, h.env, h.readKey, h.adminKey
+	y, err := h.inst.ConfigYAML()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return y
 }
 
 // writeConfig (re)writes the configuration file from the harness state.
@@ -152,9 +148,7 @@ func (h *harness) start() *instance {
 		h.t.Fatal("nova did not start within 10 s")
 	}
 	if len(h.instances) == 0 {
-		for _, env := range h.opts.Envs {
-			h.pd.Subscribe(env, in.url+"/webhooks/pagerduty/"+env, h.env[env].Webhook)
-		}
+		h.inst.Subscribe(in.url)
 	}
 	h.instances = append(h.instances, in)
 	h.t.Cleanup(func() { h.stop(in) })
@@ -332,58 +326,3 @@ type testClock struct{ offset atomic.Int64 }
 
 func (c *testClock) Now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
 func (c *testClock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
-
-// actionReceiverRecorder is the customer's automation: it verifies Nova's
-// signature and records each run, deduplicating by idempotency key.
-type actionReceiverRecorder struct {
-	url  string
-	mu   sync.Mutex
-	runs []receivedRun
-	// hold, when set, blocks requests until closed (to crash Nova mid-run).
-	hold chan struct{}
-}
-
-type receivedRun struct {
-	Key  string
-	Body string
-}
-
-func newActionReceiver(t *testing.T, secret string) *actionReceiverRecorder {
-	r := &actionReceiverRecorder{}
-	srv := newLoopbackServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		body, _ := io.ReadAll(req.Body)
-		if err := executor.VerifySignature(secret, req.Header, body, time.Now(), executor.DefaultTolerance); err != nil {
-			t.Errorf("automation received a badly signed run: %v", err)
-			http.Error(w, "bad signature", http.StatusUnauthorized)
-			return
-		}
-		r.mu.Lock()
-		r.runs = append(r.runs, receivedRun{Key: req.Header.Get(executor.HeaderIdempotencyKey), Body: string(body)})
-		hold := r.hold
-		r.mu.Unlock()
-		if hold != nil {
-			<-hold
-		}
-		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write([]byte(`{"status":"done"}`))
-	}))
-	r.url = srv.URL
-	t.Cleanup(srv.Close)
-	return r
-}
-
-// Runs returns the runs received so far.
-func (r *actionReceiverRecorder) Runs() []receivedRun {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]receivedRun(nil), r.runs...)
-}
-
-// DistinctKeys counts distinct idempotency keys: actions really run.
-func (r *actionReceiverRecorder) DistinctKeys() int {
-	seen := map[string]bool{}
-	for _, run := range r.Runs() {
-		seen[run.Key] = true
-	}
-	return len(seen)
-}

@@ -1,17 +1,17 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"io"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/novasre/nova/internal/e2e"
 )
 
 // testRedis returns a Redis URL and a fresh key prefix, skipping the test
@@ -72,27 +72,8 @@ func httpGet(t *testing.T, url, key string) (int, string) {
 // metricValue sums a metric's samples whose labels contain every filter.
 func metricValue(t *testing.T, base, name string, filters ...string) float64 {
 	t.Helper()
-	_, body := httpGet(t, base+"/metrics", "")
-	var sum float64
-	sc := bufio.NewScanner(strings.NewReader(body))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, name+" ") && !strings.HasPrefix(line, name+"{") {
-			continue
-		}
-		ok := true
-		for _, f := range filters {
-			ok = ok && strings.Contains(line, f)
-		}
-		if !ok {
-			continue
-		}
-		if v, err := strconv.ParseFloat(line[strings.LastIndex(line, " ")+1:], 64); err == nil {
-			sum += v
-		}
-	}
-	return sum
+	v, _ := e2e.Metric(base, name, filters...)
+	return v
 }
 
 var httpClient = &http.Client{Timeout: 30 * time.Second}
@@ -113,4 +94,16 @@ func grepLines(s string, words ...string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// randHex returns n random bytes in hex.
+func randHex(n int) string { return e2e.RandHex(n) }
+
+// newLoopbackServer serves h on a free loopback port.
+func newLoopbackServer(h http.Handler) *e2e.Server {
+	s, err := e2e.NewServer(h)
+	if err != nil {
+		panic("listen on loopback: " + err.Error())
+	}
+	return s
 }

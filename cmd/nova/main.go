@@ -1,7 +1,6 @@
 // Command nova is the Nova service and its operator tools.
 //
 //	nova serve --config nova.yaml          run the service
-//	nova sandbox                           run locally against emulators (make run)
 //	nova config validate --config FILE     check a configuration file (--offline: structure only)
 //	nova keys status --config FILE         credential ages and rotation status
 //	nova audit verify --config FILE [--anchor SEQ:HASH] [--incident ENV:ID]

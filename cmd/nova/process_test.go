@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
-	"io"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/novasre/nova/internal/e2e"
 )
 
 var (
@@ -44,70 +44,27 @@ func novaBinary(t *testing.T) string {
 
 // process is a nova binary running as its own process.
 type process struct {
-	cmd  *exec.Cmd
+	proc *e2e.Process
 	url  string
 	logs *lockedBuffer
-	done chan struct{}
 }
 
 // startProcess runs `nova serve` on the harness's configuration and waits
 // until it listens.
 func (h *harness) startProcess() *process {
 	h.t.Helper()
-	cmd := exec.Command(novaBinary(h.t), "serve", "--config", h.cfgPath)
-	stderr, err := cmd.StderrPipe()
+	p := &process{logs: &lockedBuffer{}}
+	proc, err := e2e.Start(context.Background(), "nova", novaBinary(h.t), []string{"serve", "--config", h.cfgPath}, p.logs, e2e.ListeningMsg, 20*time.Second)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
-		h.t.Fatal(err)
-	}
-	p := &process{cmd: cmd, logs: &lockedBuffer{}, done: make(chan struct{})}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			_, _ = io.WriteString(p.logs, line+"\n")
-			var e struct {
-				Msg  string `json:"msg"`
-				Addr string `json:"addr"`
-			}
-			if json.Unmarshal([]byte(line), &e) == nil && e.Msg == "nova listening" {
-				addr <- e.Addr
-			}
-		}
-	}()
-	go func() { _ = cmd.Wait(); close(p.done) }()
-	select {
-	case a := <-addr:
-		p.url = "http://" + a
-	case <-p.done:
-		h.t.Fatalf("nova exited at start:\n%s", p.logs.String())
-	case <-time.After(20 * time.Second):
-		_ = cmd.Process.Kill()
-		h.t.Fatalf("nova did not listen within 20 s:\n%s", p.logs.String())
-	}
+	p.proc, p.url = proc, proc.URL
 	h.t.Cleanup(func() { p.kill(syscall.SIGTERM) })
 	return p
 }
 
 // kill sends sig and waits for the process to end.
-func (p *process) kill(sig syscall.Signal) {
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	_ = p.cmd.Process.Signal(sig)
-	select {
-	case <-p.done:
-	case <-time.After(40 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
-}
+func (p *process) kill(sig syscall.Signal) { p.proc.Kill(sig) }
 
 func (p *process) instance() *instance { return &instance{url: p.url, logs: p.logs} }
 

@@ -98,7 +98,7 @@ func settingsFrom(cfg *config.Config) *bot.Settings {
 	}
 	for name, e := range cfg.Environments {
 		s.Environments[name] = bot.EnvSettings{
-			Admins: e.Slack.Admins, BotEmail: e.PagerDuty.From, BotUserID: e.PagerDuty.BotUserID, Slack: e.Slack.Enabled(),
+			Admins: e.Slack.Admins, BotUserID: e.PagerDuty.BotUserID, Slack: e.Slack.Enabled(),
 			Approvals: approvals.Policy{
 				Approvers: e.Approvals.Approvers, RequiredApprovals: e.Approvals.RequiredApprovals,
 				ExpiresAfter: e.Approvals.ExpiresAfter.Duration,

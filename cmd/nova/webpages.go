@@ -15,6 +15,7 @@ import (
 
 	"github.com/novasre/nova"
 	"github.com/novasre/nova/bot"
+	"github.com/novasre/nova/bot/render"
 	"github.com/novasre/nova/store"
 	"github.com/novasre/nova/web"
 )
@@ -290,7 +291,7 @@ func (d pageData) Approvers(env string) ([]string, int) {
 // compare-and-set, one audit, one PagerDuty status note for both.
 type webDecider struct{ app *bot.App }
 
-var webVerbs = map[string]string{web.VerbApprove: bot.ActionApprove, web.VerbDeny: bot.ActionDeny, web.VerbApply: bot.ActionApply}
+var webVerbs = map[string]string{web.VerbApprove: render.ActionApprove, web.VerbDeny: render.ActionDeny, web.VerbApply: render.ActionApply}
 
 func (d webDecider) MayDecide(ctx context.Context, user string, req nova.ApprovalRequest) (bool, error) {
 	return d.app.MayDecide(ctx, user, req)

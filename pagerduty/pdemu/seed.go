@@ -135,36 +135,3 @@ func (e *Emulator) mustIncident(id string) *incident {
 	}
 	return inc
 }
-
-// LogEntrySpec describes a timeline entry to seed, for what the emulator
-// does not produce itself (escalations, notifications, ...).
-type LogEntrySpec struct {
-	// Type is PagerDuty's entry type, e.g. "escalate_log_entry".
-	Type    string
-	Summary string
-	// UserID is the agent; "" means the incident's service.
-	UserID  string
-	Channel string // "" means api
-	// At defaults to now.
-	At time.Time
-}
-
-// AddLogEntry appends an entry to an incident's timeline. It sends no
-// webhook.
-func (e *Emulator) AddLogEntry(incidentID string, s LogEntrySpec) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	inc := e.mustIncident(incidentID)
-	a := agent{id: inc.service.ID, typ: "service_reference", summary: inc.service.Name}
-	if s.UserID != "" {
-		a = userAgent(e.mustUser(s.UserID))
-	}
-	if s.Channel == "" {
-		s.Channel = "api"
-	}
-	if s.At.IsZero() {
-		s.At = e.opts.Now()
-	}
-	inc.log = append(inc.log, &logEntry{id: e.newID("R"), typ: s.Type, summary: s.Summary, channel: s.Channel,
-		at: s.At.UTC().Truncate(time.Second), agent: a})
-}

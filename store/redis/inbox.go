@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -35,7 +36,7 @@ func ms(d time.Duration) int64 { return max(d.Milliseconds(), 1) }
 // run executes an inbox script and translates its failure.
 func (s *Store) run(ctx context.Context, op string, sc *redis.Script, args ...any) (any, error) {
 	v, err := sc.Run(ctx, s.client, []string{s.inbox + ":seq"}, append([]any{s.inbox}, args...)...).Result()
-	if err == redis.Nil {
+	if errors.Is(err, redis.Nil) {
 		return nil, nil
 	}
 	return v, translate(op, err)
@@ -131,7 +132,7 @@ func (s *Store) Release(ctx context.Context, d *store.Delivery, delay time.Durat
 // InboxDepth is the number of items stored.
 func (s *Store) InboxDepth(ctx context.Context) (int64, error) {
 	n, err := s.client.Get(ctx, s.inbox+":depth").Int64()
-	if err == redis.Nil {
+	if errors.Is(err, redis.Nil) {
 		return 0, nil
 	}
 	return n, translate("inbox depth", err)

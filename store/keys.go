@@ -1,0 +1,73 @@
+package store
+
+import (
+	"fmt"
+	"time"
+)
+
+// Record ids, one constructor each, so that no key is spelled in two places
+// and a reader finds every record Nova keeps in one file. Incidents,
+// services and approval requests are stored under their own ids
+// (KindIncident, KindService, KindApproval).
+
+// Meta records (KindMeta).
+const (
+	// PauseID holds the global pause switch.
+	PauseID = "pause"
+	// OpenApprovalsID lists the approval requests the sweeper watches.
+	OpenApprovalsID = "open-approvals"
+)
+
+// BotUserID holds the PagerDuty bot user learned for env.
+func BotUserID(env string) string { return "botuser:" + env }
+
+// RecentTriggersID holds the incidents triggered in t's minute, for storm
+// recognition across replicas.
+func RecentTriggersID(t time.Time) string { return fmt.Sprintf("recent:%d", t.Unix()/60) }
+
+// DeadLetterID keeps an event set aside after too many failed attempts.
+func DeadLetterID(eventID string) string { return "deadletter:" + eventID }
+
+// OutboxPrefix starts the ids of Slack outboxes, for listing them.
+const OutboxPrefix = "slack-outbox:"
+
+// OutboxID holds one Slack channel's outbox: the posts waiting for it.
+func OutboxID(env, channel string) string { return OutboxPrefix + env + ":" + channel }
+
+// SlackReplayID remembers a Slack request signature (its hash, in hex).
+func SlackReplayID(hash string) string { return "slack-replay:" + hash }
+
+// Idempotency keys of external writes (KindOnce, see Once).
+
+// NoteKey is one PagerDuty note per incident and purpose.
+func NoteKey(env, incidentID, purpose string) string {
+	return "pd:" + env + ":" + incidentID + ":note:" + purpose
+}
+
+// ActionNotePurpose is the purpose (NoteKey) of the timeline note about an
+// approval request reaching state.
+func ActionNotePurpose(requestID, state string) string { return "action:" + requestID + ":" + state }
+
+// AckKey is Nova's acknowledgement of an incident.
+func AckKey(env, incidentID string) string { return "pd:" + env + ":" + incidentID + ":ack" }
+
+// HypothesisPostKey is the Slack message with an incident's hypothesis.
+func HypothesisPostKey(env, incidentID string) string {
+	return "slack:" + env + ":" + incidentID + ":hypothesis"
+}
+
+// StormPostKey is the storm summary message of one channel's storm.
+func StormPostKey(env, channel, stormID string) string {
+	return "slack:" + env + ":" + channel + ":storm:" + stormID
+}
+
+// ApprovalPostKey is the Slack message of an approval request.
+func ApprovalPostKey(env, requestID string) string {
+	return "slack:" + env + ":" + requestID + ":request"
+}
+
+// ProposalKey is the approval request for one action on one incident.
+func ProposalKey(incidentID, action string) string { return "approval:" + incidentID + ":" + action }
+
+// ActionRunKey is the execution of an approval request's action.
+func ActionRunKey(requestID string) string { return "action:" + requestID }
