@@ -152,6 +152,9 @@ func TestWebApproveRunsTheActionOnce(t *testing.T) {
 	}
 
 	alice, page, body := h.rollbackPage(in, "U0ALICE", inc)
+	if !msg.Contains(page + "|Details on Nova>") {
+		t.Errorf("the Slack approval request does not link its page %s:\n%s", page, msg.Blocks)
+	}
 	if !strings.Contains(body, `id="approve"`) || !strings.Contains(body, `id="deny"`) {
 		t.Fatalf("an approver's page lacks the buttons:\n%s", body)
 	}
