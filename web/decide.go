@@ -85,7 +85,7 @@ func (pg *Pages) decide(w http.ResponseWriter, r *http.Request) {
 		pg.errorPage(w, r, nil, nova.Errorf(nova.EUNAUTHORIZED, "you are not signed in (or your session expired): sign in and try again"))
 		return
 	}
-	if !validCSRF(r, s) {
+	if !validCSRF(r, s, cfg) {
 		if pg.cfg.OnRefused != nil {
 			pg.cfg.OnRefused("decision by "+s.UserID, "no valid CSRF token", ClientAddress(r))
 		}

@@ -128,7 +128,37 @@ func TestDecisionsRefused(t *testing.T) {
 	if status, _ := post(t, alice, page, url.Values{"csrf": {aliceToken}, "request": {"apr-1"}, "verb": {"deny"}}); status != 401 {
 		t.Errorf("deny with an expired session: %d, want 401", status)
 	}
+	rg.advance(-13 * time.Hour)
+	// A form posted from another site, even with the right token.
+	for _, h := range []map[string]string{{"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}} {
+		req, _ := http.NewRequest(http.MethodPost, page, strings.NewReader(url.Values{"csrf": {aliceToken}, "request": {"apr-1"}, "verb": {"deny"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for k, v := range h {
+			req.Header.Set(k, v)
+		}
+		resp, err := alice.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 403 {
+			t.Errorf("deny posted with %v: %d, want 403", h, resp.StatusCode)
+		}
+	}
 	if got := d.Calls(); len(got) != 0 {
 		t.Fatalf("refused posts decided: %q", got)
+	}
+	// The same post from Nova's own page goes through.
+	req, _ := http.NewRequest(http.MethodPost, page, strings.NewReader(url.Values{"csrf": {aliceToken}, "request": {"apr-1"}, "verb": {"deny"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", rg.srv.URL)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := alice.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || len(d.Calls()) != 1 {
+		t.Fatalf("same-origin deny: %d, decisions %q", resp.StatusCode, d.Calls())
 	}
 }

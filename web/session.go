@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -113,8 +114,16 @@ func sessionFrom(r *http.Request, cfg SignInConfig, now time.Time) (Session, boo
 	return s, true
 }
 
-// validCSRF reports whether the form's csrf field matches the session's.
-func validCSRF(r *http.Request, s Session) bool {
+// validCSRF reports whether a form post is this session's own: it comes
+// from Nova's origin, if the browser says where it comes from (Origin,
+// Sec-Fetch-Site), and its csrf field matches the session's token.
+func validCSRF(r *http.Request, s Session, cfg SignInConfig) bool {
+	if site := r.Header.Get("Sec-Fetch-Site"); site == "cross-site" || site == "same-site" {
+		return false
+	}
+	if o := r.Header.Get("Origin"); o != "" && o != origin(cfg.RedirectURL) {
+		return false
+	}
 	got := r.PostFormValue("csrf")
 	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(s.CSRF)) == 1
 }
@@ -136,4 +145,13 @@ func localPath(p string) string {
 		return "/"
 	}
 	return p
+}
+
+// origin is the scheme://host[:port] of u.
+func origin(u string) string {
+	p, err := url.Parse(u)
+	if err != nil || p.Host == "" {
+		return ""
+	}
+	return p.Scheme + "://" + p.Host
 }

@@ -213,7 +213,7 @@ func (pg *Pages) callback(w http.ResponseWriter, r *http.Request) {
 func (pg *Pages) logout(w http.ResponseWriter, r *http.Request) {
 	cfg := pg.cfg.SignIn()
 	s, ok := sessionFrom(r, cfg, pg.now())
-	if ok && !validCSRF(r, s) {
+	if ok && !validCSRF(r, s, cfg) {
 		pg.errorPage(w, r, &s, nova.Errorf(nova.EFORBIDDEN, "the form expired; reload the page and try again"))
 		return
 	}
