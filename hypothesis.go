@@ -33,6 +33,12 @@ const (
 	EvidenceOutlier         = "outlier"
 	EvidenceSignature       = "signature"
 	EvidenceRunbook         = "runbook"
+	// EvidenceRuledOut says why a tempting suspect is not the answer ("not
+	// the 10:02 flag change: errors began at 09:55").
+	EvidenceRuledOut = "ruled_out"
+	// EvidenceFeedback explains a per-service confidence adjustment from
+	// people's verdicts on earlier hypotheses.
+	EvidenceFeedback = "feedback"
 )
 
 // Evidence is one fact a hypothesis rests on.

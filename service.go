@@ -17,6 +17,11 @@ type Service struct {
 	Runbooks []Runbook `json:"runbooks,omitempty"`
 	// Related lists ids of services this one depends on or that depend on it.
 	Related []string `json:"related,omitempty"`
+	// DependsOn names what the service needs to work: PagerDuty service ids
+	// or names of other services, and outside providers by name or host
+	// ("stripe", "api.stripe.com"). Triage treats an incident or a failing
+	// host among them as a first-class cause.
+	DependsOn []string `json:"depends_on,omitempty"`
 }
 
 // Runbook is a runbook link matched to alerts by a regular expression.

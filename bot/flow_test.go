@@ -27,7 +27,7 @@ type pdFake struct {
 
 func (p *pdFake) port() *mock.PagerDuty {
 	changes := func(context.Context, string) ([]nova.ChangeEvent, error) {
-		return []nova.ChangeEvent{{ID: "C1", Summary: "Deploy checkout v2.3.1", Timestamp: time.Now().Add(-10 * time.Minute),
+		return []nova.ChangeEvent{{ID: "C1", Summary: "Deploy checkout v2.3.1: new payment client", Timestamp: time.Now().Add(-10 * time.Minute),
 			Services: []nova.Ref{{ID: "PCHECKOUT"}}}}, nil
 	}
 	return &mock.PagerDuty{
@@ -40,7 +40,9 @@ func (p *pdFake) port() *mock.PagerDuty {
 			}
 			return nova.Incident{ID: id, Status: st}, nil
 		},
-		ListAlertsFn:          func(context.Context, string) ([]nova.Alert, error) { return nil, nil },
+		ListAlertsFn: func(context.Context, string) ([]nova.Alert, error) {
+			return []nova.Alert{{ID: "A1", Summary: "checkout-api: panic: nil pointer dereference in payment client", CreatedAt: time.Now()}}, nil
+		},
 		RelatedChangeEventsFn: changes,
 		ServiceChangeEventsFn: func(ctx context.Context, id string, _, _ time.Time) ([]nova.ChangeEvent, error) {
 			return changes(ctx, id)

@@ -208,6 +208,11 @@ type ServiceConfig struct {
 	AutoAck      bool            `yaml:"auto_ack"`
 	Runbooks     []RunbookConfig `yaml:"runbooks"`
 	Related      []string        `yaml:"related"`
+	// DependsOn names what the service needs: declared services (by name
+	// or PagerDuty id) and outside providers (by name or host, such as
+	// "stripe" or "api.stripe.com"). Triage treats an incident on one of
+	// them, or one of them failing in the alerts, as a cause of its own.
+	DependsOn []string `yaml:"depends_on"`
 }
 
 // RunbookConfig links a runbook to alerts matching a regular expression.

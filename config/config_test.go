@@ -132,6 +132,9 @@ func TestValidationNamesTheField(t *testing.T) {
 		{"destructive auto run", baseEnv + "tier: enterprise\nservices: [{id: PABC, name: a, environment: prod}]\nactions:\n  - {name: r, title: R, destructive: true, auto_run: true, services: [PABC], executor: {type: webhook, url: 'https://x/y', secret: s}}\n", "actions[0].auto_run: a destructive action never runs without approval"},
 		{"http executor", baseEnv + "tier: enterprise\nservices: [{id: PABC, name: a, environment: prod}]\nactions:\n  - {name: r, title: R, services: [PABC], executor: {type: webhook, url: 'http://example.com/y', secret: s}}\n", "actions[0].executor.url"},
 		{"bad duration", baseEnv + "workers: {visibility_timeout: soon}\n", "is not a duration"},
+		{"bad dependency", baseEnv + "services:\n  - {id: PABC, name: a, environment: prod, depends_on: ['https://x/y']}\n", "services[0].depends_on[0]"},
+		{"dependency twice", baseEnv + "services:\n  - {id: PABC, name: a, environment: prod, depends_on: [stripe, Stripe]}\n", "services[0].depends_on[1]: Stripe is listed twice"},
+		{"depends on itself", baseEnv + "services:\n  - {id: PABC, name: a, environment: prod, depends_on: [a]}\n", "services[0].depends_on[0]: a service cannot depend on itself"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -154,6 +157,24 @@ func TestRedTeam2_ApprovalExpiryIsBounded(t *testing.T) {
 	}
 	if _, err := Parse([]byte(doc("24h")), lookupFrom(nil)); err != nil {
 		t.Fatalf("expires_after 24h: %v", err)
+	}
+}
+
+// TestDependsOnCarriesIDs checks that a dependency named after a declared
+// service reaches triage with that service's PagerDuty id too (incidents
+// and changes name services by id), and outside providers as written.
+func TestDependsOnCarriesIDs(t *testing.T) {
+	doc := minimal(baseEnv + `services:
+  - {id: PCHECK, name: checkout, environment: prod, depends_on: [payments, api.stripe.com]}
+  - {id: PPAYS, name: payments, environment: prod}
+`)
+	c, err := Parse([]byte(doc), lookupFrom(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(c.DomainServices()[0].DependsOn, ",")
+	if got != "payments,PPAYS,api.stripe.com" {
+		t.Errorf("depends_on = %s, want payments,PPAYS,api.stripe.com", got)
 	}
 }
 

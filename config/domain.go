@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"sort"
 
 	"github.com/novasre/nova"
@@ -9,11 +10,23 @@ import (
 // DomainServices returns the declared services as domain values.
 func (c *Config) DomainServices() []nova.Service {
 	out := make([]nova.Service, 0, len(c.Services))
+	idByName := map[string]string{}
+	for _, s := range c.Services {
+		idByName[s.Name] = s.ID
+	}
 	for _, s := range c.Services {
 		mode, _ := nova.ParseMode(s.Mode)
 		ds := nova.Service{
 			ID: s.ID, Name: s.Name, Environment: s.Environment, SlackChannel: s.SlackChannel,
 			DeclaredMode: mode, WatchDays: *s.WatchDays, AutoAck: s.AutoAck, Related: s.Related,
+		}
+		// A dependency named after a declared service also carries its
+		// PagerDuty id: incidents and changes arrive with ids, not names.
+		for _, d := range s.DependsOn {
+			ds.DependsOn = append(ds.DependsOn, d)
+			if id, ok := idByName[d]; ok && !slices.Contains(s.DependsOn, id) {
+				ds.DependsOn = append(ds.DependsOn, id)
+			}
 		}
 		for _, r := range s.Runbooks {
 			ds.Runbooks = append(ds.Runbooks, nova.Runbook{Title: r.Title, URL: r.URL, Match: r.Match})

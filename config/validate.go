@@ -21,6 +21,8 @@ var (
 	slackChanPattern   = regexp.MustCompile(`^[CGD][A-Z0-9]{2,}$`)
 	actionNamePattern  = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 	auditKeyIDPattern  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+	// dependencyPattern accepts service names, PagerDuty ids and host names.
+	dependencyPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$`)
 )
 
 func (c *Config) applyDefaults() {
@@ -425,6 +427,19 @@ func (c *Config) validateServices(p *problems) {
 		}
 		if s.AutoAck && !nova.Tier(c.Tier).Allows(nova.FeatureAck) {
 			p.add(f+".auto_ack", "%s", nova.ErrorMessage(nova.Tier(c.Tier).RequireFeature(nova.FeatureAck)))
+		}
+		seenDep := map[string]bool{}
+		for j, d := range s.DependsOn {
+			df := fmt.Sprintf("%s.depends_on[%d]", f, j)
+			switch {
+			case !dependencyPattern.MatchString(d):
+				p.add(df, "%q is not a service name, PagerDuty service id or host name", d)
+			case seenDep[strings.ToLower(d)]:
+				p.add(df, "%s is listed twice", d)
+			case d == s.ID || d == s.Name:
+				p.add(df, "a service cannot depend on itself")
+			}
+			seenDep[strings.ToLower(d)] = true
 		}
 		for j, r := range s.Runbooks {
 			rf := fmt.Sprintf("%s.runbooks[%d]", f, j)

@@ -13,7 +13,12 @@ func evalMostRecent(cases []Case, opts Options) Scores {
 	rankSum := 0
 	for _, c := range cases {
 		v := newView(c.Input, opts, c.Now)
-		byTime := v.candidateChanges()
+		var byTime []nova.ChangeEvent
+		for _, ch := range v.candidateChanges() {
+			if v.trigger.Sub(ch.Timestamp) <= v.opts.ChangeWindow {
+				byTime = append(byTime, ch)
+			}
+		}
 		sort.SliceStable(byTime, func(i, j int) bool { return byTime[i].Timestamp.After(byTime[j].Timestamp) })
 		guessed := len(byTime) > 0
 		right := (guessed && c.Answer.Category == nova.CategoryChange) || (!guessed && c.Answer.AbstainOK)
@@ -22,8 +27,13 @@ func evalMostRecent(cases []Case, opts Options) Scores {
 		count(&s.Abstained, !guessed)
 		if !c.Answer.AbstainOK {
 			count(&s.AbstainedWrongly, !guessed)
+		} else {
+			count(&s.AbstainRecall, !guessed)
 		}
-		count(&s.WrongConfident, guessed && c.Answer.Category != nova.CategoryChange)
+		if !guessed {
+			count(&s.AbstainPrecision, c.Answer.AbstainOK)
+		}
+		count(&s.WrongConfident, guessed && (c.Answer.Category != nova.CategoryChange || byTime[0].ID != c.Answer.CulpritChange))
 		if id := c.Answer.CulpritChange; id != "" {
 			rank := len(c.Input.Changes) + 1
 			for i, ch := range byTime {
@@ -54,6 +64,8 @@ func evalMajority(cases []Case, byCategory map[nova.Category]int) Scores {
 		count(&s.Abstained, false)
 		if !c.Answer.AbstainOK {
 			count(&s.AbstainedWrongly, false)
+		} else {
+			count(&s.AbstainRecall, false)
 		}
 		count(&s.WrongConfident, c.Answer.Category != cats[0])
 	}

@@ -189,3 +189,170 @@ func TestUnrelatedChangeDoesNotOverrideStrongSymptom(t *testing.T) {
 		t.Fatalf("top = %v, want infrastructure", describeTop(res))
 	}
 }
+
+// TestEmptyingChangeExplainsRequestsGoingNowhere: a workload scaled to zero
+// or deleted, in this service or one it calls, explains requests that find
+// nothing to serve them, and is named for what it did; the same change is
+// no explanation for an unrelated symptom.
+func TestEmptyingChangeExplainsRequestsGoingNowhere(t *testing.T) {
+	for _, tt := range []struct {
+		name, summary, service, alert, noun string
+		explains                            bool
+	}{
+		{"scaled to zero, no requests", "Deployment/checkout: replicas 3 -> 0", svcCheckout, "NoRequestsReceived: checkout", "scale-down", true},
+		{"dependency deleted, connection refused", "Service/payments deleted", svcPayments,
+			"checkout: charge failed: dial tcp 10.0.3.4:8080: connect: connection refused", "removal", true},
+		{"scaled to zero, disk full", "Deployment/checkout: replicas 3 -> 0", svcCheckout, "checkout: disk usage 97% on /var/lib/data", "scale-down", false},
+		{"scaled up, no requests", "HPA/checkout: maxReplicas 3 -> 5", svcCheckout, "NoRequestsReceived: checkout", "change", false},
+	} {
+		in := Input{
+			Incident: incidentOn(tt.alert),
+			Alerts:   []nova.Alert{alertAt("A1", tt.alert, nil)},
+			Changes: []nova.ChangeEvent{changeOn("C1", tt.summary, tt.service, 20*time.Minute),
+				changeOn("C2", "Deploy checkout 2.4.1 (copy changes)", svcCheckout, 6*time.Minute)},
+			Service: checkoutService(),
+		}
+		ranked := RankChanges(in, Options{}, now0)
+		var c1 *ScoredChange
+		for i := range ranked {
+			if ranked[i].Change.ID == "C1" {
+				c1 = &ranked[i]
+			}
+		}
+		if c1 == nil {
+			t.Fatalf("%s: C1 not ranked", tt.name)
+		}
+		if got := c1.Explain >= minExplain; got != tt.explains {
+			t.Errorf("%s: explain %.2f, want explaining=%v", tt.name, c1.Explain, tt.explains)
+		}
+		if tt.explains && ranked[0].Change.ID != "C1" {
+			t.Errorf("%s: %q ranked first, want the emptying change", tt.name, ranked[0].Change.Summary)
+		}
+		if got := changeNoun(c1.Change); got != tt.noun {
+			t.Errorf("%s: noun %q, want %q", tt.name, got, tt.noun)
+		}
+	}
+}
+
+// TestFaultFlagExplainsTheFailureItNames: a flag switched on whose name says
+// what it breaks is the explanation, ahead of a fresher deploy that shares
+// nothing with the symptoms; switched off, or named for a feature, it is not.
+func TestFaultFlagExplainsTheFailureItNames(t *testing.T) {
+	for _, tt := range []struct {
+		flag  string
+		fault bool
+	}{
+		{"flagd: paymentUnreachable on", true},
+		{"flagd: feature flag checkoutFailure set to 100%", true},
+		{"LaunchDarkly: checkout-kill-switch enabled", true},
+		{"flagd: paymentUnreachable off", false},
+		{"flagd: newCheckoutButton on", false},
+		{"Deploy checkout 2.4.0 (error page copy)", false},
+	} {
+		if got := isFaultFlag(nova.ChangeEvent{Summary: tt.flag}); got != tt.fault {
+			t.Errorf("isFaultFlag(%q) = %v, want %v", tt.flag, got, tt.fault)
+		}
+	}
+	in := Input{
+		Incident: incidentOn("checkout: order requests failing"),
+		Alerts:   []nova.Alert{alertAt("A1", "checkout: order requests failing", map[string]string{"error_rate": "31%"})},
+		Changes: []nova.ChangeEvent{changeOn("flag", "flagd: checkoutUnreachable on", svcCheckout, 15*time.Minute),
+			changeOn("deploy", "checkout: bump grpc-js 1.9 -> 1.10", svcCheckout, 5*time.Minute)},
+		Service: checkoutService(),
+	}
+	ranked := RankChanges(in, Options{}, now0)
+	if len(ranked) == 0 || ranked[0].Change.ID != "flag" {
+		t.Fatalf("ranked %+v, want the fault flag first", ranked)
+	}
+	if res := Analyze(in, Options{}, now0); res.Abstained || firstCitedChange(res) != "flag" {
+		t.Errorf("result %s, want an answer citing the flag", describeTop(res))
+	}
+}
+
+// TestChangesThatExplainByWhatTheyTouched: a load-balancer change explains
+// a redirect loop, a failed helm/flux release explains workloads missing
+// from the cluster, and a Service selector rewrite explains "no healthy
+// upstream", ahead of a fresher deploy of the service that touched none of
+// it; the evidence says what the change touched.
+func TestChangesThatExplainByWhatTheyTouched(t *testing.T) {
+	for _, tt := range []struct {
+		name, alert, culprit, service string
+		details                       map[string]string
+		age                           time.Duration
+		touches                       string
+	}{
+		{"redirect loop", "checkout: login failing, HTTP 307 redirects spiking on the SSO callback",
+			"Switch load balancers to route requests to Traefik v2", svcPayments, map[string]string{"status": "307"}, 70 * time.Minute, "ingress"},
+		{"workloads missing", "fluentd DaemonSet missing from cluster: no log shipping pods running",
+			"platform pipeline run failed: flux helm release re-applied", svcPayments, map[string]string{"running": "0"}, 40 * time.Minute, "release"},
+		{"selector rewritten", "HighRequestErrorRate: frontend -> checkout 503",
+			"Service/checkout: selector updated", svcCheckout, map[string]string{"error": "no healthy upstream"}, 20 * time.Minute, ""},
+	} {
+		in := Input{
+			Incident: incidentOn(tt.alert),
+			Alerts:   []nova.Alert{alertAt("A1", tt.alert, tt.details)},
+			Changes: []nova.ChangeEvent{changeOn("culprit", tt.culprit, tt.service, tt.age),
+				changeOn("fresh", "Deploy checkout 2.4.1 (copy changes)", svcCheckout, 8*time.Minute)},
+			Service: checkoutService(),
+		}
+		ranked := RankChanges(in, Options{}, now0)
+		if len(ranked) == 0 || ranked[0].Change.ID != "culprit" {
+			t.Errorf("%s: ranked %q first, want %q", tt.name, ranked[0].Change.Summary, tt.culprit)
+			continue
+		}
+		if tt.touches != "" && !strings.Contains(changeEvidence(ranked[0]).Summary, "touches "+tt.touches) {
+			t.Errorf("%s: evidence %q does not say it touches %s", tt.name, changeEvidence(ranked[0]).Summary, tt.touches)
+		}
+	}
+}
+
+// TestInertChangesAreNotTheCause: a change that says it has not taken
+// effect (approved for a later reboot, not yet in rotation, shipped
+// disabled, a dry run) is no timing suspect, and the note says why.
+func TestInertChangesAreNotTheCause(t *testing.T) {
+	for _, summary := range []string{
+		"Windows hosts: monthly cumulative update ring 1 approved (reboot at 22:00 local)",
+		"orders-db: add read replica in eu-west-1c (not yet in rotation)",
+		"checkout: new savings endpoint (disabled)",
+		"terraform plan (dry run) for checkout VPC",
+	} {
+		in := Input{
+			Incident: incidentOn("checkout: 30% of hosts stopped reporting"),
+			Alerts:   []nova.Alert{alertAt("A1", "checkout: 30% of hosts stopped reporting", map[string]string{"hosts_not_reporting_pct": "30"})},
+			Changes:  []nova.ChangeEvent{changeOn("C1", summary, svcCheckout, 10*time.Minute)},
+			Service:  checkoutService(),
+		}
+		ranked := RankChanges(in, Options{}, now0)
+		if len(ranked) != 1 || ranked[0].Score >= 0.2 || !strings.Contains(ranked[0].Against, "not taken effect") {
+			t.Errorf("%q: ranked %+v, want a low score and the reason against it", summary, ranked)
+		}
+	}
+	if kindFactor(nova.ChangeEvent{Summary: "Deploy checkout 2.4.0 (scheduled maintenance fixes)"}) != 1 {
+		t.Errorf("a deploy mentioning 'scheduled' is not inert")
+	}
+}
+
+// TestEmptyingAndDetachingWords keeps the two patterns to what they mean: a
+// workload gone or cut off from its traffic, not any removal or any API
+// endpoint.
+func TestEmptyingAndDetachingWords(t *testing.T) {
+	for _, tt := range []struct {
+		summary string
+		want    bool
+	}{
+		{"Deployment/accounting: replicas 1 -> 0", true},
+		{"Service/product-catalog deleted", true},
+		{"statefulset orders-db scaled to zero", true},
+		{"deleted the deployment checkout-canary", true},
+		{"Service/details: selector updated", true},
+		{"Service/checkout: ports changed 8080 -> 8081", true},
+		{"Deployment/frontend: annotation team=notify removed", false},
+		{"mobile-backend: new savings pots endpoint behind flag", false},
+		{"HPA/recommendation: maxReplicas 3 -> 5", false},
+		{"removed service mesh retries from checkout", false},
+	} {
+		if got := emptying.MatchString(tt.summary) || detaching.MatchString(tt.summary); got != tt.want {
+			t.Errorf("%q: emptying or detaching = %v, want %v", tt.summary, got, tt.want)
+		}
+	}
+}

@@ -1,64 +1,91 @@
 // Package triage is Nova's hypothesis engine: given the evidence gathered
 // for one PagerDuty incident, it ranks explanations of what caused it,
-// each with a category, a confidence, the evidence it rests on and next
-// steps drawn only from the service's runbooks and action catalog.
+// each with a category, a calibrated confidence, the evidence it rests on
+// and next steps drawn only from the service's runbooks and action catalog.
 //
 // It is pure: values in, values out. No I/O, no logging, no clock (now is
 // passed in), no goroutines. The bot gathers evidence under a time budget
 // and calls Analyze; the evaluation (Evaluate, the corpus under
 // testdata/cases, cmd/nova-eval) calls it the same way.
 //
-// # Signals
+// # Evidence before timing
 //
 // Each signal adds pieces of support, each a strength in [0, 1], to a cause
-// category:
+// category. A change is scored on two separate things (RankChanges):
 //
-//   - Change correlation (RankChanges). Only changes made within
-//     Options.ChangeWindow before the trigger count. Each gets
-//     noisyOr(0.8 × timing, 0.65 × content) × kind × PagerDuty factor, where
-//     timing is a hyperbolic decay (half at Options.ChangeDecay) times the
-//     relation to the service (same 1, related 0.7, none recorded 0.6,
-//     unrelated 0.3), and content is how much the change shares with the
-//     alerts (words weighted by rarity among the incident's changes, plus
-//     shared topics such as "dns" or "memory"; touching the subsystem a
-//     failure signature points at counts most), scaled mildly by relation
-//     and fading to half at the window's edge. Kind: docs-only 0.35, revert
-//     0.7, failed 1.2; PagerDuty's "intelligent" correlation 1.25. The best
-//     change supports "change"; symptoms typical of bad changes (crash loops,
-//     5xx, image pulls) add support in proportion to its timing.
-//   - Failure signatures (signatures.go): a table of patterns in alert text
-//     (OOMKilled, x509, NXDOMAIN, NotReady, ...) with the categories they point
-//     at. When the best change touched a signature's topic (x509 errors after
-//     a certificate change), the change explains the symptom and takes over
-//     part of its support; a symptom bad changes rarely produce and the
-//     change does not explain (InsufficientInstanceCapacity) discounts the
-//     change hypothesis instead.
-//   - Past incidents (RankPast): similarity is 60% PagerDuty's score and 40%
-//     triage's own comparison of titles and of the failure signatures in
-//     each incident (titles like "healthcheck is DOWN" match across
-//     unrelated causes; disagreeing signatures expose that). A similar past
-//     incident carries its category and resolution over. PagerDuty's outlier
-//     class scales this: frequent ×1.2, rare ×0.8, anomaly ×0.6.
-//   - Storms: Options.StormThreshold or more concurrent incidents (Related
-//     and Concurrent) on other services become one shared-cause hypothesis
-//     citing them, its category from the signature most of them share. A
-//     recent change to a service related to the incident then also gains
-//     support, and changes to the storm's services count as related.
+//   - What it explains: how much of what the alerts implicate (components,
+//     parameters, hosts, the resource or subsystem a failure signature or
+//     an exhausted number points at) the change touched: shared words
+//     weighted by rarity among the incident's changes, host names whole,
+//     shared topics such as "dns" or "memory". A crash loop, panic or failed
+//     image pull in the very service changed minutes before counts as a
+//     partial explanation. Some changes explain by what they did rather
+//     than by words: a workload scaled to zero, deleted or detached from
+//     its Service (selector, ports) explains requests finding nothing to
+//     serve them; a flag switched on whose name says what it breaks
+//     (fault injection, kill switches) explains its service's failures. A
+//     change that says it has not taken effect (approved for later, not yet
+//     in rotation, shipped disabled, a dry run) is discounted.
+//   - When it was made, measured from the onset of the symptoms (the first
+//     paging alert, or a detail such as first_seen or since), with a
+//     hyperbolic decay scaled by its relation to the service.
 //
-// # Confidence
+// Timing alone reaches at most timingWeight and caps the change hypothesis
+// at unexplainedCap: it is never a confident answer. A change made after
+// the onset is discounted to afterOnsetFactor; a failure confined to one
+// zone, host or pool counts against a change that went everywhere and for
+// one that names that place. Changes older than the change window are
+// considered when they explain the symptoms, up to Options.DelayedWindow
+// for subsystems whose changes act late (certificates, DNS and caches,
+// leaks, quotas). When the best change explains the symptoms and came just
+// before them, the symptoms it caused (CPU pinned, connections refused)
+// support it rather than a separate cause, except provider-side ones (no
+// capacity, power lost).
 //
-// A category's raw confidence is the noisy-OR of its pieces, 1 - Π(1 - s):
-// independent support accumulates but never reaches 1 (it is capped at
-// 0.95). Each hypothesis is then discounted by its strongest rival,
-// conf = raw × (1 - 0.35 × rival), so that two plausible explanations make
-// both less certain. The numbers are scores tuned on the dev half of the
-// evaluation corpus, not calibrated probabilities.
+// # Signals from structure
 //
-// # Abstention
+//   - Failure signatures (signatures.go) are a data table: a pattern for
+//     English prose, language-neutral tokens (exception class names, errno
+//     names, TLS/PKI codes, exit reasons, the phrases of other languages),
+//     and the words that contradict them. A signature about a resource whose
+//     numbers are comfortably normal in the same incident is dropped.
+//   - Alert details are read as key/value evidence (details.go): numbers
+//     against the limits, thresholds and baselines beside them, breakdowns
+//     by zone or host, outside hosts named as upstreams, provider status and
+//     cloud health events, onset times.
+//   - Outside dependencies (deps.go) are causes of their own: a provider's
+//     status or health alert, an outside host failing, a CDN failing in
+//     front of a healthy origin, an incident on a service the service
+//     depends on (Service.DependsOn, or PagerDuty's service_dependency).
+//   - Storms: StormThreshold or more concurrent incidents on other services
+//     are one shared-cause hypothesis, its category from the signature most
+//     of them share; a change to a related service supports it, a change to
+//     the incident's own service gains nothing from it.
+//   - Past incidents carry their category and resolution over; when the
+//     similar ones disagree about the cause, each counts for less, and a
+//     hypothesis resting on past incidents alone stays moderate.
 //
-// When the best confidence is under Options.AbstainBelow, the result has
-// Abstained set, but still lists the candidates (all weak) with their
-// evidence, and Checked and NotChecked, so that the engineer sees what was
-// considered and what was missing. Consumers must not present an abstained
-// result's hypotheses as a conclusion.
+// # Confidence and abstention
+//
+// A category's raw strength is the noisy-OR of its pieces, discounted by its
+// strongest rival and further when the two are too close to call. With no
+// specific evidence at all (only generic symptoms and timing), every score
+// is halved. The resulting evidence score goes through Calibration, an
+// isotonic map fitted on the development split of the corpus
+// (FitCalibration), so that a confidence is the rate at which hypotheses
+// with such evidence were right. The step into "confident" (ConfidentAt)
+// and the abstention threshold are chosen on confidences cross-validated by
+// postmortem, the step raised until wrong-but-confident is under 5% with 95%
+// confidence (RaiseConfident, WilsonUpper): a map judged on the cases it was
+// fitted to puts that step exactly where they stop being wrong. Triage
+// abstains under DefaultAbstainBelow; in effect, on thin evidence. The
+// evaluation reports where each abstention signal fires (AbstentionSignals):
+// on the development split a close runner-up or disagreeing past incidents
+// fire mostly on answerable cases, so they lower confidence but do not make
+// triage abstain. An abstained result still
+// lists the candidates it weighed, with Checked and NotChecked. A service's
+// helpful/wrong feedback shifts confidence within bounds (FeedbackShift),
+// explained in the top hypothesis' evidence. The top hypothesis says why
+// not the most tempting change when it is not the answer (a ruled_out
+// evidence item).
 package triage

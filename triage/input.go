@@ -33,12 +33,16 @@ type Input struct {
 	// Concurrent are other open incidents seen across services in the last
 	// minutes, for storm recognition.
 	Concurrent []nova.Incident `json:"concurrent,omitempty"`
+	// Feedback counts the recent verdicts people gave on this service's
+	// hypotheses; it shifts confidence within bounds (see FeedbackShift).
+	Feedback *Feedback `json:"feedback,omitempty"`
 }
 
 // Options tune the engine. The zero value gives the defaults.
 type Options struct {
-	// AbstainBelow is the confidence under which triage abstains. Zero
-	// means 0.35; a negative value never abstains.
+	// AbstainBelow is the calibrated confidence under which triage
+	// abstains. Zero means DefaultAbstainBelow, chosen on the development
+	// split; a negative value never abstains.
 	AbstainBelow float64
 	// ChangeWindow is how far before the trigger a change is considered.
 	// Zero means 4h.
@@ -46,6 +50,10 @@ type Options struct {
 	// ChangeDecay is the age at which a change counts half as much as one
 	// made at the trigger (hyperbolic decay). Zero means 30m.
 	ChangeDecay time.Duration
+	// DelayedWindow is how far back a change is still considered when its
+	// content explains the symptoms and its effect is typically delayed
+	// (certificates, caches and TTLs, leaks, quotas). Zero means 72h.
+	DelayedWindow time.Duration
 	// StormThreshold is how many other concurrent incidents make a storm.
 	// Zero means 3.
 	StormThreshold int
@@ -58,13 +66,16 @@ type Options struct {
 	// Signatures replaces the built-in catalog when non-nil; start from
 	// DefaultSignatures to extend it.
 	Signatures []Signature
+	// Calibration replaces the built-in map from evidence score to
+	// confidence when non-nil (the evaluation fits it with IdentityCalibration).
+	Calibration *Calibration
 }
 
 // Defaults, exported so that callers can show them.
 const (
-	DefaultAbstainBelow   = 0.35
 	DefaultChangeWindow   = 4 * time.Hour
 	DefaultChangeDecay    = 30 * time.Minute
+	DefaultDelayedWindow  = 72 * time.Hour
 	DefaultStormThreshold = 3
 	DefaultStormWindow    = 30 * time.Minute
 )
@@ -78,6 +89,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ChangeDecay <= 0 {
 		o.ChangeDecay = DefaultChangeDecay
+	}
+	if o.DelayedWindow <= 0 {
+		o.DelayedWindow = DefaultDelayedWindow
+	}
+	if o.Calibration == nil {
+		o.Calibration = &defaultCalibration
 	}
 	if o.StormThreshold <= 0 {
 		o.StormThreshold = DefaultStormThreshold

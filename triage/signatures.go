@@ -31,6 +31,18 @@ type Signature struct {
 	// recent change that touched the same topic explains the symptom: the
 	// signature then supports the change rather than a separate cause.
 	Topic string
+	// Tokens are language-neutral marks of the pattern, matched as whole
+	// words in lower-cased text whatever the language around them:
+	// exception class names (sslhandshakeexception), errno names (emfile),
+	// TLS/PKI codes (cert_has_expired), exit reasons (oomkilled), and the
+	// phrases other languages use ("zertifikat abgelaufen", "証明書"). A word
+	// ending in "*" matches as a prefix; phrases match on word boundaries;
+	// Chinese and Japanese tokens match anywhere.
+	Tokens []string
+	// Contradict are words that, in the same alert, say the pattern is not
+	// what is happening ("handshake timeout" is an overloaded server, not a
+	// certificate). A contradicted match does not count.
+	Contradict []string
 }
 
 type weights = map[nova.Category]float64
@@ -49,71 +61,142 @@ const (
 // headlines; every matching signature contributes.
 var defaultSignatures = []Signature{
 	{"oom", `\boom(?:[ -]?kill(?:ed|er)?)?\b|out of memory|exit code:? ?137|memory (?:usage|pressure|limit|exhaust|leak|consumption|load)|high memory|heap (?:space|usage|exhaust)|memorypressure|outofmemoryerror|oomkilled`,
-		weights{catResource: 0.55}, 0.15, "memory exhaustion (OOM kills)", "memory"},
+		weights{catResource: 0.55}, 0.15, "memory exhaustion (OOM kills)", "memory",
+		[]string{"oomkilled", "outofmemoryerror", "outofmemoryexception", "memoryerror", "enomem", "cannot allocate memory",
+			"heap out of memory", "oom_kill", "oom killer", "arbeitsspeicher", "speichermangel", "mémoire insuffisante",
+			"memoria insuficiente", "sin memoria", "memória insuficiente", "メモリ不足", "内存不足", "内存溢出"},
+		[]string{"memory ok", "no oom"}},
 	{"disk", `no space left|disk (?:full|space|usage|pressure|utili[sz]ation)|\binodes?\b|diskpressure|volume (?:is )?(?:full|utili[sz]ation)|rootvolutili[sz]ation|filesystem (?:is )?(?:full|almost full)|indexwritesblocked|storage (?:full|exhausted)`,
-		weights{catResource: 0.55}, 0.1, "running out of disk space", "storage"},
+		weights{catResource: 0.55}, 0.1, "running out of disk space", "storage",
+		[]string{"enospc", "no space left on device", "festplatte voll", "kein speicherplatz", "espace disque insuffisant",
+			"disque plein", "sin espacio en disco", "disco lleno", "sem espaço em disco", "disco cheio", "ディスク容量", "ディスクフル", "磁盘空间不足", "磁盘已满"},
+		nil},
+	{"fd", `too many open files|file descriptors? (?:exhaust|limit)|open files limit`,
+		weights{catResource: 0.6}, 0.15, "file descriptor exhaustion", "fd",
+		[]string{"emfile", "enfile", "too many open files", "errno 24", "zu viele offene dateien", "trop de fichiers ouverts",
+			"demasiados archivos abiertos", "arquivos abertos demais", "開いているファイルが多すぎます", "打开的文件过多"},
+		nil},
 	{"cpu", `\bcpu\b.{0,20}(?:usage|load|critical|high|saturat|spike|throttl)|high (?:jvm )?cpu|cputhrottlinghigh|load average`,
-		weights{catResource: 0.45, catTraffic: 0.1}, 0.1, "CPU saturation", "cpu"},
+		weights{catResource: 0.45, catTraffic: 0.1}, 0.1, "CPU saturation", "cpu",
+		[]string{"cpu exhaustion", "cpu saturation", "cpu auslastung", "cpu-auslastung", "uso de cpu", "utilisation cpu", "cpu使用率", "cpu 使用率"},
+		nil},
 	{"io", `disk (?:i/?o|read|write)|iowait|(?:read|write) i/?o|\bi/?o (?:rate|usage|load|wait|latency|saturat)|\biops\b`,
-		weights{catResource: 0.4}, 0.05, "disk I/O saturation", "storage"},
+		weights{catResource: 0.4}, 0.05, "disk I/O saturation", "storage", nil, []string{"i o timeout"}},
 	{"certificate", `x509|certificate (?:has )?(?:expired|expir|is not valid|verify|signed by unknown|mismatch)|cert(?:ificate)? expir|tls handshake|ssl (?:handshake|certificate|error)|altnames|cert_has_expired|err_cert|certificate.{0,40}(?:invalid|error)|sslerror|handshake fail`,
-		weights{catCert: 0.6}, 0.3, "a TLS certificate problem", "certificate"},
+		weights{catCert: 0.6}, 0.3, "a TLS certificate problem", "certificate",
+		[]string{"x509", "cert_has_expired", "certificate_verify_failed", "sslhandshakeexception", "sslcertverificationerror",
+			"certpathvalidatorexception", "certificateexpiredexception", "suncertpathbuilderexception", "pkix path",
+			"unable_to_verify_leaf_signature", "self_signed_cert_in_chain", "depth_zero_self_signed_cert", "err_tls_cert_altname_invalid",
+			"sec_error_revoked_certificate", "sec_error_expired_certificate", "err_cert_date_invalid", "err_cert_authority_invalid",
+			"remotecertificatenamemismatch", "remotecertificatechainerrors", "remote certificate is invalid", "certificate revoked",
+			"certificate has expired", "certificate expired", "ssl certificate problem", "certificate verify failed",
+			"zertifikat abgelaufen", "zertifikat ungültig", "certificat expiré", "certificado caducado", "certificado vencido",
+			"certificado expirado", "証明書", "证书过期", "证书已过期", "证书无效"},
+		[]string{"handshake timeout", "tls handshake timeout"}},
 	{"connection", `connection refused|econnrefused|upstream (?:connect )?(?:error|unavailable|timed out)|no healthy upstream|dial tcp|connection reset|broken pipe|circuit breaker|dependency (?:down|unavailable|failing)|failed to connect|could not connect|could not be established|host unreachable`,
-		weights{catDep: 0.45, catInfra: 0.1}, 0.25, "a dependency refusing or dropping connections", ""},
+		weights{catDep: 0.45, catInfra: 0.1}, 0.25, "a dependency refusing or dropping connections", "",
+		[]string{"econnrefused", "econnreset", "ehostunreach", "enetunreach", "epipe", "connectexception", "connectionrefusederror",
+			"connectionreseterror", "no route to host", "14 unavailable", "verbindung abgelehnt", "connexion refusée", "conexión rechazada",
+			"conexão recusada", "接続が拒否", "连接被拒绝", "连接失败"},
+		nil},
 	{"timeout", `timed? ?out\b|timeouts?\b|deadline ?exceeded|gateway timeout|\b504\b`,
-		weights{catDep: 0.35, catInfra: 0.1}, 0.15, "timeouts", ""},
+		weights{catDep: 0.35, catInfra: 0.1}, 0.15, "timeouts", "",
+		[]string{"etimedout", "deadline_exceeded", "deadlineexceeded", "sockettimeoutexception", "timeoutexception", "readtimeout",
+			"zeitüberschreitung", "tiempo de espera agotado", "délai d attente", "tempo limite", "タイムアウト", "超时"},
+		nil},
 	{"error-rate", `\b5xx\b|\b50[0-3]\b|error rate|errors? (?:spike|increase|ratio)|highrequesterrorrate|http (?:5\d\d|errors)|internal server error|service unavailable`,
-		weights{catDep: 0.2}, 0.45, "a spike in server errors", ""},
+		weights{catDep: 0.2}, 0.45, "a spike in server errors", "",
+		[]string{"tasa de error", "taxa de erro", "fehlerquote", "taux d erreur", "エラー率", "错误率"}, nil},
 	{"latency", `latency|\bp9[59]\b|slow (?:response|request|queries|performance)|response time|highrequestlatency|apdex`,
-		weights{catTraffic: 0.25, catResource: 0.2}, 0.15, "high latency", ""},
+		weights{catTraffic: 0.25, catResource: 0.2}, 0.15, "high latency", "",
+		[]string{"latencia", "latência", "latenz", "レイテンシ", "延迟"}, nil},
 	{"crashloop", `crashloopbackoff|crash ?loop|kubepodcrashlooping|back-off restarting|restart(?:ing|ed|s)? (?:loop|repeatedly|several times)|container (?:keeps )?restarting`,
-		weights{catResource: 0.3}, 0.5, "a crash loop", ""},
+		weights{catResource: 0.3}, 0.5, "a crash loop", "", nil, nil},
+	{"panic", `\bpanic(?:ked)?\b|segmentation fault|nil pointer dereference|nullpointerexception|null reference|unhandled exception`,
+		weights{catData: 0.15}, 0.55, "crashes in the code (panics, null dereferences)", "",
+		[]string{"sigsegv", "segfault", "nullreferenceexception", "nullpointerexception", "unwrap", "core dumped"}, nil},
 	{"image-pull", `imagepullbackoff|errimagepull|image ?pull|pull(?:ing)? image|manifest unknown|exec format error|failed to (?:fetch|pull) (?:image|manifest)`,
-		weights{catDep: 0.3}, 0.6, "containers failing to pull their image", "image"},
+		weights{catDep: 0.3}, 0.6, "containers failing to pull their image", "image", nil,
+		[]string{"toomanyrequests", "pull rate limit", "no space left on device"}},
+	{"registry-limit", `pull rate limit|toomanyrequests`,
+		weights{catDep: 0.6}, 0.1, "the image registry refusing pulls (rate limit)", "image", []string{"toomanyrequests"}, nil},
 	{"scheduling", `\bpending\b|failedscheduling|unschedulable|kubepodnotready|insufficient (?:cpu|memory)|containercreating|pods? (?:are )?not ready|exceeded quota|didn't match`,
-		weights{catResource: 0.3, catInfra: 0.15}, 0.4, "pods unable to be scheduled or become ready", "scheduling"},
+		weights{catResource: 0.3, catInfra: 0.15}, 0.4, "pods unable to be scheduled or become ready", "scheduling", nil, nil},
 	{"init-container", `kubecontainerwaiting|init container|init:crashloopbackoff|podinitializing|containers? waiting`,
-		weights{catResource: 0.1}, 0.45, "containers stuck waiting to start", ""},
+		weights{catResource: 0.1}, 0.45, "containers stuck waiting to start", "", nil, nil},
 	{"missing-workload", `missing from (?:the )?cluster|no \S+ pods running|\b0 (?:pods )?running|replicas unavailable|zero addresses`,
-		weights{catInfra: 0.15}, 0.5, "workloads missing or deleted", ""},
+		weights{catInfra: 0.15}, 0.5, "workloads missing or deleted", "release", nil, nil},
 	{"dns", `\bdns\b|nxdomain|coredns|kube-dns|no such host|name resolution|could not resolve|unable to resolve|servfail|getaddrinfo|enotfound|eai_again`,
-		weights{catInfra: 0.55}, 0.2, "DNS resolution failures", "dns"},
+		weights{catInfra: 0.55}, 0.2, "DNS resolution failures", "dns",
+		[]string{"nxdomain", "servfail", "enotfound", "eai_again", "eai_noname", "unknownhostexception", "name or service not known",
+			"no such host is known", "temporary failure in name resolution", "namensauflösung", "résolution dns", "resolución dns",
+			"名前解決", "域名解析", "解析失败"},
+		nil},
 	{"node", `node ?not ?ready|\bnotready\b|kubenodenotready|kubelet|\bpleg\b|nodes? (?:\S+ ){0,4}(?:down|unreachable|unhealthy|unresponsive)|instance (?:retire|retirement|unreachable|status check|stopped)|schedulingdisabled`,
-		weights{catInfra: 0.55, catResource: 0.15}, 0.15, "a node problem", "node"},
+		weights{catInfra: 0.55, catResource: 0.15}, 0.15, "a node problem", "node",
+		[]string{"bugcheck", "kernel panic", "page_fault_in_nonpaged_area", "hosts unreachable", "hôtes injoignables", "hosts inalcanzables",
+			"实例不可用", "インスタンス停止"},
+		nil},
 	{"network", `packet (?:loss|corruption|retransmission|drop)|network (?:partition|unreachable|latency|delay|loss|issue|error)|no route to host|targets? (?:unhealthy|not available|deregistered)|no healthy targets|unhealthyhostcount|availability zone|tcp retransmi`,
-		weights{catInfra: 0.5}, 0.15, "a network or load-balancer problem", "network"},
+		weights{catInfra: 0.5}, 0.15, "a network or load-balancer problem", "network",
+		[]string{"packet_loss", "paketverlust", "pérdida de paquetes", "perte de paquets", "パケットロス", "丢包",
+			"lost connectivity", "connectivity lost", "loss of connectivity", "network partition", "links down", "link down",
+			"verbindung verloren", "perte de connectivité", "pérdida de conectividad", "ネットワーク分断", "网络中断"}, nil},
+	{"datacenter", `power (?:loss|lost|failure|outage|disruption)|utility (?:feed|power)|generator (?:fault|failure)|\bups\b|cooling (?:failure|system)|overheat|thermal event|data ?cent(?:er|re) (?:fire|outage)`,
+		weights{catInfra: 0.6}, 0.05, "a data-centre power or cooling failure", "datacenter",
+		[]string{"overheating", "incendie", "stromausfall", "corte de energía", "温度过高", "機房", "停電"}, nil},
+	{"clock", `clock (?:skew|drift)|time (?:skew|drift)|leap second|requesttimetooskewed|krb_ap_err_skew|not yet valid|ntp (?:sync|unsynchroni[sz]ed)`,
+		weights{catInfra: 0.5}, 0.1, "clock problems (skew, leap second)", "clock",
+		[]string{"requesttimetooskewed", "krb_ap_err_skew", "clock_unsynchronized", "leap second", "clock skew", "time drift",
+			"token used before issued", "token is not valid yet", "nbf", "ntp offset", "uhrzeit", "時刻ずれ", "时钟偏差"},
+		[]string{"expired or is not yet valid"}},
 	{"replication", `replication (?:lag|delay|broken|error)|replica lag|seconds.behind.master|replica (?:out of sync|lagging)`,
-		weights{catData: 0.55}, 0.1, "replication lag", "database"},
+		weights{catData: 0.55}, 0.1, "replication lag", "database", nil, nil},
 	{"queue", `queue (?:backlog|depth|size|full)|consumer (?:group )?lag|\blag\b.{0,20}(?:kafka|consumer|topic)|(?:kafka|topic).{0,30}\blag\b|backlog|dead.?letter`,
-		weights{catTraffic: 0.3, catDep: 0.3}, 0.1, "a queue backlog", "queue"},
-	{"throttling", `rate.?limit(?:ed|ing)?|\b429\b|too ?many ?requests|quota exceeded|request limit|rate exceeded|requests? (?:are |were )?throttled|throttled by|api throttling`,
-		weights{catTraffic: 0.4}, 0.1, "rate limiting or throttling", ""},
+		weights{catTraffic: 0.3, catDep: 0.3}, 0.1, "a queue backlog", "queue", nil, nil},
+	{"throttling", `rate.?limit(?:ed|ing)?|\b429\b|too ?many ?requests|request limit|rate exceeded|requests? (?:are |were )?throttled|throttled by|api throttling`,
+		weights{catTraffic: 0.4}, 0.1, "rate limiting or throttling", "",
+		[]string{"throttlingexception", "requestlimitexceeded", "slowdown", "toomanyrequestsexception", "provisionedthroughputexceededexception"},
+		[]string{"pull rate limit"}},
+	{"quota", `quota (?:exceeded|exhausted)|resource_exhausted|limit exceeded|exceeded (?:the )?quota`,
+		weights{catResource: 0.5, catTraffic: 0.1}, 0.2, "a quota or hard limit reached", "quota",
+		[]string{"resource_exhausted", "quotaexceeded", "limitexceeded", "error 1114", "table is full"}, nil},
 	{"traffic-surge", `traffic (?:spike|surge|increase)|request (?:surge|spike|flood)|flood|load (?:spike|surge)|hpa (?:maxed|at max)|kubehpamaxedout|requests per second|\bddos\b`,
-		weights{catTraffic: 0.55}, 0.1, "a traffic surge", ""},
-	{"data", `data corruption|corrupt(?:ed|ion)|schema (?:mismatch|error|validation)|migration (?:failed|error)|constraint violation|checksum (?:mismatch|error)|duplicate key|deadlock|inconsistent data`,
-		weights{catData: 0.5}, 0.3, "data or schema problems", "database"},
+		weights{catTraffic: 0.55}, 0.1, "a traffic surge", "",
+		[]string{"ddos", "reflection", "amplification", "syn flood", "thundering herd", "bot_share_pct"}, nil},
+	{"data", `data corruption|corrupt(?:ed|ion)|schema (?:mismatch|error|validation)|migration (?:failed|error)|constraint violation|checksum (?:mismatch|error)|duplicate key|deadlock|inconsistent data|(?:column|relation|table) "?[\w.]+"? does not exist`,
+		weights{catData: 0.5}, 0.3, "data or schema problems", "database",
+		[]string{"wraparound", "integer overflow", "out of range value", "data directory", "pg_control", "sqlstate 23505", "foreign key",
+			"lock wait", "lock waits", "column does not exist", "unknown column", "undefinedcolumn", "relation does not exist",
+			"no such column", "no such table", "invalid input syntax", "jsonparseexception", "jsondecodeerror", "unmarshal",
+			"deserialization", "malformed", "datenbank beschädigt", "données corrompues", "datos corruptos", "データ破損", "数据损坏"},
+		nil},
 	{"auth", `authentication (?:failed|failure|error)|credentials invalid|unauthori[sz]ed|\b401\b|\b403\b|access ?denied|accessdenied|permission denied|not authorized|invalid (?:credentials|password|token|api key)|login attempts|wrongpass|noauth|expired token|assume ?role|nocredentialproviders`,
-		weights{catDep: 0.25}, 0.45, "authentication failures", "auth"},
+		weights{catDep: 0.25}, 0.45, "authentication failures", "auth",
+		[]string{"securitytokensignaturekeynotfoundexception", "idx10501", "invalid_grant", "signature validation failed"}, nil},
 	{"db-connections", `too many connections|connection pool (?:exhausted|full|timeout)|max_connections|connection limit|remaining connection slots`,
-		weights{catResource: 0.45, catDep: 0.15}, 0.1, "database connection exhaustion", "database"},
+		weights{catResource: 0.45, catDep: 0.15}, 0.1, "database connection exhaustion", "database",
+		[]string{"too many clients", "hikaripool", "connection is not available"}, nil},
 	{"db-down", `database (?:is )?(?:down|unavailable|unreachable)|database connection (?:failed|lost|closed)|\bdb (?:down|closed|unavailable)|could not connect to (?:server|database)|\brds\b.{0,30}(?:unavailable|down|failover)`,
-		weights{catDep: 0.5}, 0.1, "the database being unavailable", "database"},
+		weights{catDep: 0.5}, 0.1, "the database being unavailable", "database", nil, nil},
+	{"redirect", `too many redirects|redirect loop|err_too_many_redirects|redirects? (?:spik|loop|storm)|\b30[1278]\b[^\n]{0,30}redirect`,
+		weights{catInfra: 0.25}, 0.4, "requests redirected in a loop", "ingress", []string{"err_too_many_redirects"}, nil},
 	{"no-traffic", `norequestsreceived|no requests|zero requests|traffic dropped|\b404\b|route not found|no (?:ingress )?traffic|not matching any router`,
-		weights{catInfra: 0.2}, 0.4, "requests not reaching the service", "ingress"},
+		weights{catInfra: 0.2}, 0.4, "requests not reaching the service", "ingress", nil, nil},
 	{"webhook", `failed calling webhook|admission (?:webhook|controller)|validating ?webhook|mutating ?webhook|denied the request`,
-		weights{catDep: 0.2}, 0.5, "an admission webhook blocking API calls", "webhook"},
+		weights{catDep: 0.2}, 0.5, "an admission webhook blocking API calls", "webhook", nil, nil},
 	{"probe", `(?:readiness|liveness|startup) ?probe (?:failed|failure)|probe failed`,
-		weights{catResource: 0.2}, 0.3, "failing health probes", ""},
+		weights{catResource: 0.2}, 0.3, "failing health probes", "", nil, nil},
 	{"logging", `logs? (?:are )?(?:not (?:being )?shipped|missing|dropped|not received)|(?:stopped|not) shipping logs|missing logs|buffer (?:space|overflow|full)`,
-		weights{catResource: 0.15}, 0.3, "the log pipeline dropping logs", "logging"},
+		weights{catResource: 0.15}, 0.3, "the log pipeline dropping logs", "logging", []string{"chunks dropped", "gaps in application logs"}, nil},
 	{"scrape", `scrape (?:timeout|failed|error)|target ?down|exporter (?:is )?(?:down|up)|metrics (?:missing|not)`,
-		weights{catDep: 0.2}, 0.2, "metrics collection failing", "monitoring"},
+		weights{catDep: 0.2}, 0.2, "metrics collection failing", "monitoring", nil, nil},
 	{"ip-exhaustion", `free ip address|ip (?:address )?exhaust|subnet (?:is )?(?:full|exhaust)|assign an ip address|no (?:available|free) ip`,
-		weights{catResource: 0.5, catInfra: 0.2}, 0.1, "IP address exhaustion", "network"},
+		weights{catResource: 0.5, catInfra: 0.2}, 0.1, "IP address exhaustion", "network", nil, nil},
 	{"cloud-capacity", `insufficient\w*capacity|insufficient (?:capacity|instance)|capacity (?:error|unavailable)`,
-		weights{catInfra: 0.55}, 0.05, "the cloud provider lacking capacity", ""},
+		weights{catInfra: 0.55}, 0.05, "the cloud provider lacking capacity", "", nil, nil},
 	{"provider", `aws (?:health|outage|incident|issue)|provider outage|region(?:al)? outage|cloud provider`,
-		weights{catInfra: 0.6}, 0.05, "a cloud provider problem", ""},
+		weights{catInfra: 0.6}, 0.05, "a cloud provider problem", "", nil, nil},
 }
 
 // DefaultSignatures returns a copy of the built-in catalog, for callers who
@@ -122,6 +205,8 @@ func DefaultSignatures() []Signature {
 	out := make([]Signature, len(defaultSignatures))
 	for i, s := range defaultSignatures {
 		s.Weights = copyWeights(s.Weights)
+		s.Tokens = append([]string(nil), s.Tokens...)
+		s.Contradict = append([]string(nil), s.Contradict...)
 		out[i] = s
 	}
 	return out
@@ -141,6 +226,31 @@ type compiledSignature struct {
 	re *regexp.Regexp
 	// hints prefilter lower-cased text (see literalHints); nil means none.
 	hints []string
+	// tokens and contra are Tokens and Contradict, ready to match.
+	tokens, contra tokenSet
+}
+
+// found reports whether the signature occurs in one piece of text (an
+// alert or a title), given both its lower-cased form and its words: by its
+// pattern or by one of its tokens, and not contradicted there.
+func (s *compiledSignature) found(lower string, w wordText) bool {
+	return s.foundIn(lower, w, true)
+}
+
+// foundIn is found, trying the pattern only when tryPattern is set (it is
+// not when the pattern already failed on all the incident's text).
+func (s *compiledSignature) foundIn(lower string, w wordText, tryPattern bool) bool {
+	if !((tryPattern && s.re != nil && s.match(lower)) || s.matchTokens(w)) {
+		return false
+	}
+	_, contradicted := s.contra.match(w)
+	return !contradicted
+}
+
+// matchTokens reports whether one of the signature's tokens occurs in w.
+func (s *compiledSignature) matchTokens(w wordText) bool {
+	_, ok := s.tokens.match(w)
+	return ok
 }
 
 // match reports whether the signature occurs in lower-cased text.
@@ -161,22 +271,25 @@ var compiledDefaults = mustCompileLower(defaultSignatures)
 func mustCompileLower(sigs []Signature) []compiledSignature {
 	out := make([]compiledSignature, 0, len(sigs))
 	for _, s := range sigs {
-		out = append(out, compiledSignature{Signature: s, re: regexp.MustCompile(s.Pattern), hints: literalHints(s.Pattern)})
+		out = append(out, compiledSignature{Signature: s, re: regexp.MustCompile(s.Pattern), hints: literalHints(s.Pattern),
+			tokens: compileTokens(s.Tokens), contra: compileTokens(s.Contradict)})
 	}
 	return out
 }
 
 // compile compiles caller-supplied signatures case-insensitively, dropping
-// any whose pattern is empty, too long or invalid: a bad entry in a
-// customer's catalog must not stop triage.
+// any with neither a valid pattern nor tokens (a pattern that is too long or
+// invalid counts as none): a bad entry in a customer's catalog must not stop
+// triage.
 func compile(sigs []Signature) []compiledSignature {
 	out := make([]compiledSignature, 0, len(sigs))
 	for _, s := range sigs {
 		re := compileUserRegexp(s.Pattern)
-		if re == nil {
+		toks := compileTokens(s.Tokens)
+		if re == nil && toks.empty() {
 			continue
 		}
-		out = append(out, compiledSignature{Signature: s, re: re})
+		out = append(out, compiledSignature{Signature: s, re: re, tokens: toks, contra: compileTokens(s.Contradict)})
 	}
 	return out
 }

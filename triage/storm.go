@@ -98,13 +98,29 @@ func (v *view) classifyStorm(s *stormInfo) {
 		s.share = float64(count[v.sigs[best].Name]) / total
 		if s.share >= 0.5 {
 			s.shared = &v.sigs[best]
-			if c, _ := s.shared.bestCategory(); c != nova.CategoryUnknown {
+			// A pattern that alone says "dependency" (connections refused,
+			// 5xx) shared by many of our own services says they share
+			// infrastructure; an outside dependency needs to be declared.
+			if c, _ := s.shared.bestCategory(); c != nova.CategoryUnknown && c != nova.CategoryDependency {
 				s.category = c
 			}
 		}
 	}
+	// A storm across services this one depends on is a failing dependency.
+	deps := 0
+	for _, m := range s.others {
+		if v.in.dependsOn(m.service, "", "") {
+			deps++
+		}
+	}
+	if 2*deps >= len(s.others) {
+		s.category = nova.CategoryDependency
+	}
+	// Services failing together is evidence of one shared cause even when
+	// their titles share no recognised pattern; a shared pattern and more
+	// services make it stronger.
 	extra := float64(len(s.others) - v.opts.StormThreshold)
-	s.strength = (0.4 + 0.04*minf(extra, 5)) * (0.6 + 0.4*s.share)
+	s.strength = (0.45 + 0.04*minf(extra, 5)) * (0.75 + 0.25*s.share)
 }
 
 // stormEvidence cites the storm as a whole and its first members.

@@ -25,7 +25,8 @@ deploy deployed deploying deployment deployments release released rollout update
 version versions build builds pipeline pipelines run running ran job merge merged pr commit commits apply applied
 prod production staging env environment cluster clusters service services svc app application applications team
 pod pods container containers kube kubernetes k8s
-error errors value values status state state count total rate ms sec seconds minute minutes min hour hours day days`)
+error errors value values status state state count total rate ms sec seconds minute minutes min hour hours day days
+pingdom checkly uptimerobot statuscake datadog newrelic sentry zabbix nagios mackerel opsgenie synthetic synthetics probe probes`)
 
 func toSet(words string) map[string]bool {
 	m := map[string]bool{}
@@ -38,14 +39,14 @@ func toSet(words string) map[string]bool {
 // tokens returns the distinct, lower-cased, lightly stemmed content words of
 // s, in first-seen order.
 func tokens(s string) []string {
-	s = splitCamel(urlPattern.ReplaceAllString(s, " "))
+	s = splitCamel(collapseHosts(urlPattern.ReplaceAllString(s, " ")))
 	fields := strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
 	})
 	seen := map[string]bool{}
 	var out []string
 	for _, f := range fields {
-		if len(f) < 2 || len(f) > 40 || stopwords[f] || versionish(f) {
+		if len(f) < 2 || len(f) > 40 || stopwords[f] || versionish(f) || (allDigits(f) && topicWords[f] == "") {
 			continue
 		}
 		f = stem(f)
@@ -56,6 +57,34 @@ func tokens(s string) []string {
 		out = append(out, f)
 	}
 	return out
+}
+
+// anyHost finds host names whatever their case.
+var anyHost = regexp.MustCompile(`(?i)\b(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}\b`)
+
+// hostJoiner removes the separators of a host name.
+var hostJoiner = strings.NewReplacer(".", "", "-", "")
+
+// hostSuffixes are the last labels of host names collapsed into one token.
+var hostSuffixes = toSet("example internal local svc lan corp")
+
+// collapseHosts turns each host name into one token ("api.shop.example"
+// becomes "apishopexample"): the parts of a company's domain are shared by
+// all its hosts and say nothing about which one failed, while the whole
+// name still matches where it recurs.
+func collapseHosts(s string) string {
+	if !strings.Contains(s, ".") {
+		return s
+	}
+	return anyHost.ReplaceAllStringFunc(s, func(h string) string {
+		lh := strings.ToLower(h)
+		labels := strings.Split(lh, ".")
+		last := labels[len(labels)-1]
+		if _, known := providerByHost(lh); !known && !publicSuffix[last] && !hostSuffixes[last] {
+			return h
+		}
+		return hostJoiner.Replace(lh)
+	})
 }
 
 // splitCamel puts a space before an upper-case letter that follows a
@@ -89,6 +118,17 @@ func versionish(f string) bool {
 		}
 	}
 	return len(digits) <= 2 || len(digits) >= 5
+}
+
+// allDigits reports whether f is a number: counts and percentages match
+// between unrelated texts by accident ("to 100%", "failures 100%").
+func allDigits(f string) bool {
+	for _, r := range f {
+		if !unicode.IsDigit(r) {
+			return false
+		}
+	}
+	return f != ""
 }
 
 // stem strips common English suffixes so that "expired" meets "expires" and
@@ -133,6 +173,11 @@ func init() {
 		"image":       "image registry dockerhub ecr imagepullbackoff errimagepull pull manifest",
 		"scheduling":  "pending schedul unschedulable affinity quota taint cordon preempt priority",
 		"webhook":     "webhook admission kyverno opa gatekeeper validat",
+		"fd":          "fd fds descriptor descriptors ulimit nofile emfile",
+		"datacenter":  "datacenter datacentre power generator ups cooling facility rack pdu",
+		"clock":       "clock ntp chrony leap skew drift",
+		"release":     "helm flux fluxcd argocd kustomize prune",
+		"quota":       "quota quotas limit limits ratelimit",
 	} {
 		for _, w := range strings.Fields(words) {
 			topicWords[stem(w)] = topic
@@ -180,6 +225,10 @@ func (w idf) weight(t string) float64 {
 	return math.Log(1+float64(w.n)/float64(df)) / math.Log(1+float64(w.n))
 }
 
+// overlapScale sets how fast shared terms saturate: one rare shared word
+// gives 0.4, two 0.64, a shared topic on its own 0.32.
+const overlapScale = 2.0
+
 // overlap scores in [0, 1) how much doc shares with ref: weighted shared
 // words plus shared topics, saturating so that a couple of strong shared
 // words already count as a clear match. It returns the shared terms too, for
@@ -197,9 +246,9 @@ func overlap(doc, ref []string, ignore map[string]bool, w idf) (float64, []strin
 			shared = append(shared, t)
 		}
 	}
-	refTopics := topics(ref)
+	refTopics := topics(without(ref, ignore))
 	var sharedTopics []string
-	for tp := range topics(doc) {
+	for tp := range topics(without(doc, ignore)) {
 		if refTopics[tp] {
 			sharedTopics = append(sharedTopics, tp)
 		}
@@ -211,7 +260,22 @@ func overlap(doc, ref []string, ignore map[string]bool, w idf) (float64, []strin
 	for _, tp := range sharedTopics {
 		shared = append(shared, "#"+tp)
 	}
-	return 1 - math.Exp(-sum/1.3), shared
+	return 1 - math.Exp(-sum/overlapScale), shared
+}
+
+// without returns toks minus the ignored ones (a service named "webhooks"
+// is not about admission webhooks).
+func without(toks []string, ignore map[string]bool) []string {
+	if len(ignore) == 0 {
+		return toks
+	}
+	out := make([]string, 0, len(toks))
+	for _, t := range toks {
+		if !ignore[t] {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // jaccard is the Jaccard index of two token sets, with topics counted as

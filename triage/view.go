@@ -25,8 +25,23 @@ type view struct {
 	// ignored when comparing texts: relation to the service is scored
 	// separately, and counting the name again would double it.
 	ownName map[string]bool
-	// stormCache holds storm(), computed on first use.
-	stormCache *stormInfo
+	// stormCache holds storm() and rankedCache rankChanges(), computed on
+	// first use.
+	stormCache  *stormInfo
+	rankedCache []ScoredChange
+	// What the alerts say in structure: numbers against limits, where the
+	// failure is, outside hosts and provider events, when it began.
+	metrics []metric
+	scope   scopeInfo
+	hosts   []outsideHost
+	events  []providerEvent
+	// onset is when the symptoms began (zero when unknown): the earliest
+	// paging alert or detail that says so; onsetFrom names it.
+	onset     time.Time
+	onsetFrom string
+	// failing are the topics the alerts implicate: those of the signatures
+	// found and of numbers past their limits.
+	failing map[string]bool
 }
 
 // sigHit is a signature found in the incident, with where it was first seen.
@@ -34,6 +49,10 @@ type sigHit struct {
 	sig     compiledSignature
 	alert   *nova.Alert // nil when found in the incident title
 	matches int
+	// inDetails is set when the signature shows in an alert (its summary or
+	// details), not only in the incident title; byToken when one of its
+	// language-neutral tokens was found.
+	inDetails, byToken bool
 }
 
 // maxDetail bounds each alert detail value: some integrations put whole
@@ -57,7 +76,81 @@ func newView(in Input, opts Options, now time.Time) *view {
 		}
 	}
 	v.hits = matchSignatures(v.sigs, in.Incident.Title, in.Alerts)
+	v.readStructure()
 	return v
+}
+
+// readStructure derives the structured facts: metrics, scope, outside hosts,
+// provider events, onset, and the topics the alerts implicate. A signature
+// about a resource whose numbers in the same incident are comfortably
+// normal (a title that says "disk full?" over "disk_used_pct: 61") is
+// contradicted and dropped.
+func (v *view) readStructure() {
+	for i := range v.in.Alerts {
+		a := &v.in.Alerts[i]
+		if ev, ok := readProviderEvent(a); ok {
+			v.events = append(v.events, ev)
+			continue
+		}
+		v.metrics = append(v.metrics, readMetrics(a)...)
+		if a.CreatedAt.IsZero() || a.CreatedAt.After(v.trigger) {
+			continue
+		}
+		if t := readOnset(a, v.trigger); !t.IsZero() && (v.onset.IsZero() || t.Before(v.onset)) {
+			v.onset, v.onsetFrom = t, "the alert details"
+		}
+		if !quietSeverity(a.Severity) && (v.onset.IsZero() || a.CreatedAt.Before(v.onset)) {
+			v.onset, v.onsetFrom = a.CreatedAt, "the first alert"
+		}
+	}
+	if !v.onset.IsZero() && (v.onset.After(v.trigger) || v.trigger.Sub(v.onset) > maxOnsetLead) {
+		v.onset, v.onsetFrom = time.Time{}, ""
+	}
+	v.scope = readScope(v.in.Alerts)
+	v.hosts = externalHosts(v.in.Alerts, v.ownName)
+	breached, normal := map[string]bool{}, map[string]bool{}
+	for _, m := range v.metrics {
+		switch m.state {
+		case 1:
+			breached[m.topic] = true
+		case -1:
+			normal[m.topic] = true
+		}
+	}
+	kept := v.hits[:0]
+	for _, h := range v.hits {
+		if t := h.sig.Topic; t != "" && normal[t] && !breached[t] && !h.byToken {
+			continue
+		}
+		kept = append(kept, h)
+	}
+	v.hits = kept
+	// A topic is implicated when a signature shows it in an alert that does
+	// not name an outside host: an outside registry returning 502 is not
+	// something our own image change explains.
+	v.failing = map[string]bool{}
+	for _, h := range v.hits {
+		if h.sig.Topic != "" && v.outsideHostIn(h.alert) == nil {
+			v.failing[h.sig.Topic] = true
+		}
+	}
+	for t := range breached {
+		if resourceTopics[t] != "" {
+			v.failing[t] = true
+		}
+	}
+}
+
+// maxOnsetLead bounds how long before the trigger an onset may be: older
+// "first seen" values describe something else.
+const maxOnsetLead = 7 * 24 * time.Hour
+
+// onsetOr returns the onset, or t when it is unknown.
+func (v *view) onsetOr(t time.Time) time.Time {
+	if v.onset.IsZero() {
+		return t
+	}
+	return v.onset
 }
 
 // lowerText is what signatures are matched against (see compiledDefaults).
@@ -86,36 +179,49 @@ func withDetails(summary string, details map[string]string) string {
 	return b.String()
 }
 
-// matchSignatures finds the signatures present in the title or the alerts.
-// Each signature is first tried on all the text at once: most match
-// nothing, and only those that do are located alert by alert.
+// matchSignatures finds the signatures present in the title or the alerts,
+// by pattern or by token. Each signature is first tried on all the text at
+// once: most match nothing, and only those that do are located alert by
+// alert.
 func matchSignatures(sigs []compiledSignature, title string, alerts []nova.Alert) []sigHit {
-	title = lowerText(title)
-	texts := make([]string, len(alerts))
-	for i := range alerts {
-		texts[i] = lowerText(alertText(alerts[i]))
+	type loc struct {
+		lower string
+		words wordText
 	}
-	all := title + "\n" + strings.Join(texts, "\n")
+	locs := make([]loc, len(alerts)+1)
+	locs[0] = loc{lowerText(title), newWordText(title)}
+	parts := []string{locs[0].lower}
+	for i := range alerts {
+		t := alertText(alerts[i])
+		locs[i+1] = loc{lowerText(t), newWordText(t)}
+		parts = append(parts, locs[i+1].lower)
+	}
+	all := strings.Join(parts, "\n")
+	allWords := newWordText(all)
 	var hits []sigHit
-	for _, s := range sigs {
-		if !s.match(all) {
+	for i := range sigs {
+		s := &sigs[i]
+		anyTokens := s.matchTokens(allWords)
+		byPattern := s.re != nil && s.match(all)
+		if !anyTokens && !byPattern {
 			continue
 		}
-		h := sigHit{sig: s}
-		if s.match(title) {
+		h := sigHit{sig: *s, byToken: anyTokens}
+		if s.foundIn(locs[0].lower, locs[0].words, byPattern) {
 			h.matches++
 		}
-		for i := range alerts {
-			if s.match(texts[i]) {
+		for j := range alerts {
+			if s.foundIn(locs[j+1].lower, locs[j+1].words, byPattern) {
 				// An alert says more than the title: prefer it as evidence.
 				if h.alert == nil {
-					h.alert = &alerts[i]
+					h.alert = &alerts[j]
 				}
+				h.inDetails = true
 				h.matches++
 			}
 		}
 		if h.matches == 0 {
-			h.matches = 1 // a match spanning two alerts' text still counts once
+			continue // contradicted wherever it appeared, or split across alerts
 		}
 		hits = append(hits, h)
 	}
@@ -124,11 +230,11 @@ func matchSignatures(sigs []compiledSignature, title string, alerts []nova.Alert
 
 // signaturesIn returns the names of the signatures that match text.
 func signaturesIn(sigs []compiledSignature, text string) map[string]bool {
-	text = lowerText(text)
+	lower, words := lowerText(text), newWordText(text)
 	out := map[string]bool{}
-	for _, s := range sigs {
-		if s.match(text) {
-			out[s.Name] = true
+	for i := range sigs {
+		if sigs[i].found(lower, words) {
+			out[sigs[i].Name] = true
 		}
 	}
 	return out

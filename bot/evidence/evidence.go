@@ -28,7 +28,7 @@ import (
 
 // Evidence windows and storm handling.
 const (
-	changeLookback  = 6 * time.Hour
+	changeLookback  = triage.DefaultDelayedWindow // older changes count only when they explain the symptoms
 	pastWithNotes   = 3
 	stormWindow     = 5 * time.Minute
 	stormThreshold  = 10
@@ -133,6 +133,21 @@ func (g *Gatherer) Triage(ctx context.Context, svc nova.Service, inc nova.Incide
 	return res
 }
 
+// serviceFeedback is the helpful/wrong verdicts people gave on the
+// service's hypotheses; triage shifts confidence by them within bounds. A
+// store error only costs the adjustment.
+func (g *Gatherer) serviceFeedback(ctx context.Context, svc nova.Service) *triage.Feedback {
+	st, _, err := store.Load[nova.ServiceState](ctx, g.cfg.Store, store.KindService, svc.ID)
+	if nova.IsCode(err, nova.ENOTFOUND) {
+		return nil // no verdicts yet
+	}
+	if err != nil {
+		g.cfg.Log.WithError(err).WithField("service_id", svc.ID).Info("service feedback unavailable; triage runs without it")
+		return nil
+	}
+	return &triage.Feedback{Helpful: int(st.Helpful), Wrong: int(st.Wrong)}
+}
+
 // gather collects evidence concurrently; each source is bounded by the
 // budget, and whatever fails or is late is listed as not checked.
 func (g *Gatherer) gather(ctx context.Context, svc nova.Service, inc nova.Incident, set *settings.Settings) triage.Input {
@@ -143,6 +158,7 @@ func (g *Gatherer) gather(ctx context.Context, svc nova.Service, inc nova.Incide
 	ctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
 	in := triage.Input{Incident: inc, Service: svc, Actions: set.ActionsFor(svc.ID)}
+	in.Feedback = g.serviceFeedback(ctx, svc)
 	in.Concurrent = g.concurrentIncidents(ctx, inc)
 	storm := len(in.Concurrent) >= stormThreshold
 	in.Checked = append(in.Checked, "incident", "runbooks", "action_catalog", "concurrent_incidents")

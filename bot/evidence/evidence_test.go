@@ -33,16 +33,16 @@ func (s summariser) Summarise(ctx context.Context, in triage.Input, r nova.Triag
 func openPD() *mock.PagerDuty {
 	return &mock.PagerDuty{
 		ListAlertsFn: func(context.Context, string) ([]nova.Alert, error) {
-			return []nova.Alert{{ID: "A1", Summary: "HTTP 5xx error rate 7% on checkout-api", CreatedAt: t0}}, nil
+			return []nova.Alert{{ID: "A1", Summary: "HTTP 5xx error rate 7% on checkout-api: panic: nil pointer dereference in payment client", CreatedAt: t0}}, nil
 		},
 		RelatedChangeEventsFn: func(context.Context, string) ([]nova.ChangeEvent, error) {
-			return []nova.ChangeEvent{{ID: "C1", Summary: "Deploy checkout v2.3.1", Timestamp: t0.Add(-10 * time.Minute), Services: []nova.Ref{{ID: "PCHECKOUT"}}}}, nil
+			return []nova.ChangeEvent{{ID: "C1", Summary: "Deploy checkout v2.3.1: new payment client", Timestamp: t0.Add(-10 * time.Minute), Services: []nova.Ref{{ID: "PCHECKOUT"}}}}, nil
 		},
 		ServiceChangeEventsFn: func(_ context.Context, id string, _, _ time.Time) ([]nova.ChangeEvent, error) {
 			if id == "PPAY" {
 				return nil, nova.Errorf(nova.EUNAVAILABLE, "down")
 			}
-			return []nova.ChangeEvent{{ID: "C1", Summary: "Deploy checkout v2.3.1", Timestamp: t0.Add(-10 * time.Minute)}}, nil
+			return []nova.ChangeEvent{{ID: "C1", Summary: "Deploy checkout v2.3.1: new payment client", Timestamp: t0.Add(-10 * time.Minute)}}, nil
 		},
 		PastIncidentsFn: func(context.Context, string, int) ([]nova.PastIncident, error) {
 			return []nova.PastIncident{{ID: "Q0", Title: "checkout 5xx", Score: 50}}, nil

@@ -12,6 +12,7 @@ import (
 	"github.com/novasre/nova"
 	"github.com/novasre/nova/bot/render"
 	"github.com/novasre/nova/store"
+	"github.com/novasre/nova/triage"
 )
 
 // ChangeMode moves a service along the ladder off → read-only → action.
@@ -100,7 +101,11 @@ func feedbackSummary(st nova.ServiceState) string {
 	if total == 0 {
 		return "No feedback on its hypotheses yet"
 	}
-	return fmt.Sprintf("Feedback so far: %d helpful, %d wrong cause (%.0f%% helpful)", st.Helpful, st.Wrong, 100*float64(st.Helpful)/float64(total))
+	s := fmt.Sprintf("Feedback so far: %d helpful, %d wrong cause (%.0f%% helpful)", st.Helpful, st.Wrong, 100*float64(st.Helpful)/float64(total))
+	if _, why := triage.FeedbackShift(triage.Feedback{Helpful: int(st.Helpful), Wrong: int(st.Wrong)}); why != "" {
+		s += ". " + why
+	}
+	return s
 }
 
 func days(d time.Duration) string {

@@ -11,14 +11,16 @@ import (
 	"github.com/novasre/nova/slack/slackemu"
 )
 
-// proposeRollback triggers an incident that Nova blames on a deploy, and
-// returns it with the approval request Nova posted in its Slack thread.
+// proposeRollback triggers an incident that Nova blames on a deploy (the
+// alerts name the component the deploy changed: timing alone would not
+// do), and returns it with the approval request Nova posted in its Slack
+// thread.
 func (h *harness) proposeRollback(title string) (string, slackemu.Message) {
 	h.t.Helper()
-	h.pd.AddChangeEvent(pdemu.ChangeEventSpec{ServiceID: "PCHECKOUT", Summary: "Deploy checkout " + title,
+	h.pd.AddChangeEvent(pdemu.ChangeEventSpec{ServiceID: "PCHECKOUT", Summary: "Deploy checkout " + title + ": new payment client",
 		Source: "argo-cd", Timestamp: time.Now().Add(-8 * time.Minute)})
 	inc := h.trigger("PCHECKOUT", "checkout-api: 5xx error rate above 5% "+title,
-		pdemu.AlertSpec{Summary: "HTTP 5xx error rate 9% on checkout-api after deploy", Source: "prometheus"})
+		pdemu.AlertSpec{Summary: "HTTP 5xx error rate 9% on checkout-api: panic: nil pointer dereference in payment client", Source: "prometheus"})
 	var req slackemu.Message
 	h.eventually(15*time.Second, "the approval request", func() bool {
 		for _, m := range h.messages("C0CHECKOUT") {

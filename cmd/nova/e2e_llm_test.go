@@ -31,15 +31,16 @@ func TestLLMSummaryAndFallback(t *testing.T) {
 	defer llm.Close()
 	h := newHarness(t, harnessOptions{Triage: "  llm: { base_url: \"" + llm.URL + "/v1\", model: test-model, api_key: \"llm-key-e2e-0123\", timeout: 1s }\n"})
 	h.start()
-	h.pd.AddChangeEvent(pdemu.ChangeEventSpec{ServiceID: "PCHECKOUT", Summary: "Deploy checkout v9", Timestamp: time.Now().Add(-5 * time.Minute)})
-	phrased := h.trigger("PCHECKOUT", "checkout-api: 5xx error rate above 5%")
+	h.pd.AddChangeEvent(pdemu.ChangeEventSpec{ServiceID: "PCHECKOUT", Summary: "Deploy checkout v9: new payment client", Timestamp: time.Now().Add(-5 * time.Minute)})
+	panicAlert := pdemu.AlertSpec{Summary: "checkout-api: panic: nil pointer dereference in payment client", Source: "prometheus"}
+	phrased := h.trigger("PCHECKOUT", "checkout-api: 5xx error rate above 5%", panicAlert)
 	h.eventually(15*time.Second, "the phrased note", func() bool { return len(h.novaNotes(phrased)) == 1 })
 	if n := h.novaNotes(phrased)[0].Content; !strings.Contains(n, "rolling it back is the fastest check") {
 		t.Errorf("the LLM's summary is not in the note:\n%s", n)
 	}
 	slow.Store(true)
 	start := time.Now()
-	fallback := h.trigger("PCHECKOUT", "checkout-api: 5xx error rate above 5% (2)")
+	fallback := h.trigger("PCHECKOUT", "checkout-api: 5xx error rate above 5% (2)", panicAlert)
 	h.eventually(15*time.Second, "the deterministic note", func() bool { return len(h.novaNotes(fallback)) == 1 })
 	if n := h.novaNotes(fallback)[0].Content; strings.Contains(n, "fastest check") || !strings.HasPrefix(n, "Nova hypothesis:") {
 		t.Errorf("a slow LLM was waited for:\n%s", n)
