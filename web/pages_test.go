@@ -513,3 +513,35 @@ func TestSignInWhenSlackIsUnreachable(t *testing.T) {
 	rg.mu.Unlock()
 	get(t, c, rg.srv.URL+"/incidents/Q1", 200)
 }
+
+// An abstention is shown as one, never as a conclusion; an incident still
+// in triage says so.
+func TestAbstentionIsNotAConclusion(t *testing.T) {
+	data := fixture("x")
+	rec := data.recs["Q1"]
+	tr := *rec.Triage
+	tr.Abstained = true
+	rec.Triage = &tr
+	pending := rec
+	pending.ID, pending.Triage = "Q2", nil
+	data.recs["Q1"], data.recs["Q2"] = rec, pending
+	rg := newRig(t, data)
+	c := rg.browser()
+	rg.signIn(c, "U0ALICE")
+	b := get(t, c, rg.srv.URL+"/incidents/Q1", 200)
+	if !strings.Contains(b, "Nova <strong>abstained</strong>") || strings.Contains(b, `class="summary"`) || strings.Contains(b, "<h2>Suggestions</h2>") {
+		t.Errorf("abstained incident page:\n%s", b)
+	}
+	if !strings.Contains(b, "Other candidates (none confident enough)") || strings.Contains(b, "Runners-up") {
+		t.Error("an abstention's other candidates are shown as runners-up")
+	}
+	if !strings.Contains(b, "Strongest candidate it would not stand behind: Deploy 981") {
+		t.Error("the abstention does not say which candidate it would not stand behind")
+	}
+	if l := get(t, c, rg.srv.URL+"/incidents", 200); !strings.Contains(l, "Nova abstained") || strings.Contains(l, ">Deploy 981") || !strings.Contains(l, "Triage pending") {
+		t.Errorf("incident list:\n%s", l)
+	}
+	if p := get(t, c, rg.srv.URL+"/incidents/Q2", 200); !strings.Contains(p, "Triage is still running") {
+		t.Errorf("pending incident page:\n%s", p)
+	}
+}
