@@ -53,7 +53,7 @@ func TestOutsideTextStaysTextOnThePages(t *testing.T) {
 	rg := newRig(t, fixture("plain"))
 	c := rg.browser()
 	rg.signIn(c, "U0ALICE")
-	pages := []string{"/", "/incidents", "/incidents/Q1", "/incidents/Q1/suggestions/s1"}
+	pages := []string{"/", "/incidents", "/incidents/Q1", "/incidents/Q1/suggestions/s1", "/audit"}
 	baseline := map[string]string{}
 	for _, p := range pages {
 		baseline[p] = strings.Join(markup(get(t, c, rg.srv.URL+p, 200)), " ")

@@ -53,6 +53,9 @@ type PageData interface {
 	// IncidentAudit returns the incident's recent audit entries, oldest first.
 	IncidentAudit(ctx context.Context, incidentID string) ([]nova.AuditEntry, error)
 	Overview(ctx context.Context) (Overview, error)
+	// Audit returns the entries matching f among the latest, newest first,
+	// with the chain check over the latest.
+	Audit(ctx context.Context, f AuditFilter) (AuditWindow, error)
 	// Service and Action read the configuration.
 	Service(id string) (nova.Service, bool)
 	Action(name string) (nova.Action, bool)
@@ -135,6 +138,7 @@ func (pg *Pages) Register(r *mux.Router) {
 	r.Handle("/incidents/{id}", pg.page(pg.incident)).Methods(http.MethodGet)
 	r.Handle("/incidents/{id}/suggestions/{suggestion}", pg.page(pg.suggestion)).Methods(http.MethodGet)
 	r.HandleFunc("/incidents/{id}/suggestions/{suggestion}", pg.secured(pg.decide)).Methods(http.MethodPost)
+	r.Handle("/audit", pg.auditPage()).Methods(http.MethodGet)
 	r.Handle("/static/{file}", pg.assets()).Methods(http.MethodGet)
 	r.HandleFunc(LoginPath, pg.secured(pg.login)).Methods(http.MethodGet)
 	r.HandleFunc(CallbackPath, pg.secured(pg.callback)).Methods(http.MethodGet)

@@ -77,6 +77,19 @@ func (d *fakeData) Overview(context.Context) (Overview, error) {
 	return Overview{Services: d.services}, nil
 }
 
+func (d *fakeData) Audit(_ context.Context, f AuditFilter) (AuditWindow, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	w := AuditWindow{Checked: int64(len(d.audit)), FirstSeq: 1, LastSeq: int64(len(d.audit))}
+	for i := len(d.audit) - 1; i >= 0; i-- {
+		e := d.audit[i]
+		if (f.Incident == "" || e.Incident == f.Incident) && (f.Actor == "" || e.Actor == f.Actor) && (f.Action == "" || strings.HasPrefix(e.Action, f.Action)) {
+			w.Entries = append(w.Entries, e)
+		}
+	}
+	return w, nil
+}
+
 func (d *fakeData) Service(id string) (nova.Service, bool) {
 	for _, s := range d.services {
 		if s.Service.ID == id {

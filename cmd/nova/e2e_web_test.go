@@ -74,6 +74,15 @@ func TestWebIncidentPageFromTheNoteLink(t *testing.T) {
 		t.Errorf("incident list: %d\n%s", status, page)
 	}
 
+	// The audit page: the incident's entries, the chain checked, an export.
+	if status, _, page := b.get(in.url + "/audit?incident=" + inc); status != 200 || !strings.Contains(page, "Chain intact") ||
+		!strings.Contains(page, "pagerduty.note.hypothesis") || !strings.Contains(page, "unkeyed") {
+		t.Errorf("audit page: %d\n%s", status, page)
+	}
+	if status, _, csv := b.get(in.url + "/audit?incident=" + inc + "&format=csv"); status != 200 || !strings.HasPrefix(csv, "seq,time,") || !strings.Contains(csv, inc) {
+		t.Errorf("audit CSV: %d\n%s", status, csv)
+	}
+
 	// Machines: the same URL with an API key answers JSON; without one, 401 JSON.
 	if code, body := httpGet(t, link, h.readKey); code != 200 || !strings.Contains(body, `"triage_status":"done"`) {
 		t.Errorf("API with a key: %d %s", code, body)
