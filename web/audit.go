@@ -63,9 +63,9 @@ func parseWhen(s string, endOfDay bool) (time.Time, error) {
 }
 
 type auditView struct {
-	Filter     AuditFilter
-	From, To   string
-	Window     AuditWindow
+	Filter   AuditFilter
+	From, To string
+	Window   AuditWindow
 	// Export links: the same filters as a download.
 	JSONL, CSV string
 }
