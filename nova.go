@@ -61,6 +61,7 @@ const (
 	FeatureReadOnly     Feature = "read-only mode"
 	FeatureAck          Feature = "acknowledgement by Nova"
 	FeatureActions      Feature = "actions with approvals"
+	FeaturePostmortem   Feature = "postmortem drafts"
 	FeatureMultipleEnvs Feature = "several environments"
 )
 

@@ -52,4 +52,32 @@ type ServiceState struct {
 	NovaAckSeconds   float64 `json:"nova_ack_seconds"`
 	PersonAcks       int64   `json:"person_acks"`
 	PersonAckSeconds float64 `json:"person_ack_seconds"`
+	// Resolved counts the resolved incidents Nova drafted a postmortem for,
+	// ResolvedAbstained those where it had posted no hypothesis.
+	Resolved          int64 `json:"resolved"`
+	ResolvedAbstained int64 `json:"resolved_abstained"`
+	// People's answers to "Was Nova's hypothesis right?" on the drafts
+	// (each person's latest answer per incident).
+	AnswersRight  int64 `json:"answers_right"`
+	AnswersPartly int64 `json:"answers_partly"`
+	AnswersWrong  int64 `json:"answers_wrong"`
+}
+
+// HypothesisPrecision is the share of answers saying Nova's hypothesis was
+// right (partly counts as not right); ok is false before any answer.
+func (s ServiceState) HypothesisPrecision() (p float64, ok bool) {
+	answered := s.AnswersRight + s.AnswersPartly + s.AnswersWrong
+	if answered <= 0 {
+		return 0, false
+	}
+	return float64(s.AnswersRight) / float64(answered), true
+}
+
+// AbstentionRate is the share of resolved incidents where Nova posted no
+// hypothesis; ok is false before any resolution.
+func (s ServiceState) AbstentionRate() (r float64, ok bool) {
+	if s.Resolved <= 0 {
+		return 0, false
+	}
+	return float64(s.ResolvedAbstained) / float64(s.Resolved), true
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/novasre/nova/bot/inbox"
 	"github.com/novasre/nova/bot/incident"
 	"github.com/novasre/nova/bot/outbox"
+	"github.com/novasre/nova/bot/postmortems"
 	"github.com/novasre/nova/bot/rollout"
 	"github.com/novasre/nova/bot/writeback"
 	"github.com/novasre/nova/internal/metric"
@@ -54,6 +55,9 @@ type Config struct {
 	Poll time.Duration
 	// Tracer, when set, traces event processing and action runs.
 	Tracer Tracer
+	// Reviewer, when set, builds the rollout review for /nova review and
+	// the scheduled review (settings.Review).
+	Reviewer Reviewer
 }
 
 // App is the running application.
@@ -71,6 +75,8 @@ type App struct {
 	actions   *actions.Flow
 	outbox    *outbox.Outbox
 	incidents *incident.Handler
+	// postmortems drafts postmortems on resolve (postmortem.go).
+	postmortems *postmortems.Drafts
 }
 
 // New validates cfg and returns an App.
@@ -118,6 +124,8 @@ func New(cfg Config) (*App, error) {
 		CancelRequests: func(ctx context.Context, serviceID, reason string) error {
 			return a.actions.CancelService(ctx, serviceID, reason)
 		},
+		Reviewer:   cfg.Reviewer,
+		PostReview: a.postReview,
 	})
 	a.once = &store.Once{Records: cfg.Store, Lease: cfg.Visibility, Now: cfg.Now}
 	a.writer, err = writeback.New(writeback.Config{
@@ -151,8 +159,9 @@ func New(cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.postmortems = newPostmortems(a, cfg)
 	a.outbox, err = outbox.New(outbox.Config{
-		Store: cfg.Store, Once: a.once, Settings: cfg.Settings, Writer: a.writer, Approvals: a.actions,
+		Store: cfg.Store, Once: a.once, Settings: cfg.Settings, Writer: a.writer, Approvals: a.actions, Postmortems: a.postmortems,
 		Chat: func(env string) (writeback.Chat, error) { return cfg.Envs.Chat(env) },
 		Mode: a.rollout.Mode,
 		Poke: func(ctx context.Context, ev nova.Event, key string) error { return a.inbox.Enqueue(ctx, ev, key) },
@@ -163,7 +172,7 @@ func New(cfg Config) (*App, error) {
 	}
 	a.incidents, err = incident.New(incident.Config{
 		Store: cfg.Store, Settings: cfg.Settings, Writer: a.writer, Evidence: a.evidence, Actions: a.actions,
-		Rollout: a.rollout, Outbox: a.outbox, Audit: a.audit, Log: cfg.Log, Now: cfg.Now, Registerer: cfg.Registerer,
+		Rollout: a.rollout, Outbox: a.outbox, Postmortems: a.postmortems, Audit: a.audit, Log: cfg.Log, Now: cfg.Now, Registerer: cfg.Registerer,
 		PagerDuty: func(env string) (incident.PagerDuty, error) { return cfg.Envs.PagerDuty(env) },
 	})
 	if err != nil {
@@ -231,7 +240,7 @@ func (a *App) Ingest(ctx context.Context, ev nova.Event) (IngestResult, error) {
 // events and background work (action runs) finish and returns.
 func (a *App) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	for _, loop := range []func(context.Context){a.inbox.Run, a.actions.SweepLoop, a.outbox.SweepLoop} {
+	for _, loop := range []func(context.Context){a.inbox.Run, a.actions.SweepLoop, a.outbox.SweepLoop, a.reviewLoop} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -9,6 +9,7 @@ import (
 	"github.com/novasre/nova"
 	"github.com/novasre/nova/bot/render"
 	"github.com/novasre/nova/bot/rollout"
+	"github.com/novasre/nova/postmortem"
 )
 
 const helpText = "*Nova commands*\n" +
@@ -18,6 +19,7 @@ const helpText = "*Nova commands*\n" +
 	"`/nova disable <service>` — stop all work on a service\n" +
 	"`/nova pause` / `/nova resume` — stop / restart every PagerDuty write and action, for all services\n" +
 	"`/nova feedback <incident> helpful|wrong [cause]` — judge a hypothesis\n" +
+	"`/nova review [90d]` — the rollout review's summary: drift, key age, quality, integrity (admins of every environment)\n" +
 	"Status and feedback cover the services of this channel and of the environments you administer. " +
 	"Changing modes needs a Nova admin of the service's environment; pausing and resuming, an admin of every environment (or a global admin)."
 
@@ -45,7 +47,7 @@ func (a *App) Command(ctx context.Context, req nova.CommandRequest) (nova.Reply,
 // safeName bounds metric label values to the known commands.
 func safeName(name string) string {
 	switch name {
-	case "help", "status", "enable", "mode", "disable", "pause", "resume", "feedback":
+	case "help", "status", "enable", "mode", "disable", "pause", "resume", "feedback", "review":
 		return name
 	}
 	return "unknown"
@@ -82,6 +84,8 @@ func (a *App) runCommand(ctx context.Context, req nova.CommandRequest, name stri
 		return a.rollout.SetPaused(ctx, req, true)
 	case "resume":
 		return a.rollout.SetPaused(ctx, req, false)
+	case "review":
+		return a.rollout.ReviewCommand(ctx, req, args)
 	case "feedback":
 		if len(args) < 2 {
 			return nova.Reply{}, usage("feedback <incident> helpful|wrong [cause]")
@@ -111,6 +115,9 @@ func (a *App) Interact(ctx context.Context, in nova.Interaction) (nova.Reply, er
 			verdict = nova.FeedbackWrong
 		}
 		reply, err = a.incidents.Feedback(ctx, rollout.Caller{User: in.UserID, Channel: in.ChannelID, Envs: in.Environments}, in.Value, verdict, "")
+	case postmortem.AnswerOfAction(in.ActionID) != "":
+		name = "postmortem"
+		reply, err = a.answerPostmortem(ctx, rollout.Caller{User: in.UserID, Channel: in.ChannelID, Envs: in.Environments}, in.Value, postmortem.AnswerOfAction(in.ActionID))
 	case in.ActionID == render.ActionApprove:
 		name = "approve"
 		reply, err = a.actions.Decide(ctx, in, true)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/novasre/nova"
+	"github.com/novasre/nova/bot/rollout"
 	"github.com/novasre/nova/triage"
 )
 
@@ -49,6 +50,10 @@ type Executor interface {
 type Summariser interface {
 	Summarise(ctx context.Context, in triage.Input, r nova.TriageResult) (string, error)
 }
+
+// Reviewer builds the rollout review (cmd/nova's collector); see
+// rollout.Reviewer.
+type Reviewer = rollout.Reviewer
 
 // Environments hands out the per-environment adapters. It is consulted on
 // every use, so rotated credentials take effect without a restart.

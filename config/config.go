@@ -36,6 +36,10 @@ type Config struct {
 	GlobalAdmins []string `yaml:"global_admins"`
 	// Audit keys the audit chain.
 	Audit AuditConfig `yaml:"audit"`
+	// Promotion is the feedback bar for read-only → action.
+	Promotion PromotionConfig `yaml:"promotion"`
+	// Review schedules the rollout review.
+	Review ReviewConfig `yaml:"review"`
 	// HTTP and Metrics bound and protect the HTTP listeners.
 	HTTP    HTTPConfig    `yaml:"http"`
 	Metrics MetricsConfig `yaml:"metrics"`

@@ -108,6 +108,7 @@ func (c *Config) applyDefaults() {
 	if c.Triage.LLM.Timeout.Duration == 0 {
 		c.Triage.LLM.Timeout.Duration = nova.DefaultLLMTimeout
 	}
+	c.applyReviewDefaults()
 	for i := range c.APIKeys {
 		if c.APIKeys[i].Key.Created.IsZero() {
 			c.APIKeys[i].Key.Created = c.APIKeys[i].Created
@@ -180,6 +181,7 @@ func (c *Config) validate() []string {
 	c.validateAudit(&p)
 	c.validateServices(&p)
 	c.validateActions(&p)
+	c.validateReview(&p)
 	if c.Triage.AbstainBelow < 0 || c.Triage.AbstainBelow >= 1 {
 		p.add("triage.abstain_below", "must be in [0, 1)")
 	}

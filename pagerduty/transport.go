@@ -27,7 +27,8 @@ type allowRule struct {
 }
 
 // allowRules is the whole of what Nova may do in PagerDuty (DESIGN §4):
-// view incidents and their evidence, add notes, acknowledge. Anything else
+// view incidents and their evidence (and list webhook subscriptions), add
+// notes, acknowledge. Anything else
 // is refused before it leaves the process, whatever code asks for it.
 var allowRules = []allowRule{
 	{method: http.MethodGet, path: "/incidents/{id}"},
@@ -40,6 +41,9 @@ var allowRules = []allowRule{
 	{method: http.MethodGet, path: "/incidents/{id}/outlier_incident"},
 	{method: http.MethodGet, path: "/services/{id}"},
 	{method: http.MethodGet, path: "/services/{id}/change_events"},
+	// Read only, for the rollout review's coverage check; the scoped client
+	// can never create, change or delete a subscription.
+	{method: http.MethodGet, path: "/webhook_subscriptions"},
 	{method: http.MethodPost, path: "/incidents/{id}/notes", body: checkNoteBody},
 	{method: http.MethodPut, path: "/incidents/{id}", body: checkAckBody},
 }

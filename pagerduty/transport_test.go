@@ -41,7 +41,11 @@ func TestTransportAllowListRefuses(t *testing.T) {
 		{"GET", "/incidents/" + id + "%2F..%2Fusers", ""},
 		{"GET", "/incidents/" + id, `{"unexpected":"body"}`},
 		{"DELETE", "/incidents/" + id, ""},
-		{"GET", "/webhook_subscriptions", ""},
+		{"POST", "/webhook_subscriptions", `{"webhook_subscription":{"type":"webhook_subscription"}}`},
+		{"PUT", "/webhook_subscriptions/PSUB1", `{"webhook_subscription":{"active":false}}`},
+		{"DELETE", "/webhook_subscriptions/PSUB1", ""},
+		{"POST", "/webhook_subscriptions/PSUB1/enable", ""},
+		{"GET", "/webhook_subscriptions/PSUB1", ""},
 	}
 	for _, tc := range cases {
 		var body io.Reader

@@ -8,7 +8,7 @@ import (
 // Record ids, one constructor each, so that no key is spelled in two places
 // and a reader finds every record Nova keeps in one file. Incidents,
 // services and approval requests are stored under their own ids
-// (KindIncident, KindService, KindApproval).
+// (KindIncident, KindService, KindApproval, KindPostmortem).
 
 // Meta records (KindMeta).
 const (
@@ -33,6 +33,17 @@ const OutboxPrefix = "slack-outbox:"
 
 // OutboxID holds one Slack channel's outbox: the posts waiting for it.
 func OutboxID(env, channel string) string { return OutboxPrefix + env + ":" + channel }
+
+// SightingPrefix starts the ids of the counts of events Nova ignored for
+// their service, for listing them (the rollout review's coverage drift).
+const SightingPrefix = "sighting:"
+
+// SightingID counts the events of service that env's subscription sent and
+// Nova ignored (undeclared, off, or declared in another environment).
+func SightingID(env, serviceID string) string { return SightingPrefix + env + ":" + serviceID }
+
+// ReviewPostedID records the last period whose scheduled review was posted.
+const ReviewPostedID = "review-posted"
 
 // SlackReplayID remembers a Slack request signature (its hash, in hex).
 func SlackReplayID(hash string) string { return "slack-replay:" + hash }
@@ -66,8 +77,25 @@ func ApprovalPostKey(env, requestID string) string {
 	return "slack:" + env + ":" + requestID + ":request"
 }
 
+// PostmortemPostKey is the Slack thread reply announcing an incident's
+// postmortem draft (later versions update it in place).
+func PostmortemPostKey(env, incidentID string) string {
+	return "slack:" + env + ":" + incidentID + ":postmortem"
+}
+
+// PostmortemNotePurpose is the purpose of the PagerDuty note linking an
+// incident's postmortem draft (NoteKey): one note per incident, whatever
+// the number of versions.
+const PostmortemNotePurpose = "postmortem"
+
 // ProposalKey is the approval request for one action on one incident.
 func ProposalKey(incidentID, action string) string { return "approval:" + incidentID + ":" + action }
+
+// ReviewPostKey is the scheduled review's Slack message of the period that
+// starts at periodStart.
+func ReviewPostKey(env, channel string, periodStart time.Time) string {
+	return "slack:" + env + ":" + channel + ":review:" + periodStart.UTC().Format(time.RFC3339)
+}
 
 // ActionRunKey is the execution of an approval request's action.
 func ActionRunKey(requestID string) string { return "action:" + requestID }

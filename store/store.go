@@ -76,6 +76,9 @@ const (
 	KindApproval = "approval"
 	KindOnce     = "once"
 	KindMeta     = "meta"
+	// KindPostmortem holds an incident's postmortem draft, under the
+	// incident's id.
+	KindPostmortem = "postmortem"
 )
 
 // AnyVersion makes Put unconditional.

@@ -32,7 +32,7 @@ func (h *Handler) Handle(ctx context.Context, ev nova.Event, log logrus.FieldLog
 	case nova.EventAcknowledged:
 		return h.onAcknowledged(ctx, ev, svc)
 	case nova.EventResolved:
-		return h.onResolved(ctx, ev, svc)
+		return h.onResolved(ctx, ev, svc, log)
 	case nova.EventUnacknowledged, nova.EventReopened:
 		return h.onStatus(ctx, ev, svc, nova.StatusTriggered)
 	}
@@ -94,7 +94,7 @@ func (h *Handler) recordAck(ctx context.Context, svc nova.Service, rec nova.Inci
 	}
 }
 
-func (h *Handler) onResolved(ctx context.Context, ev nova.Event, svc nova.Service) error {
+func (h *Handler) onResolved(ctx context.Context, ev nova.Event, svc nova.Service, log logrus.FieldLogger) error {
 	rec, err := h.cfg.Writer.UpdateIncident(ctx, ev.IncidentID, func(r *nova.IncidentRecord, exists bool) error {
 		if !exists {
 			return store.ErrUnchanged
@@ -115,7 +115,16 @@ func (h *Handler) onResolved(ctx context.Context, ev nova.Event, svc nova.Servic
 	if err := h.cfg.Actions.CancelIncident(ctx, rec.ID, "the incident was resolved"); err != nil {
 		return fmt.Errorf("withdraw the open requests of %s: %w", rec.ID, err)
 	}
-	return h.cfg.Outbox.QueueRefresh(ctx, svc, rec)
+	if err := h.cfg.Outbox.QueueRefresh(ctx, svc, rec); err != nil {
+		return err
+	}
+	if h.cfg.Postmortems == nil {
+		return nil
+	}
+	if err := h.cfg.Postmortems.OnResolved(ctx, svc, rec, log); err != nil {
+		return fmt.Errorf("draft the postmortem of %s: %w", rec.ID, err)
+	}
+	return nil
 }
 
 func (h *Handler) onStatus(ctx context.Context, ev nova.Event, svc nova.Service, status string) error {

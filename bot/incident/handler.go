@@ -46,6 +46,11 @@ type Outbox interface {
 	QueueRefresh(ctx context.Context, svc nova.Service, rec nova.IncidentRecord) error
 }
 
+// Postmortems drafts the postmortem of a resolved incident (bot/postmortems).
+type Postmortems interface {
+	OnResolved(ctx context.Context, svc nova.Service, rec nova.IncidentRecord, log logrus.FieldLogger) error
+}
+
 // PagerDuty is what the handler asks PagerDuty before an ack.
 type PagerDuty interface {
 	GetIncident(ctx context.Context, id string) (nova.Incident, error)
@@ -58,18 +63,20 @@ type Auditor interface {
 
 // Config is what New needs.
 type Config struct {
-	Store      store.Records
-	Settings   func() *settings.Settings
-	Writer     *writeback.Writer
-	Evidence   Evidence
-	Actions    Actions
-	Rollout    Rollout
-	Outbox     Outbox
-	PagerDuty  func(env string) (PagerDuty, error)
-	Audit      Auditor
-	Log        logrus.FieldLogger
-	Now        func() time.Time
-	Registerer prometheus.Registerer
+	Store    store.Records
+	Settings func() *settings.Settings
+	Writer   *writeback.Writer
+	Evidence Evidence
+	Actions  Actions
+	Rollout  Rollout
+	Outbox   Outbox
+	// Postmortems may be nil (no drafts).
+	Postmortems Postmortems
+	PagerDuty   func(env string) (PagerDuty, error)
+	Audit       Auditor
+	Log         logrus.FieldLogger
+	Now         func() time.Time
+	Registerer  prometheus.Registerer
 }
 
 // Handler handles incident events and feedback.

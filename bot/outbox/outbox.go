@@ -48,6 +48,7 @@ const (
 	outboxHypothesis = "hypothesis"
 	outboxApproval   = "approval"
 	outboxRefresh    = "refresh"
+	outboxPostmortem = "postmortem"
 
 	// slackStormThreshold is how many hypothesis messages may wait for one
 	// channel before they are summarised instead of posted one by one.
@@ -73,6 +74,12 @@ type Approvals interface {
 	PostMessage(ctx context.Context, svc nova.Service, rec nova.IncidentRecord, req nova.ApprovalRequest) error
 }
 
+// Postmortems posts a postmortem draft's thread reply, or updates it
+// (bot/postmortems).
+type Postmortems interface {
+	PostMessage(ctx context.Context, svc nova.Service, rec nova.IncidentRecord) error
+}
+
 // Config is what New needs.
 type Config struct {
 	Store    store.Records
@@ -84,6 +91,8 @@ type Config struct {
 	// Mode reads a service's mode, uncached (rollout).
 	Mode      func(ctx context.Context, svc nova.Service) (nova.Mode, error)
 	Approvals Approvals
+	// Postmortems may be nil (no drafts).
+	Postmortems Postmortems
 	// Poke enqueues an event for the workers under an ordering key (inbox).
 	Poke       func(ctx context.Context, ev nova.Event, key string) error
 	Log        logrus.FieldLogger
@@ -124,6 +133,22 @@ func (o *Outbox) QueueApproval(ctx context.Context, svc nova.Service, rec nova.I
 // QueueRefresh queues an update of the incident's message.
 func (o *Outbox) QueueRefresh(ctx context.Context, svc nova.Service, rec nova.IncidentRecord) error {
 	return o.refreshMessage(ctx, svc, rec)
+}
+
+// QueuePostmortem queues the reply announcing the incident's postmortem
+// draft (or its update for a later version) in the incident's thread.
+func (o *Outbox) QueuePostmortem(ctx context.Context, svc nova.Service, rec nova.IncidentRecord) error {
+	channel := rec.SlackChannel
+	if channel == "" {
+		channel = svc.SlackChannel
+	}
+	if channel == "" || o.cfg.Postmortems == nil {
+		return nil
+	}
+	if _, err := o.cfg.Chat(svc.Environment); err != nil {
+		return nil
+	}
+	return o.queueSlack(ctx, svc.Environment, channel, outboxItem{Kind: outboxPostmortem, Incident: rec.ID, Service: svc.ID})
 }
 
 // Drain posts what waits in the outbox a poke names (the poke's event id).
@@ -369,6 +394,11 @@ func (o *Outbox) sendOutboxItem(ctx context.Context, ob slackOutbox, it outboxIt
 			rec.SlackChannel = ob.Channel // no incident message: post at the top level
 		}
 		return o.cfg.Approvals.PostMessage(ctx, svc, rec, req)
+	case outboxPostmortem:
+		if rec.SlackChannel == "" {
+			rec.SlackChannel = ob.Channel
+		}
+		return o.cfg.Postmortems.PostMessage(ctx, svc, rec)
 	case outboxRefresh:
 		if rec.SlackTS == "" || rec.SlackSummarised {
 			return nil // nothing of its own to update (summaries are refreshed by folding)

@@ -8,6 +8,7 @@ import (
 	"unicode"
 
 	"github.com/novasre/nova"
+	"github.com/novasre/nova/postmortem"
 	"github.com/novasre/nova/slack"
 	"github.com/novasre/nova/slack/slackemu"
 )
@@ -121,7 +122,29 @@ func slackMessages(h, link string) map[string]nova.Message {
 	for _, req := range hostileRequests(h, rec) {
 		out["approval "+string(req.State)] = ApprovalMessage(svc, rec, req, "")
 	}
+	out["postmortem reply"] = postmortem.SlackMessage(hostileDraft(h, link), postmortemLink)
 	return out
+}
+
+// postmortemLink is the link to the hostile record's postmortem draft.
+const postmortemLink = "https://nova.example.com/api/v1/incidents/Q1/postmortem?format=md"
+
+// hostileDraft is the postmortem draft of the hostile record, resolved by
+// a person whose name, note and log entries are hostile too.
+func hostileDraft(h, link string) postmortem.Draft {
+	rec := hostileRecord(h, link)
+	rec.Environment, rec.ResolvedAt = "prod", trigger.Add(time.Hour)
+	who := nova.Ref{ID: "PHOSTILE", Type: "user_reference", Summary: h}
+	d, _, err := postmortem.Build(postmortem.Input{Record: rec, ServiceName: h,
+		LogEntries: []nova.LogEntry{{ID: "R1", Type: "resolve_log_entry", Summary: h, CreatedAt: rec.ResolvedAt, Agent: &who}},
+		Notes:      []nova.Note{{ID: "N1", Content: h, CreatedAt: rec.ResolvedAt, User: who}},
+		Approvals: []nova.ApprovalRequest{{ID: "apr-1", IncidentID: "Q1", Action: "rollback", Title: h, State: nova.ApprovalSucceeded,
+			Result: h, StateReason: h, CreatedAt: trigger, UpdatedAt: rec.ResolvedAt.Add(-time.Minute)}},
+	}, nil, rec.ResolvedAt)
+	if err != nil {
+		panic(err)
+	}
+	return d
 }
 
 // checkSlack renders m as the Slack adapter does and fails on any entity
@@ -191,6 +214,7 @@ func notes(h, link string) map[string]string {
 	return map[string]string{
 		"hypothesis note": HypothesisNote(rec, "https://nova.example.com", "nova-01TEST"),
 		"abstain note":    HypothesisNote(abstained, "https://nova.example.com", "nova-01TEST"),
+		"postmortem note": PostmortemNote(postmortem.NoteBody(hostileDraft(h, link), postmortemLink), "nova-01TEST"),
 		"status note": StatusNote(StatusReport{What: "Ran catalog action rollback (" + h + ")", Target: "service " + h,
 			Why: "Likely caused by " + h, ApprovedBy: []string{h}, Outcome: "failed: " + h}, "nova-01TEST"),
 	}
@@ -202,7 +226,7 @@ func notes(h, link string) map[string]string {
 // the only links are Nova's own (PagerDuty and a valid change link), the
 // only mentions the approvers Nova names.
 func TestRedTeam1_MentionInjectionInSlackMessages(t *testing.T) {
-	links := map[string]bool{pdURL: true, deployURL: true}
+	links := map[string]bool{pdURL: true, deployURL: true, postmortemLink: true}
 	for _, h := range hostileCorpus {
 		// The change link itself is hostile: it may not become a labelled
 		// link to evil.example.
@@ -250,7 +274,7 @@ func FuzzOutsideTextStaysText(f *testing.F) {
 		f.Add(h, deployURL)
 	}
 	f.Fuzz(func(t *testing.T, h, link string) {
-		links := map[string]bool{pdURL: true, deployURL: true}
+		links := map[string]bool{pdURL: true, deployURL: true, postmortemLink: true}
 		if u, ok := nova.SafeURL(link); ok {
 			// A valid http(s) change link is linked, as Nova's own link.
 			links[strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(u)] = true

@@ -11,13 +11,16 @@ import (
 
 	"github.com/novasre/nova"
 	"github.com/novasre/nova/bot/render"
+	"github.com/novasre/nova/review"
 	"github.com/novasre/nova/store"
 	"github.com/novasre/nova/triage"
 )
 
 // ChangeMode moves a service along the ladder off → read-only → action.
-// Promotion to action needs an admin and a finished watching period in
-// read-only (or --force, audited); demotion is immediate.
+// Promotion to action needs an admin, a finished watching period in
+// read-only and earned feedback (settings.Promotion: enough answered
+// hypotheses, precise enough), or --force, audited as an override;
+// demotion is immediate.
 func (r *Rollout) ChangeMode(ctx context.Context, req nova.CommandRequest, name string, to nova.Mode, force, enable bool) (nova.Reply, error) {
 	set := r.settings()
 	svc, ok := set.ServiceByName(name)
@@ -37,11 +40,12 @@ func (r *Rollout) ChangeMode(ctx context.Context, req nova.CommandRequest, name 
 	now := r.cfg.Now()
 	var from nova.Mode
 	var feedback string
+	var overridden []string // what --force skipped
 	st, err := store.Update(ctx, r.cfg.Store, store.KindService, svc.ID, func(st *nova.ServiceState, exists bool) error {
 		if !exists {
 			*st = nova.ServiceState{ServiceID: svc.ID, Mode: svc.DeclaredMode, Since: now, ChangedBy: "config"}
 		}
-		from = st.Mode
+		from, overridden = st.Mode, nil
 		if st.Mode == to || (enable && st.Mode != nova.ModeOff) {
 			return store.ErrUnchanged
 		}
@@ -52,9 +56,23 @@ func (r *Rollout) ChangeMode(ctx context.Context, req nova.CommandRequest, name 
 			watched := now.Sub(st.ReadOnlySince)
 			need := time.Duration(svc.WatchDays) * 24 * time.Hour
 			feedback = feedbackSummary(*st)
-			if watched < need && !force {
-				return nova.Errorf(nova.ECONFLICT, "%s has been read-only for %s of its %d-day watching period (%s left). %s. An admin may override with `--force` (audited).",
-					svc.Name, days(watched), svc.WatchDays, days(need-watched), feedback)
+			earned, why := set.Promotion.Earned(st.Helpful, st.Wrong)
+			var missing []string
+			if watched < need {
+				missing = append(missing, fmt.Sprintf("it has been read-only for %s of its %d-day watching period (%s left)", days(watched), svc.WatchDays, days(need-watched)))
+			}
+			if !earned {
+				missing = append(missing, "its hypotheses have not earned it: "+why)
+			}
+			if len(missing) > 0 && !force {
+				return nova.Errorf(nova.ECONFLICT, "%s cannot be promoted yet: %s. %s. Promotion needs the watching period and at least %d answered hypotheses with precision of at least %s (`promotion` in the config); an admin may override with `--force` (audited).",
+					svc.Name, strings.Join(missing, "; and "), feedback, set.Promotion.MinFeedback, review.Percent(set.Promotion.MinPrecision))
+			}
+			if watched < need {
+				overridden = append(overridden, fmt.Sprintf("watching period (%s of %d days)", days(watched), svc.WatchDays))
+			}
+			if !earned {
+				overridden = append(overridden, "feedback bar ("+why+")")
 			}
 		}
 		st.Mode, st.Since, st.ChangedBy = to, now, nova.SlackActor(req.UserID)
@@ -67,15 +85,18 @@ func (r *Rollout) ChangeMode(ctx context.Context, req nova.CommandRequest, name 
 		return nova.Reply{Message: render.Text("%s is already in %s mode.", svc.Name, from)}, nil
 	}
 	if err != nil {
-		return nova.Reply{}, fmt.Errorf("change the mode of %s: %w", svc.ID, err)
+		return nova.Reply{}, err
 	}
 	r.modes.Forget(svc.ID)
 	detail := fmt.Sprintf("%s: %s → %s", svc.Name, from, to)
-	if force {
-		detail += " (--force: watching period overridden)"
+	action := "mode.change"
+	if len(overridden) > 0 {
+		// An override is its own kind of act: the review lists every one.
+		action = "mode.override"
+		detail += " (--force override of the " + strings.Join(overridden, " and the ") + ")"
 	}
 	if err := r.cfg.Audit.Append(ctx, nova.AuditEntry{Environment: svc.Environment, Service: svc.ID, Actor: nova.SlackActor(req.UserID),
-		Action: "mode.change", Outcome: nova.OutcomeOK, Detail: detail}); err != nil {
+		Action: action, Outcome: nova.OutcomeOK, Detail: detail}); err != nil {
 		return nova.Reply{}, err
 	}
 	if to.Rank() < from.Rank() && r.cfg.CancelRequests != nil {
@@ -87,8 +108,8 @@ func (r *Rollout) ChangeMode(ctx context.Context, req nova.CommandRequest, name 
 		msg += fmt.Sprintf(" Nova will post shadow hypotheses here and write nothing to PagerDuty; promotion is possible after %d days.", svc.WatchDays)
 	case nova.ModeAction:
 		msg += " Nova will now write its hypotheses to the PagerDuty timeline. " + feedback + "."
-		if force {
-			msg += " The watching period was overridden with --force."
+		if len(overridden) > 0 {
+			msg += " --force override (audited): " + strings.Join(overridden, " and ") + " skipped."
 		}
 	case nova.ModeOff:
 		msg += " Nova will ignore its incidents."
@@ -216,6 +237,9 @@ func (r *Rollout) Status(ctx context.Context, c Caller, args []string) (nova.Rep
 		fmt.Fprintf(&b, " · mean time to hypothesis: %.1f s", st.HypothesisSeconds/float64(st.Hypotheses))
 	}
 	fmt.Fprintf(&b, "\n%s", feedbackSummary(st))
+	if s := outcomeSummary(st); s != "" {
+		b.WriteString("\n" + s)
+	}
 	if st.NovaAcks+st.PersonAcks > 0 {
 		fmt.Fprintf(&b, "\nFirst acks: Nova %d%s, people %d%s", st.NovaAcks, meanSecs(st.NovaAckSeconds, st.NovaAcks), st.PersonAcks, meanSecs(st.PersonAckSeconds, st.PersonAcks))
 		if s := ackSaving(st); s != "" {
@@ -223,6 +247,20 @@ func (r *Rollout) Status(ctx context.Context, c Caller, args []string) (nova.Rep
 		}
 	}
 	return nova.Reply{Message: render.Text("%s", nova.Mrkdwn(b.String()))}, nil
+}
+
+// outcomeSummary shows what people answered on the postmortem drafts:
+// hypothesis precision (right / answered) and how often Nova abstained.
+func outcomeSummary(st nova.ServiceState) string {
+	var parts []string
+	if p, ok := st.HypothesisPrecision(); ok {
+		parts = append(parts, fmt.Sprintf("Hypothesis right per postmortem answers: %.0f%% (%d right, %d partly, %d wrong)",
+			100*p, st.AnswersRight, st.AnswersPartly, st.AnswersWrong))
+	}
+	if r, ok := st.AbstentionRate(); ok {
+		parts = append(parts, fmt.Sprintf("abstained on %.0f%% of %d resolved incidents", 100*r, st.Resolved))
+	}
+	return strings.Join(parts, " · ")
 }
 
 // ackSaving says how much Nova's acks shortened time-to-acknowledge: the

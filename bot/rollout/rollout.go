@@ -1,8 +1,9 @@
 // Package rollout is how far Nova may act on each service, and who may
 // change that: the stored mode of every service (off → read-only → action)
 // and its counters, the global pause switch, Nova's admins (per
-// environment, global, through Slack user groups), and the /nova status,
-// enable, mode, disable, pause and resume commands.
+// environment, global, through Slack user groups), the /nova status,
+// enable, mode, disable, pause, resume and review commands, and the
+// scheduled rollout review.
 //
 // Modes and the pause switch live in the store, so every replica sees a
 // change on its next read; only webhook ingress reads modes through a short
@@ -49,6 +50,12 @@ type Config struct {
 	// demoted (the approval flow); nil withdraws nothing.
 	CancelRequests func(ctx context.Context, serviceID, reason string) error
 	Now            func() time.Time
+	// Reviewer builds the rollout review; nil leaves /nova review and the
+	// scheduled review off.
+	Reviewer Reviewer
+	// PostReview posts the scheduled review exactly once per key and
+	// audits it (the writer), returning the message's ts.
+	PostReview func(ctx context.Context, p ReviewPost) (string, error)
 }
 
 // Rollout reads and changes service modes, the pause switch and admins.

@@ -10,6 +10,7 @@ import (
 	"github.com/novasre/nova"
 	"github.com/novasre/nova/bot/internal/mock"
 	"github.com/novasre/nova/bot/settings"
+	"github.com/novasre/nova/review"
 	"github.com/novasre/nova/store"
 )
 
@@ -151,8 +152,67 @@ func TestPromotionNeedsAdminAndWatchingPeriod(t *testing.T) {
 	if len(f.cancelled) != 2 || !strings.Contains(f.cancelled[1], "read-only") {
 		t.Errorf("demotions cancelled %v", f.cancelled)
 	}
-	if got := strings.Join(f.audit.actions(), ","); got != "mode.change,mode.change,mode.change,mode.change" {
+	if got := strings.Join(f.audit.actions(), ","); got != "mode.change,mode.change,mode.override,mode.change" {
 		t.Errorf("audited %s", got)
+	}
+}
+
+// Promotion must be earned: past the watching period it still needs
+// enough answered hypotheses, precise enough; the refusal says what is
+// missing, and --force is audited as an override naming what it skipped.
+func TestPromotionMustBeEarned(t *testing.T) {
+	f := newFixture(t)
+	f.set.Promotion = review.Promotion{MinFeedback: 10, MinPrecision: 0.8}
+	ctx := context.Background()
+	feedback := func(helpful, wrong int64) {
+		t.Helper()
+		_, err := store.Update(ctx, f.st, store.KindService, "PCHECKOUT", func(st *nova.ServiceState, _ bool) error {
+			st.Helpful, st.Wrong = helpful, wrong
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	promote := func(force bool) (nova.Reply, error) {
+		return f.r.ChangeMode(ctx, cmd("U0ALICE", "C0X"), "checkout", nova.ModeAction, force, false)
+	}
+	for _, c := range []struct {
+		helpful, wrong int64
+		want           string
+	}{
+		{6, 1, "7 of 10 needed answers; precision 86%"},
+		{0, 0, "0 of 10 needed answers; no precision yet"},
+		{7, 3, "precision 70% is below the 80% bar (7 of 10 answers helpful)"},
+	} {
+		feedback(c.helpful, c.wrong)
+		_, err := promote(false)
+		if !nova.IsCode(err, nova.ECONFLICT) || !strings.Contains(nova.ErrorMessage(err), c.want) || strings.Contains(nova.ErrorMessage(err), "watching period (") {
+			t.Errorf("%d helpful, %d wrong: %v, want a refusal saying %q", c.helpful, c.wrong, err, c.want)
+		}
+	}
+	if m, _ := f.r.Mode(ctx, f.set.Services["PCHECKOUT"]); m != nova.ModeReadOnly {
+		t.Fatalf("a refused promotion changed the mode: %s", m)
+	}
+	r, err := promote(true)
+	if err != nil || !strings.Contains(string(r.Message.Text), "--force override (audited): feedback bar (precision 70%") {
+		t.Fatalf("forced promotion: %q %v", r.Message.Text, err)
+	}
+	last := f.audit.entries[len(f.audit.entries)-1]
+	if last.Action != "mode.override" || !strings.Contains(last.Detail, "--force override of the feedback bar (precision 70% is below the 80% bar") {
+		t.Errorf("override audited as %+v", last)
+	}
+	// Earned: 8 of 10 helpful.
+	if _, err := f.r.ChangeMode(ctx, cmd("U0ALICE", "C0X"), "checkout", nova.ModeReadOnly, false, false); err != nil {
+		t.Fatal(err)
+	}
+	f.now = f.now.Add(15 * 24 * time.Hour)
+	feedback(8, 2)
+	if r, err := promote(false); err != nil || !strings.Contains(string(r.Message.Text), "to *action* mode") {
+		t.Fatalf("earned promotion: %q %v", r.Message.Text, err)
+	}
+	if last := f.audit.entries[len(f.audit.entries)-1]; last.Action != "mode.change" {
+		t.Errorf("an earned promotion audited as %s", last.Action)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/novasre/nova"
 	"github.com/novasre/nova/approvals"
+	"github.com/novasre/nova/review"
 	"github.com/novasre/nova/triage"
 )
 
@@ -26,6 +27,20 @@ type Settings struct {
 	// TriageBudget bounds evidence gathering per incident.
 	TriageBudget time.Duration
 	Triage       triage.Options
+	// Promotion is the feedback a service must have earned, besides its
+	// watching period, to be promoted to action mode.
+	Promotion review.Promotion
+	// Review schedules the rollout review.
+	Review Review
+}
+
+// Review schedules the rollout review: its summary is posted to Channel
+// (with Environment's Slack app) once per Every. An empty Channel posts
+// nothing; /nova review still answers.
+type Review struct {
+	Channel     string
+	Environment string
+	Every       time.Duration
 }
 
 // Env is one environment's part of the settings.

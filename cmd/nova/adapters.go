@@ -22,15 +22,20 @@ import (
 )
 
 // webhookSink hands verified PagerDuty events to the bot's ingest, with the
-// delivery's trace so that processing continues it.
+// delivery's trace so that processing continues it, and counts the events
+// ignored for their service for the rollout review.
 type webhookSink struct {
-	app *bot.App
-	tr  *tracing
+	app  *bot.App
+	tr   *tracing
+	seen *sightings
 }
 
 func (s webhookSink) Accept(ctx context.Context, ev nova.Event) (pagerduty.Disposition, error) {
 	ev.TraceParent = s.tr.traceparent(ctx)
 	r, err := s.app.Ingest(ctx, ev)
+	if err == nil && r == bot.IngestIgnoredService && s.seen != nil {
+		s.seen.saw(ctx, ev.Environment, ev.ServiceID)
+	}
 	return pagerduty.Disposition(r), err
 }
 

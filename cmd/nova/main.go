@@ -8,6 +8,7 @@
 //	nova audit export --config FILE --since 2026-11-01 --format jsonl|csv
 //	nova setup pagerduty|slack             create the webhook subscription; print the Slack manifest
 //	nova doctor --config FILE              check everything the configuration names, online
+//	nova review --config FILE [--since 90d] the rollout review; exit 1 when something needs action
 //	nova help [COMMAND]                    commands, flags and exit codes (cli.go)
 package main
 

@@ -19,7 +19,7 @@ import (
 // place (opsRoutes below is the separate metrics listener, when configured).
 func routes(rt *runtime, app *bot.App, st store.Store, sl *slack.Handler, pages *web.Pages, reg *prometheus.Registry, limiter *web.AuthLimiter, log logrus.FieldLogger) (http.Handler, error) {
 	webhooks, err := pagerduty.NewWebhookHandler(pagerduty.WebhookConfig{
-		Secrets: rt.webhookSecrets, Sink: webhookSink{app: app, tr: rt.tracing}, Log: log, Registerer: reg,
+		Secrets: rt.webhookSecrets, Sink: webhookSink{app: app, tr: rt.tracing, seen: newSightings(st, rt.now, log)}, Log: log, Registerer: reg,
 		OnRefused: func(env, reason, remote string) { app.AuditRefusedRequest("pagerduty", "webhook "+env, reason, remote) },
 	})
 	if err != nil {
@@ -39,7 +39,9 @@ func routes(rt *runtime, app *bot.App, st store.Store, sl *slack.Handler, pages 
 	// A browser following the "Full result" link of a note (no API key,
 	// Accept: text/html) is sent to the incident's page instead.
 	r.Handle("/api/v1/incidents/{id}", web.BrowserRedirect(rt.incidentPage, read(web.IncidentHandler(app)))).Methods(http.MethodGet)
+	r.Handle("/api/v1/incidents/{id}/postmortem", read(web.PostmortemHandler(app))).Methods(http.MethodGet)
 	r.Handle("/api/v1/audit", admin(web.AuditHandler(st))).Methods(http.MethodGet)
+	r.Handle("/api/v1/review", read(web.ReviewHandler(reviewSource{rt: rt, st: st}))).Methods(http.MethodGet)
 	// Operations. /metrics moves to metrics.listen when that is set.
 	r.Handle("/healthz", web.Health()).Methods(http.MethodGet)
 	r.Handle("/readyz", web.Ready(st, diskCheck(rt.config())...)).Methods(http.MethodGet)

@@ -14,6 +14,7 @@ import (
 	"github.com/novasre/nova"
 	"github.com/novasre/nova/approvals"
 	"github.com/novasre/nova/bot"
+	"github.com/novasre/nova/bot/settings"
 	"github.com/novasre/nova/config"
 	"github.com/novasre/nova/executor"
 	"github.com/novasre/nova/pagerduty"
@@ -38,6 +39,8 @@ type runtime struct {
 	onRefused func(env, method, path string)
 	// tracing, when set, traces the adapters' outgoing requests.
 	tracing *tracing
+	// now is the application's clock (tests move it); nil means time.Now.
+	now func() time.Time
 
 	mu        sync.Mutex
 	pd        map[string]builtPD
@@ -92,7 +95,9 @@ func settingsFrom(cfg *config.Config) *bot.Settings {
 		Actions:      cfg.DomainActions(),
 		TriageBudget: cfg.Triage.Budget.Duration,
 		Triage:       triage.Options{AbstainBelow: cfg.Triage.AbstainBelow},
+		Review:       settings.Review{Channel: cfg.Review.SlackChannel, Environment: cfg.ReviewEnvironment(), Every: cfg.Review.Every.Duration},
 	}
+	s.Promotion.MinFeedback, s.Promotion.MinPrecision = cfg.Promotion.Feedback()
 	for _, svc := range cfg.DomainServices() {
 		s.Services[svc.ID] = svc
 	}

@@ -104,6 +104,7 @@ func serve(ctx context.Context, o serveOptions) error {
 	}()
 	rt := newRuntime(cfg, st, log, reg)
 	rt.tracing = tr
+	rt.now = o.Now
 	var app *bot.App
 	rt.onRefused = func(env, method, path string) {
 		if app != nil {
@@ -119,7 +120,7 @@ func serve(ctx context.Context, o serveOptions) error {
 		Log: log, Registerer: reg, Now: o.Now,
 		Workers: cfg.Workers.Count, Visibility: cfg.Workers.Visibility.Duration,
 		DedupTTL: cfg.Workers.DedupTTL.Duration, MaxAttempts: cfg.Workers.MaxAttempts,
-		Tracer: tr.botTracer(),
+		Tracer: tr.botTracer(), Reviewer: reviewSource{rt: rt, st: st},
 	})
 	if err != nil {
 		return err

@@ -70,6 +70,11 @@ type Options struct {
 	// Spans, when set, receives the spans of instances run in the test's
 	// process (tracing on).
 	Spans sdktrace.SpanExporter
+	// CredentialsCreated (YYYY-MM-DD) replaces 2026-10-01 as the created
+	// date of the PagerDuty tokens and the API keys.
+	CredentialsCreated string
+	// WebhookCreated gives webhook secrets a created date, by secret.
+	WebhookCreated map[string]string
 }
 
 // Defaults fills in what o leaves unset.
@@ -251,12 +256,16 @@ func (in *Installation) ConfigYAML() (string, error) {
 	}
 	b.WriteString(o.ExtraYAML)
 	fmt.Fprintf(&b, "log: { level: %s, format: json }\nworkers: { count: %d, visibility_timeout: %s }\n", o.LogLevel, o.Workers, o.Visibility)
-	fmt.Fprintf(&b, "api_keys:\n  - { name: dashboards, key: %q, scope: read, created: 2026-10-01 }\n  - { name: auditors, key: %q, scope: admin, created: 2026-10-01 }\n", in.ReadKey, in.AdminKey)
+	created := "2026-10-01"
+	if o.CredentialsCreated != "" {
+		created = o.CredentialsCreated
+	}
+	fmt.Fprintf(&b, "api_keys:\n  - { name: dashboards, key: %q, scope: read, created: %s }\n  - { name: auditors, key: %q, scope: admin, created: %s }\n", in.ReadKey, created, in.AdminKey, created)
 	b.WriteString("environments:\n")
 	for _, env := range o.Envs {
 		s := in.Env[env]
-		fmt.Fprintf(&b, "  %s:\n    pagerduty:\n      api_url: %q\n      token: %q\n      token_created: 2026-10-01\n      from: %q\n      rate_per_minute: %d\n      webhook_secrets: [%s]\n",
-			env, in.PDURL, s.PDToken, s.BotEmail, o.RatePerMinute, QuoteList(s.Webhook))
+		fmt.Fprintf(&b, "  %s:\n    pagerduty:\n      api_url: %q\n      token: %q\n      token_created: %s\n      from: %q\n      rate_per_minute: %d\n      webhook_secrets: [%s]\n",
+			env, in.PDURL, s.PDToken, created, s.BotEmail, o.RatePerMinute, webhookSecrets(s.Webhook, o.WebhookCreated))
 		admins := o.Admins
 		if a, ok := o.EnvAdmins[env]; ok {
 			admins = a
@@ -296,6 +305,19 @@ func (in *Installation) ConfigYAML() (string, error) {
 		b.WriteString(o.ExtraActions)
 	}
 	return b.String(), nil
+}
+
+// webhookSecrets renders webhook secrets as a YAML flow list's items, with
+// their created date where one is given.
+func webhookSecrets(secrets []string, created map[string]string) string {
+	items := make([]string, len(secrets))
+	for i, w := range secrets {
+		items[i] = fmt.Sprintf("%q", w)
+		if d, ok := created[w]; ok {
+			items[i] = fmt.Sprintf("{ secret: %q, created: %s }", w, d)
+		}
+	}
+	return strings.Join(items, ", ")
 }
 
 // QuoteList renders ids as a YAML flow list's items.

@@ -43,16 +43,18 @@ type incident struct {
 	number                                    int
 	service                                   *service
 	createdAt, updatedAt, statusAt, resolved  time.Time
-	statusBy                                  agent
-	assignees                                 []*user
-	acks                                      []ack
-	alerts                                    []*alert
-	notes                                     []*note
-	log                                       []*logEntry
-	related                                   []relation
-	past                                      []pastLink
-	changes                                   []correlation
-	outlier                                   *OutlierSpec
+	// reopened is when a resolved incident was last reopened (zero if never).
+	reopened  time.Time
+	statusBy  agent
+	assignees []*user
+	acks      []ack
+	alerts    []*alert
+	notes     []*note
+	log       []*logEntry
+	related   []relation
+	past      []pastLink
+	changes   []correlation
+	outlier   *OutlierSpec
 }
 
 type ack struct {
@@ -169,6 +171,27 @@ func (e *Emulator) Resolve(incidentID, userID string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.personAction(incidentID, userID, e.resolveLocked)
+}
+
+// Reopen reopens a resolved incident as a person would (PagerDuty reopens
+// a resolved incident whose status is set to triggered): it is triggered
+// again, reopened_at is set and incident.reopened is sent.
+func (e *Emulator) Reopen(incidentID, userID string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.personAction(incidentID, userID, e.reopenLocked)
+}
+
+func (e *Emulator) reopenLocked(inc *incident, u *user, _ string) *failure {
+	if inc.status != nova.StatusResolved {
+		return &failure{status: http.StatusBadRequest, code: 2001, message: "Invalid Input Provided",
+			details: []string{"Only a resolved incident can be reopened."}}
+	}
+	now := e.opts.Now().UTC()
+	inc.status, inc.updatedAt, inc.statusAt, inc.reopened, inc.statusBy = nova.StatusTriggered, now, now, now, userAgent(u)
+	inc.resolved = time.Time{}
+	e.emitLocked(inc, "incident.reopened", u, inc.webhookJSON())
+	return nil
 }
 
 // AddNote adds a note as a person would in PagerDuty's UI.

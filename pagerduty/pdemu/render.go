@@ -152,7 +152,7 @@ func (inc *incident) webhookJSON() obj {
 		"id": inc.id, "type": "incident",
 		"self": apiURL("incidents", inc.id), "html_url": webURL("incidents", inc.id),
 		"number": inc.number, "status": inc.status, "incident_key": inc.key,
-		"created_at": ts(inc.createdAt), "reopened_at": nil, "title": inc.title,
+		"created_at": ts(inc.createdAt), "reopened_at": tsOrNull(inc.reopened), "title": inc.title,
 		"incident_type":     obj{"name": "incident_default"},
 		"service":           inc.service.refJSON(),
 		"assignees":         assignees,

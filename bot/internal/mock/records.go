@@ -146,6 +146,22 @@ func (r *Records) AppendAudit(_ context.Context, e nova.AuditEntry) (nova.AuditE
 	return e, nil
 }
 
+// ListAudit implements store.AuditLog: up to limit entries after afterSeq.
+func (r *Records) ListAudit(_ context.Context, afterSeq int64, limit int) ([]nova.AuditEntry, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.FailGet["audit"]; err != nil {
+		return nil, err
+	}
+	var out []nova.AuditEntry
+	for _, e := range r.audit {
+		if e.Seq > afterSeq && (limit <= 0 || len(out) < limit) {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
 // AuditHead implements store.AuditLog.
 func (r *Records) AuditHead(context.Context) (nova.AuditHead, error) {
 	r.mu.Lock()

@@ -1,0 +1,136 @@
+package review
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/novasre/nova"
+)
+
+// serviceQuality are one service's figures over the period.
+type serviceQuality struct {
+	incidents, hypotheses, abstentions int64
+	helpful, wrong                     int64
+	hypothesisSeconds                  float64
+	novaAcks, personAcks               int64
+	novaAckSeconds, personAckSeconds   float64
+	wrongOnes                          []string
+	actions                            map[nova.ApprovalState]int64
+	proposed                           int64
+}
+
+func (b *builder) quality() {
+	q := map[string]*serviceQuality{}
+	get := func(id string) *serviceQuality {
+		if q[id] == nil {
+			q[id] = &serviceQuality{actions: map[nova.ApprovalState]int64{}}
+		}
+		return q[id]
+	}
+	for _, r := range b.in.Incidents {
+		s := get(r.ServiceID)
+		s.incidents++
+		if r.Triage != nil {
+			if r.Triage.Abstained {
+				s.abstentions++
+			} else {
+				s.hypotheses++
+			}
+			if d := r.TimeToHypothesis(); d > 0 {
+				s.hypothesisSeconds += d.Seconds()
+			}
+		}
+		for _, f := range r.Feedback {
+			switch f.Verdict {
+			case nova.FeedbackHelpful:
+				s.helpful++
+			case nova.FeedbackWrong:
+				s.wrong++
+				w := fmt.Sprintf("%s by %s", r.ID, who(nova.SlackActor(f.UserID)))
+				if f.Cause != "" {
+					w += fmt.Sprintf(" (real cause: %q)", f.Cause)
+				}
+				s.wrongOnes = append(s.wrongOnes, w)
+			}
+		}
+		if d := r.TimeToAck(); d > 0 {
+			switch r.AckedBy {
+			case nova.AckByNova:
+				s.novaAcks++
+				s.novaAckSeconds += d.Seconds()
+			case nova.AckByPerson:
+				s.personAcks++
+				s.personAckSeconds += d.Seconds()
+			}
+		}
+	}
+	for _, a := range b.in.Approvals {
+		s := get(a.ServiceID)
+		s.proposed++
+		s.actions[a.State]++
+	}
+	p := b.in.Promotion
+	for _, svc := range b.services() {
+		st, _ := b.state(svc)
+		s := get(svc.ID)
+		if st.Mode == nova.ModeOff && s.incidents == 0 && s.proposed == 0 {
+			continue
+		}
+		var f strings.Builder
+		fmt.Fprintf(&f, "%s mode; %s, %s posted, %s", st.Mode, plural(s.incidents, "incident", "incidents"),
+			plural(s.hypotheses, "hypothesis", "hypotheses"), plural(s.abstentions, "abstention", "abstentions"))
+		if n := s.hypotheses + s.abstentions; n > 0 && s.hypothesisSeconds > 0 {
+			fmt.Fprintf(&f, " (mean time to hypothesis %.1f s)", s.hypothesisSeconds/float64(n))
+		}
+		share, measured := Precision(s.helpful, s.wrong)
+		if measured {
+			fmt.Fprintf(&f, "; feedback %d helpful, %d wrong: precision %s", s.helpful, s.wrong, Percent(share))
+		} else {
+			f.WriteString("; no feedback")
+		}
+		if s.novaAcks+s.personAcks > 0 {
+			fmt.Fprintf(&f, "; first acks: Nova %d, people %d", s.novaAcks, s.personAcks)
+			if s.novaAcks > 0 && s.personAcks > 0 {
+				saved := (s.personAckSeconds/float64(s.personAcks) - s.novaAckSeconds/float64(s.novaAcks)) * float64(s.novaAcks)
+				if saved > 0 {
+					fmt.Fprintf(&f, ", time saved about %s", (time.Duration(saved) * time.Second).Round(time.Second))
+				}
+			}
+		}
+		if s.proposed > 0 {
+			approved := s.actions[nova.ApprovalApproved] + s.actions[nova.ApprovalRunning] + s.actions[nova.ApprovalSucceeded] + s.actions[nova.ApprovalFailed]
+			fmt.Fprintf(&f, "; actions: %d proposed, %d approved, %d denied, %d expired, %d failed, %d succeeded",
+				s.proposed, approved, s.actions[nova.ApprovalDenied], s.actions[nova.ApprovalExpired], s.actions[nova.ApprovalFailed], s.actions[nova.ApprovalSucceeded])
+		}
+		if len(s.wrongOnes) > 0 {
+			fmt.Fprintf(&f, "; marked wrong: %s", strings.Join(s.wrongOnes, ", "))
+		}
+		rec, action := "", ""
+		answered := s.helpful + s.wrong
+		switch {
+		case st.Mode == nova.ModeAction && measured && answered >= int64(max(p.MinFeedback, 1)) && share+1e-9 < p.MinPrecision:
+			rec = RecDemote
+			action = fmt.Sprintf("precision %s over %d answers is below the %s bar: `/nova mode %s read-only` until its hypotheses improve (runbooks, change events)",
+				percentBelow(share, p.MinPrecision), answered, Percent(p.MinPrecision), svc.Name)
+		case st.Mode == nova.ModeReadOnly:
+			watched := b.in.Now.Sub(st.ReadOnlySince)
+			need := time.Duration(svc.WatchDays) * 24 * time.Hour
+			if st.ReadOnlySince.IsZero() || watched < need {
+				left := need - watched
+				if st.ReadOnlySince.IsZero() {
+					left = need
+				}
+				fmt.Fprintf(&f, "; watching period: %s left", span(left))
+				break
+			}
+			if ok, why := p.Earned(st.Helpful, st.Wrong); ok {
+				rec = RecPromote
+				action = fmt.Sprintf("watching period done and promotion earned (%s): `/nova mode %s action`, and set mode: action in the config", why, svc.Name)
+			} else {
+				fmt.Fprintf(&f, "; watching period done, promotion not yet earned: %s", why)
+			}
+		}
+		b.add(SectionQuality, subject(svc), f.String(), rec, action)
+	}
+}
