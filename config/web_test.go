@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-func exampleWith(t *testing.T, extra string) ([]byte, map[string]string) {
+func webExample(t *testing.T, extra string) ([]byte, map[string]string) {
 	t.Helper()
 	b, err := os.ReadFile("../deploy/nova.example.yaml")
 	if err != nil {
@@ -27,7 +27,7 @@ func TestWebConfig(t *testing.T) {
 	if err := os.WriteFile(secretFile, []byte("oidc-client-secret-value\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	b, env := exampleWith(t, `web:
+	b, env := webExample(t, `web:
   oidc:
     client_id: "1234.5678"
     client_secret: ${file:`+secretFile+`}
@@ -54,7 +54,7 @@ func TestWebConfig(t *testing.T) {
 }
 
 func TestWebConfigValidation(t *testing.T) {
-	b, env := exampleWith(t, `web:
+	b, env := webExample(t, `web:
   oidc:
     client_id: "not-an-id"
     client_secret: short-secret-value-xyz
@@ -75,7 +75,7 @@ func TestWebConfigValidation(t *testing.T) {
 		t.Fatalf("a web secret is in the error:\n%v", err)
 	}
 	// The emulator's loopback issuer is fine, and sessions may last a week.
-	b, env = exampleWith(t, `web:
+	b, env = webExample(t, `web:
   oidc: {client_id: "1.2", client_secret: s3cret-value, team_id: T0X, issuer: "http://127.0.0.1:9999"}
   session_key: session-key-0123456789-0123456789-abcdef
   session_ttl: 168h
@@ -90,7 +90,7 @@ func TestWebConfigValidation(t *testing.T) {
 }
 
 func TestWebOverHTTPIsAWarning(t *testing.T) {
-	b, env := exampleWith(t, `web:
+	b, env := webExample(t, `web:
   oidc: {client_id: "1.2", client_secret: s3cret-value, team_id: T0X}
   session_key: session-key-0123456789-0123456789-abcdef
 `)
