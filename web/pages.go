@@ -76,6 +76,8 @@ type PagesConfig struct {
 	Log        logrus.FieldLogger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Postmortems serves the postmortem page's drafts; nil: no such page.
+	Postmortems Postmortems
 	// Decider takes decisions from the suggestion page; nil: decisions are
 	// taken in Slack only.
 	Decider Decider
@@ -138,6 +140,7 @@ func (pg *Pages) Register(r *mux.Router) {
 	r.Handle("/incidents/{id}", pg.page(pg.incident)).Methods(http.MethodGet)
 	r.Handle("/incidents/{id}/suggestions/{suggestion}", pg.page(pg.suggestion)).Methods(http.MethodGet)
 	r.HandleFunc("/incidents/{id}/suggestions/{suggestion}", pg.secured(pg.decide)).Methods(http.MethodPost)
+	r.Handle("/incidents/{id}/postmortem", pg.postmortemPage()).Methods(http.MethodGet)
 	r.Handle("/audit", pg.auditPage()).Methods(http.MethodGet)
 	r.Handle("/static/{file}", pg.assets()).Methods(http.MethodGet)
 	r.HandleFunc(LoginPath, pg.secured(pg.login)).Methods(http.MethodGet)

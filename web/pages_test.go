@@ -152,6 +152,7 @@ type rig struct {
 	mu     sync.Mutex
 	cfg    SignInConfig
 	refuse []string
+	pages  *Pages
 }
 
 func (r *rig) clock() time.Time {
@@ -197,6 +198,7 @@ func newRigWith(t *testing.T, data *fakeData, decider Decider) *rig {
 		t.Fatal(err)
 	}
 	pg.Register(r)
+	rg.pages = pg
 	return rg
 }
 

@@ -205,6 +205,22 @@ func TestWebApproveRunsTheActionOnce(t *testing.T) {
 	if _, _, p := alice.get(page); !strings.Contains(p, "succeeded") || strings.Contains(p, `id="approve"`) {
 		t.Errorf("the finished request's page:\n%s", p)
 	}
+	// Resolved, the incident's page links the postmortem draft, shown and
+	// downloadable as Markdown.
+	if err := h.pd.Resolve(inc, "PALICEPROD"); err != nil {
+		t.Fatal(err)
+	}
+	h.eventually(15*time.Second, "the postmortem draft", func() bool { _, ok := h.draftOf(in, inc); return ok })
+	if _, _, p := alice.get(in.url + "/incidents/" + inc); !strings.Contains(p, "/incidents/"+inc+"/postmortem") {
+		t.Errorf("the resolved incident's page does not link its postmortem:\n%s", p)
+	}
+	if status, _, p := alice.get(in.url + "/incidents/" + inc + "/postmortem"); status != 200 || !strings.Contains(p, "# Postmortem draft") || !strings.Contains(p, "Download Markdown") {
+		t.Errorf("postmortem page: %d\n%s", status, p)
+	}
+	if status, _, md := alice.get(in.url + "/incidents/" + inc + "/postmortem?format=md"); status != 200 || !strings.HasPrefix(md, "# Postmortem draft") {
+		t.Errorf("postmortem download: %d\n%s", status, md)
+	}
+
 	var approved, refused bool
 	for _, e := range h.auditEntries(in) {
 		approved = approved || e.Action == "approval.approve" && e.Actor == "slack:U0ALICE"

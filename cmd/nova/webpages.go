@@ -52,12 +52,13 @@ func (rt *runtime) signInConfig() web.SignInConfig {
 // newPages wires the web pages to the store, the configuration and bot.
 func newPages(rt *runtime, app *bot.App, st store.Store, now func() time.Time) (*web.Pages, error) {
 	return web.NewPages(web.PagesConfig{
-		Data:       pageData{rt: rt, app: app, st: st, keys: &decodeCache[incidentKey]{}},
-		SignIn:     rt.signInConfig,
-		Decider:    webDecider{app: app},
-		HTTPClient: &http.Client{Timeout: 10 * time.Second},
-		Log:        rt.log,
-		Now:        now,
+		Data:        pageData{rt: rt, app: app, st: st, keys: &decodeCache[incidentKey]{}},
+		SignIn:      rt.signInConfig,
+		Decider:     webDecider{app: app},
+		Postmortems: app,
+		HTTPClient:  &http.Client{Timeout: 10 * time.Second},
+		Log:         rt.log,
+		Now:         now,
 		OnRefused: func(what, reason, client string) {
 			app.AuditRefusedRequest("web", what, reason, client)
 		},
