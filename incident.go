@@ -31,6 +31,24 @@ type Incident struct {
 	Teams       []Ref     `json:"teams,omitempty"`
 	// ResolveReason is PagerDuty's resolve_reason, when set.
 	ResolveReason string `json:"resolve_reason,omitempty"`
+	// ResolvedAt is when it was resolved; zero while it is open (REST only,
+	// webhooks do not carry it).
+	ResolvedAt time.Time `json:"resolved_at,omitzero"`
+}
+
+// IncidentFilter selects incidents to list (GET /incidents).
+type IncidentFilter struct {
+	// ServiceIDs restricts the list to these services; at least one is
+	// required, Nova never lists a whole account.
+	ServiceIDs []string
+	// Statuses restricts the list to triggered, acknowledged or resolved.
+	Statuses []string
+	// Since and Until bound the creation time, [Since, Until); PagerDuty
+	// allows at most 6 months between them.
+	Since, Until time.Time
+	// Limit stops the listing once this many incidents are in; 0 means
+	// the client's page cap.
+	Limit int
 }
 
 // Alert is one alert grouped into an incident.

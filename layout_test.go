@@ -139,6 +139,7 @@ var botLayers = map[string][]string{
 	"bot/outbox":        {"bot/render", "bot/settings", "bot/writeback"},
 	"bot/incident":      {"bot/auditlog", "bot/render", "bot/rollout", "bot/settings", "bot/writeback"},
 	"bot/postmortems":   {"bot/render", "bot/settings", "bot/writeback"},
+	"bot/backtest":      {"bot/evidence", "bot/settings"},
 }
 
 func botMayImport(dir, local string) bool {

@@ -58,6 +58,9 @@ type Config struct {
 	// Reviewer, when set, builds the rollout review for /nova review and
 	// the scheduled review (settings.Review).
 	Reviewer Reviewer
+	// Backtest, when set, lets admins start backtests from Slack
+	// (`/nova backtest <service>`).
+	Backtest BacktestFunc
 }
 
 // App is the running application.

@@ -14,6 +14,7 @@ import (
 
 const helpText = "*Nova commands*\n" +
 	"`/nova status [service]` — mode, incidents seen, feedback and time to hypothesis\n" +
+	"`/nova backtest <service>` — replay its past incidents as of their trigger times: what Nova would have said (admins; read-only)\n" +
 	"`/nova enable <service>` — start watching a service in read-only (shadow) mode\n" +
 	"`/nova mode <service> read-only|action [--force]` — promote after the watching period, or demote at once\n" +
 	"`/nova disable <service>` — stop all work on a service\n" +
@@ -47,7 +48,7 @@ func (a *App) Command(ctx context.Context, req nova.CommandRequest) (nova.Reply,
 // safeName bounds metric label values to the known commands.
 func safeName(name string) string {
 	switch name {
-	case "help", "status", "enable", "mode", "disable", "pause", "resume", "feedback", "review":
+	case "help", "status", "enable", "mode", "disable", "pause", "resume", "feedback", "review", "backtest":
 		return name
 	}
 	return "unknown"
@@ -64,6 +65,8 @@ func (a *App) runCommand(ctx context.Context, req nova.CommandRequest, name stri
 			return nova.Reply{}, usage("enable <service>")
 		}
 		return a.rollout.ChangeMode(ctx, req, args[0], nova.ModeReadOnly, false, true)
+	case "backtest":
+		return a.startBacktest(ctx, req, args)
 	case "disable":
 		if len(args) != 1 {
 			return nova.Reply{}, usage("disable <service>")

@@ -36,6 +36,7 @@ func incidentFrom(i *gopd.Incident) nova.Incident {
 		ID: i.ID, Number: int(i.IncidentNumber), Title: i.Title, Status: i.Status, Urgency: i.Urgency,
 		HTMLURL: i.HTMLURL, IncidentKey: i.IncidentKey, CreatedAt: pdTime(i.CreatedAt),
 		Service: refFrom(i.Service), ResolveReason: i.ResolveReason.Type,
+		ResolvedAt: pdTime(i.ResolvedAt),
 	}
 	if i.Priority != nil {
 		out.Priority = i.Priority.Summary

@@ -180,8 +180,11 @@ func (c *Client) backoff(n int) time.Duration {
 // leave ReadReserve in the bucket so writes go first.
 func (c *Client) waitTurn(ctx context.Context, token string, write bool) *nova.Error {
 	reserve := c.reserve
-	if write {
+	switch {
+	case write:
 		reserve = 0
+	case isBackground(ctx):
+		reserve = c.backgroundReserve()
 	}
 	key := limiterKey(token)
 	start := time.Now()

@@ -31,6 +31,7 @@ type allowRule struct {
 // notes, acknowledge. Anything else
 // is refused before it leaves the process, whatever code asks for it.
 var allowRules = []allowRule{
+	{method: http.MethodGet, path: "/incidents"},
 	{method: http.MethodGet, path: "/incidents/{id}"},
 	{method: http.MethodGet, path: "/incidents/{id}/alerts"},
 	{method: http.MethodGet, path: "/incidents/{id}/notes"},

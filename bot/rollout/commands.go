@@ -106,6 +106,9 @@ func (r *Rollout) ChangeMode(ctx context.Context, req nova.CommandRequest, name 
 	switch to {
 	case nova.ModeReadOnly:
 		msg += fmt.Sprintf(" Nova will post shadow hypotheses here and write nothing to PagerDuty; promotion is possible after %d days.", svc.WatchDays)
+		if enable {
+			msg += fmt.Sprintf(" To see at once what Nova would have said on its past incidents, run `/nova backtest %s` (or `nova backtest --service %s`).", svc.ID, svc.ID)
+		}
 	case nova.ModeAction:
 		msg += " Nova will now write its hypotheses to the PagerDuty timeline. " + feedback + "."
 		if len(overridden) > 0 {

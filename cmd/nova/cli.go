@@ -59,6 +59,9 @@ func commands() []command {
 			detail:  reviewDetail, run: cmdReview},
 		{name: "doctor", args: "[--config FILE] [--environment ENV] [--timeout D]", summary: "check credentials, ids, channels, people, Redis and executors against the real services",
 			detail: doctorDetail, run: cmdDoctor},
+		{name: "backtest", args: "[--config FILE] --service NAME|ID [--since 90d] [--limit 200] [--format md|json]",
+			summary: "replay a service's resolved incidents as of their trigger times: what Nova would have said, beside what happened",
+			detail:  backtestDetail, run: cmdBacktest},
 		{name: "version", summary: "print the version, commit and Go version",
 			run: func(_ context.Context, args []string, stdout, _ io.Writer) error {
 				fs := newFlags("version")

@@ -9,6 +9,8 @@
 //	nova setup pagerduty|slack             create the webhook subscription; print the Slack manifest
 //	nova doctor --config FILE              check everything the configuration names, online
 //	nova review --config FILE [--since 90d] the rollout review; exit 1 when something needs action
+//	nova backtest --config FILE --service NAME|ID [--since 90d] [--limit 200] [--format md|json]
+//	                                       replay past incidents as of their trigger times
 //	nova help [COMMAND]                    commands, flags and exit codes (cli.go)
 package main
 

@@ -121,6 +121,7 @@ func serve(ctx context.Context, o serveOptions) error {
 		Workers: cfg.Workers.Count, Visibility: cfg.Workers.Visibility.Duration,
 		DedupTTL: cfg.Workers.DedupTTL.Duration, MaxAttempts: cfg.Workers.MaxAttempts,
 		Tracer: tr.botTracer(), Reviewer: reviewSource{rt: rt, st: st},
+		Backtest: slackBacktest(rt, st),
 	})
 	if err != nil {
 		return err

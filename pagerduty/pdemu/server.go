@@ -32,6 +32,7 @@ func callOf(r *http.Request) *call { return r.Context().Value(callKey{}).(*call)
 // refused as "not modelled".
 func (e *Emulator) routes() *http.ServeMux {
 	m := http.NewServeMux()
+	m.HandleFunc("GET /incidents", e.listIncidents)
 	m.HandleFunc("GET /incidents/{id}", e.getIncident)
 	m.HandleFunc("PUT /incidents/{id}", e.putIncident)
 	m.HandleFunc("PUT /incidents", e.putIncidents)
