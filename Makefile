@@ -32,6 +32,8 @@ test-race: ## the suite under the race detector (slower)
 
 bench: build ## micro-benchmarks, then ingress, write-back, triage, storm and one-channel storm end to end (~6 min; summary in bench-results.md)
 	$(GO) test -run '^$$' -bench 'WebhookHandler|Store|Analyze' -benchtime 2000x ./pagerduty/ ./store/... ./triage/
+	$(GO) test -run '^$$' -bench 'Pages' -benchtime 200x ./cmd/nova/
+	$(GO) test -run '^$$' -bench 'PageRender' -benchtime 2000x ./web/
 	$(GO) run ./cmd/nova-bench all -nova $(BIN)
 
 eval: ## triage evaluation on the incident corpus, beside baselines

@@ -258,6 +258,13 @@ func NewChainVerifier(keys []*AuditKey, anchors []AuditAnchor) *ChainVerifier {
 	return v
 }
 
+// From starts the verifier after the entry with seq prevSeq and hash
+// prevHash, to check a window of the log (the latest entries) instead of
+// all of it; call it before Add.
+func (v *ChainVerifier) From(prevSeq int64, prevHash string) {
+	v.prevSeq, v.prevHash = prevSeq, prevHash
+}
+
 // Keyed reports whether the verifier holds any audit key.
 func (v *ChainVerifier) Keyed() bool { return len(v.keys) > 0 }
 

@@ -173,3 +173,23 @@ func TestAuditKeysAndAnchorsAreChecked(t *testing.T) {
 		t.Errorf("Anchor() = %q", got)
 	}
 }
+
+// A window of the latest entries verifies on its own (From), and an entry
+// altered inside the window fails it.
+func TestChainVerifierFromChecksAWindow(t *testing.T) {
+	key := auditKey(t, "k1", "a")
+	chain := sealChain(10, key)
+	window := chain[6:]
+	v := nova.NewChainVerifier([]*nova.AuditKey{key}, nil)
+	v.From(window[0].Seq-1, window[0].PrevHash)
+	if i, why := v.Add(window); i >= 0 || v.Entries != 4 {
+		t.Fatalf("window of the latest 4: %d %q (%d checked)", i, why, v.Entries)
+	}
+	altered := append([]nova.AuditEntry(nil), window...)
+	altered[2].Detail = "rewritten"
+	v = nova.NewChainVerifier([]*nova.AuditKey{key}, nil)
+	v.From(altered[0].Seq-1, altered[0].PrevHash)
+	if i, why := v.Add(altered); i != 2 || !strings.Contains(why, "altered") {
+		t.Fatalf("altered entry in the window: %d %q", i, why)
+	}
+}

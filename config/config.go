@@ -43,6 +43,8 @@ type Config struct {
 	// HTTP and Metrics bound and protect the HTTP listeners.
 	HTTP    HTTPConfig    `yaml:"http"`
 	Metrics MetricsConfig `yaml:"metrics"`
+	// Web turns on the web pages and Sign in with Slack.
+	Web WebConfig `yaml:"web"`
 }
 
 // HTTPConfig bounds what clients can make Nova's HTTP listeners hold.

@@ -94,5 +94,7 @@ func (c *Config) AllSecrets() []string {
 		add(k.Key)
 	}
 	add(c.Metrics.BearerToken)
+	add(c.Web.OIDC.ClientSecret)
+	add(c.Web.SessionKey)
 	return out
 }

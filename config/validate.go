@@ -45,6 +45,7 @@ func (c *Config) applyDefaults() {
 		c.Store.MinFreeDisk = nova.DefaultMinFreeDisk
 	}
 	c.HTTP.applyDefaults()
+	c.Web.applyDefaults()
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}
@@ -165,6 +166,7 @@ func (c *Config) validate() []string {
 		p.add("workers.visibility_timeout", "must be at least 1s")
 	}
 	c.validateHTTP(&p)
+	c.validateWeb(&p)
 	c.validateAPIKeys(&p)
 	if len(c.Environments) == 0 {
 		p.add("environments", "at least one environment is required")

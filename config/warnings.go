@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -82,6 +83,12 @@ func (c *Config) Warnings() []string {
 			if ch, ok := channel[id]; ok && ch == "" {
 				w.add(fmt.Sprintf("actions[%d].services[%d]", i, j), "service %s has no slack_channel: approval requests are asked for in the incident's Slack thread, so %s could never run there", id, a.Name)
 			}
+		}
+	}
+	// Session cookies are Secure only behind https.
+	if c.Web.Enabled() && strings.HasPrefix(c.PublicURL, "http://") {
+		if u, err := url.Parse(c.PublicURL); err == nil && !isLoopback(u.Hostname()) {
+			w.add("public_url", "is http while web.oidc is set: session cookies cannot be marked Secure and travel in clear text; serve Nova behind https")
 		}
 	}
 	return w

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/novasre/nova/web"
 )
 
 // TestAppManifest checks deploy/slack-app-manifest.yaml parses and points
@@ -30,8 +32,10 @@ func TestAppManifest(t *testing.T) {
 			} `yaml:"slash_commands"`
 		} `yaml:"features"`
 		OAuth struct {
-			Scopes struct {
-				Bot []string `yaml:"bot"`
+			RedirectURLs []string `yaml:"redirect_urls"`
+			Scopes       struct {
+				Bot  []string `yaml:"bot"`
+				User []string `yaml:"user"`
 			} `yaml:"scopes"`
 		} `yaml:"oauth_config"`
 		Settings struct {
@@ -63,6 +67,14 @@ func TestAppManifest(t *testing.T) {
 		if !slices.Contains(m.OAuth.Scopes.Bot, scope) {
 			t.Errorf("missing bot scope %s", scope)
 		}
+	}
+	// Sign in with Slack for the web pages: the callback, and only the
+	// OpenID Connect user scopes.
+	if len(m.OAuth.RedirectURLs) != 1 || !strings.HasSuffix(m.OAuth.RedirectURLs[0], web.CallbackPath) {
+		t.Errorf("redirect_urls %q: want <public_url>%s", m.OAuth.RedirectURLs, web.CallbackPath)
+	}
+	if !slices.Equal(m.OAuth.Scopes.User, []string{"openid", "profile", "email"}) {
+		t.Errorf("user scopes %q: want openid, profile, email", m.OAuth.Scopes.User)
 	}
 	for _, scope := range m.OAuth.Scopes.Bot {
 		if strings.HasSuffix(scope, ":write") && scope != "chat:write" {

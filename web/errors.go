@@ -1,5 +1,7 @@
 // Package web is Nova's HTTP layer: the error-to-status table every handler
-// uses, API authentication, and the JSON API.
+// uses, API authentication, the JSON API, and the web pages people open
+// from PagerDuty and Slack, behind Sign in with Slack. It reads Nova only
+// through the ports it declares (PageData, Decider), wired in cmd/nova.
 package web
 
 import (

@@ -145,7 +145,7 @@ func (f *Flow) refreshApproval(ctx context.Context, req nova.ApprovalRequest) {
 	}
 	uctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := chat.Update(uctx, req.SlackChannel, req.SlackTS, render.ApprovalMessage(svc, rec, req)); err != nil {
+	if err := chat.Update(uctx, req.SlackChannel, req.SlackTS, render.ApprovalMessage(svc, rec, req, f.cfg.Settings().PublicURL)); err != nil {
 		f.cfg.Log.WithError(err).WithField("approval_id", req.ID).Warn("could not update the approval message")
 	}
 }

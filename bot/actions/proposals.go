@@ -152,7 +152,7 @@ func (f *Flow) postApprovalMessage(ctx context.Context, svc nova.Service, rec no
 	key := store.ApprovalPostKey(svc.Environment, req.ID)
 	ts, auditID, err := f.cfg.Writer.Post(ctx, chat, writeback.SlackPost{
 		Key: key, Channel: rec.SlackChannel, Thread: rec.SlackTS, Oldest: req.CreatedAt.Add(-time.Minute),
-		Message:  func() nova.Message { return render.ApprovalMessage(svc, rec, req) },
+		Message:  func() nova.Message { return render.ApprovalMessage(svc, rec, req, f.cfg.Settings().PublicURL) },
 		Metadata: map[string]string{"approval_id": req.ID},
 	})
 	if err := f.cfg.Writer.Record(ctx, "slack_post", err, nova.AuditEntry{ID: auditID, Environment: svc.Environment,

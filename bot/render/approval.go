@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -12,8 +13,10 @@ import (
 // ApprovalMessage renders an action request for Slack: what will run, on
 // what, why, who may approve and until when, with its buttons while open.
 // The request's title, reason, parameters and result, and the evidence, are
-// outside text: escaped, never links or mentions of their own.
-func ApprovalMessage(svc nova.Service, rec nova.IncidentRecord, req nova.ApprovalRequest) nova.Message {
+// outside text: escaped, never links or mentions of their own. With a
+// publicURL, the state line links the suggestion's page on Nova (its
+// linked detail, and the same buttons for a signed-in approver).
+func ApprovalMessage(svc nova.Service, rec nova.IncidentRecord, req nova.ApprovalRequest, publicURL string) nova.Message {
 	head := "Approval needed: " + nova.EscapeLine(req.Title)
 	if !req.Destructive {
 		head = "Suggested action: " + nova.EscapeLine(req.Title)
@@ -41,7 +44,11 @@ func ApprovalMessage(svc nova.Service, rec nova.IncidentRecord, req nova.Approva
 	if ev := evidenceText(req.Evidence); ev != "" {
 		m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockSection, Text: "*Evidence*\n" + ev, MoreURL: rec.HTMLURL})
 	}
-	m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockContext, Text: approvalState(req)})
+	state := approvalState(req)
+	if page := SuggestionPage(publicURL, rec, req.Action); page != "" {
+		state += " · " + nova.MrkdwnLink(page, "Details on Nova")
+	}
+	m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockContext, Text: state})
 	if req.State == nova.ApprovalPending {
 		if req.Destructive {
 			m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockActions, Buttons: []nova.Button{
@@ -116,4 +123,24 @@ func approvalState(req nova.ApprovalRequest) nova.Mrkdwn {
 		return ":no_entry: Denied (" + nova.EscapeLine(OrDash(req.StateReason)) + ") — nothing ran"
 	}
 	return ":grey_question: " + nova.EscapeLine(string(req.State)+": "+req.StateReason) + " — nothing ran"
+}
+
+// SuggestionPage is the web page of the suggestion behind action on rec
+// (the incident's page when no suggestion names it), or "" without a
+// publicURL.
+func SuggestionPage(publicURL string, rec nova.IncidentRecord, action string) string {
+	if publicURL == "" || rec.ID == "" {
+		return ""
+	}
+	page := strings.TrimRight(publicURL, "/") + "/incidents/" + url.PathEscape(rec.ID)
+	if t := rec.Triage; t != nil && action != "" {
+		for _, h := range t.Hypotheses {
+			for _, s := range h.Suggestions {
+				if s.Action == action && s.ID != "" {
+					return page + "/suggestions/" + url.PathEscape(s.ID)
+				}
+			}
+		}
+	}
+	return page
 }

@@ -120,7 +120,7 @@ func slackMessages(h, link string) map[string]nova.Message {
 	abstained.Triage = &t
 	out["abstained hypothesis"] = HypothesisMessage(svc, abstained, nova.ModeAction)
 	for _, req := range hostileRequests(h, rec) {
-		out["approval "+string(req.State)] = ApprovalMessage(svc, rec, req)
+		out["approval "+string(req.State)] = ApprovalMessage(svc, rec, req, "")
 	}
 	out["postmortem reply"] = postmortem.SlackMessage(hostileDraft(h, link), postmortemLink)
 	return out

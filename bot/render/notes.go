@@ -90,8 +90,11 @@ func HypothesisNote(rec nova.IncidentRecord, publicURL, auditID string) string {
 			fmt.Fprintf(&b, "Not checked: %s\n", nt(strings.Join(r.NotChecked, "; ")))
 		}
 	}
+	// One link for people and machines: a browser is sent on to the
+	// incident's web page (sign-in first), an API client with its key gets
+	// the JSON.
 	if u, ok := nova.SafeURL(strings.TrimRight(publicURL, "/") + "/api/v1/incidents/" + url.PathEscape(rec.ID)); ok && publicURL != "" {
-		fmt.Fprintf(&b, "Full result (Nova API): %s\n", u)
+		fmt.Fprintf(&b, "Full result: %s\n", u)
 	}
 	return fitNote(b.String(), auditID)
 }

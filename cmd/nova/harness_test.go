@@ -40,6 +40,9 @@ type harness struct {
 	receiver     *e2e.Receiver
 	clock        *testClock
 	instances    []*instance
+	// webLn is, with harnessOptions.Web, the first instance's listener,
+	// bound before the configuration so that public_url can name it.
+	webLn net.Listener
 }
 
 // harnessOptions shape a test installation (see e2e.Options).
@@ -68,6 +71,14 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 		o.RedisURL, o.Prefix = testRedis(t, o.RedisURL, o.Prefix)
 	}
 	o.PD.Logf = t.Logf
+	var webLn net.Listener
+	if o.Web {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		webLn, o.PublicURL = ln, "http://"+ln.Addr().String()
+	}
 	inst, err := e2e.NewInstallation(o, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +87,7 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	inst.Receiver.OnBadSignature(func(err error) { t.Errorf("automation received a badly signed run: %v", err) })
 	h := &harness{t: t, inst: inst, opts: inst.Opts, dir: inst.Dir, cfgPath: inst.CfgPath, pd: inst.PD, pdURL: inst.PDURL, sl: inst.SL,
 		env: inst.Env, readKey: inst.ReadKey, adminKey: inst.AdminKey, actionSecret: inst.ActionSecret, receiver: inst.Receiver,
-		clock: &testClock{}}
+		clock: &testClock{}, webLn: webLn}
 	t.Cleanup(h.checkHygiene)
 	return h
 }
@@ -108,8 +119,10 @@ func (h *harness) start() *instance {
 	if err != nil {
 		h.t.Fatalf("config: %v\n%s", err, h.configYAML())
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	ln := h.webLn
+	if ln != nil {
+		h.webLn = nil
+	} else if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
 		h.t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

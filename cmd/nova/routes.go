@@ -17,7 +17,7 @@ import (
 
 // routes lists every HTTP route Nova serves on its main listener, in one
 // place (opsRoutes below is the separate metrics listener, when configured).
-func routes(rt *runtime, app *bot.App, st store.Store, sl *slack.Handler, reg *prometheus.Registry, limiter *web.AuthLimiter, log logrus.FieldLogger) (http.Handler, error) {
+func routes(rt *runtime, app *bot.App, st store.Store, sl *slack.Handler, pages *web.Pages, reg *prometheus.Registry, limiter *web.AuthLimiter, log logrus.FieldLogger) (http.Handler, error) {
 	webhooks, err := pagerduty.NewWebhookHandler(pagerduty.WebhookConfig{
 		Secrets: rt.webhookSecrets, Sink: webhookSink{app: app, tr: rt.tracing, seen: newSightings(st, rt.now, log)}, Log: log, Registerer: reg,
 		OnRefused: func(env, reason, remote string) { app.AuditRefusedRequest("pagerduty", "webhook "+env, reason, remote) },
@@ -36,7 +36,9 @@ func routes(rt *runtime, app *bot.App, st store.Store, sl *slack.Handler, reg *p
 	r.Handle("/slack/commands", sl.Commands()).Methods(http.MethodPost)
 	r.Handle("/slack/interactions", sl.Interactions()).Methods(http.MethodPost)
 	// Nova's API.
-	r.Handle("/api/v1/incidents/{id}", read(web.IncidentHandler(app))).Methods(http.MethodGet)
+	// A browser following the "Full result" link of a note (no API key,
+	// Accept: text/html) is sent to the incident's page instead.
+	r.Handle("/api/v1/incidents/{id}", web.BrowserRedirect(rt.incidentPage, read(web.IncidentHandler(app)))).Methods(http.MethodGet)
 	r.Handle("/api/v1/incidents/{id}/postmortem", read(web.PostmortemHandler(app))).Methods(http.MethodGet)
 	r.Handle("/api/v1/audit", admin(web.AuditHandler(st))).Methods(http.MethodGet)
 	r.Handle("/api/v1/review", read(web.ReviewHandler(reviewSource{rt: rt, st: st}))).Methods(http.MethodGet)
@@ -46,6 +48,8 @@ func routes(rt *runtime, app *bot.App, st store.Store, sl *slack.Handler, reg *p
 	if rt.config().Metrics.Listen == "" {
 		r.Handle("/metrics", metricsHandler(rt, reg, limiter, log)).Methods(http.MethodGet)
 	}
+	// The web pages, for people signed in with Slack (web.oidc).
+	pages.Register(r)
 	notFound(r)
 	return r, nil
 }

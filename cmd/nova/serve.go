@@ -141,7 +141,11 @@ func serve(ctx context.Context, o serveOptions) error {
 				"%d failed authentication attempts; further attempts answered 429 until the rate falls under %d a minute",
 				failures, cfg.HTTP.MaxAuthFailuresPerMinute), client)
 		}}
-	router, err := routes(rt, app, st, slackHandler, reg, limiter, log)
+	pages, err := newPages(rt, app, st, o.Now)
+	if err != nil {
+		return err
+	}
+	router, err := routes(rt, app, st, slackHandler, pages, reg, limiter, log)
 	if err != nil {
 		return err
 	}

@@ -260,6 +260,9 @@ func socketModeManifest(src []byte) ([]byte, error) {
 	for _, cmd := range mappingValue(mappingValue(root, "features"), "slash_commands").Content {
 		deleteKey(cmd, "url")
 	}
+	// Sign in with Slack's callback needs Nova's public URL, which a Socket
+	// Mode Nova may not have: added by hand with web.oidc.
+	deleteKey(mappingValue(root, "oauth_config"), "redirect_urls")
 	settings := mappingValue(root, "settings")
 	deleteKey(mappingValue(settings, "interactivity"), "request_url")
 	if v := mappingValue(settings, "socket_mode_enabled"); v != nil {

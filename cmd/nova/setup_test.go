@@ -158,7 +158,8 @@ environments:
 			SocketMode    bool           `yaml:"socket_mode_enabled"`
 		} `yaml:"settings"`
 		OAuth struct {
-			Scopes struct{ Bot []string } `yaml:"scopes"`
+			Scopes       struct{ Bot []string } `yaml:"scopes"`
+			RedirectURLs []string               `yaml:"redirect_urls"`
 		} `yaml:"oauth_config"`
 	}
 	code, out, errOut := runSplit(t, "setup", "slack", "--config", cfgPath)
@@ -168,13 +169,15 @@ environments:
 	}
 	if m.Features.SlashCommands[0]["url"] != "https://nova.prod.example.org/slack/commands" ||
 		m.Settings.Interactivity["request_url"] != "https://nova.prod.example.org/slack/interactions" ||
-		strings.Contains(out, "nova.example.com") || len(m.OAuth.Scopes.Bot) == 0 {
+		strings.Contains(out, "nova.example.com") || len(m.OAuth.Scopes.Bot) == 0 ||
+		len(m.OAuth.RedirectURLs) != 1 || m.OAuth.RedirectURLs[0] != "https://nova.prod.example.org/auth/slack/callback" {
 		t.Fatalf("manifest:\n%s", out)
 	}
 	code, out, _ = runSplit(t, "setup", "slack", "--socket-mode")
 	m = manifest{}
 	if code != 0 || yaml.Unmarshal([]byte(out), &m) != nil || !m.Settings.SocketMode ||
-		m.Features.SlashCommands[0]["url"] != nil || m.Settings.Interactivity["request_url"] != nil || m.Settings.Interactivity["is_enabled"] != true {
+		m.Features.SlashCommands[0]["url"] != nil || m.Settings.Interactivity["request_url"] != nil || m.Settings.Interactivity["is_enabled"] != true ||
+		m.OAuth.RedirectURLs != nil {
 		t.Fatalf("socket mode manifest: %d\n%s", code, out)
 	}
 	if code, _, errOut := runSplit(t, "setup", "slack", "--url", "http://nova.example.org"); code != 1 || !strings.Contains(errOut, "https") {

@@ -63,6 +63,10 @@ type Options struct {
 	ExtraYAML string
 	// MetricsListen serves metrics.listen on a loopback port.
 	MetricsListen bool
+	// Web turns on the web pages, with Sign in with Slack against the
+	// Slack emulator (client WebClientID, its callback under PublicURL,
+	// which must then be Nova's own URL for a browser to come back).
+	Web bool
 	// Spans, when set, receives the spans of instances run in the test's
 	// process (tracing on).
 	Spans sdktrace.SpanExporter
@@ -119,6 +123,16 @@ func (o *Options) Defaults() {
 	}
 }
 
+// Sign in with Slack in an installation with Options.Web: the app's client
+// (registered in the Slack emulator), the emulated workspace and the key
+// that signs Nova's session cookies.
+const (
+	WebClientID     = "1111.2222"
+	WebClientSecret = "oidc-e2e-client-secret-9f8e7d"
+	WebTeamID       = "T0SLACKEMU"
+	WebSessionKey   = "e2e-session-key-0123456789-0123456789-abcdef"
+)
+
 // EnvSecrets are one environment's credentials in an installation.
 type EnvSecrets struct {
 	PDToken  string
@@ -166,6 +180,10 @@ func NewInstallation(o Options, dir string) (*Installation, error) {
 	}
 	in.SL.AddGroup("S0ONCALL", "U0DAVE")
 	in.SL.AddGroup("S0ADMINS", "U0CAROL")
+	if o.Web {
+		in.SL.AddOIDCClient(slackemu.OIDCClient{ID: WebClientID, Secret: WebClientSecret,
+			RedirectURIs: []string{strings.TrimRight(o.PublicURL, "/") + "/auth/slack/callback"}})
+	}
 	var err error
 	if in.Receiver, err = NewReceiver(in.ActionSecret); err != nil {
 		in.Close()
@@ -227,6 +245,14 @@ func (in *Installation) ConfigYAML() (string, error) {
 	}
 	if o.MetricsListen {
 		b.WriteString("metrics: { listen: \"127.0.0.1:0\" }\n")
+	}
+	if o.Web {
+		path := in.Dir + "/oidc-client-secret"
+		if err := os.WriteFile(path, []byte(WebClientSecret+"\n"), 0o600); err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&b, "web:\n  oidc: { issuer: %q, client_id: %q, client_secret: \"${file:%s}\", team_id: %s }\n  session_key: %q\n",
+			in.SL.Issuer(), WebClientID, path, WebTeamID, WebSessionKey)
 	}
 	b.WriteString(o.ExtraYAML)
 	fmt.Fprintf(&b, "log: { level: %s, format: json }\nworkers: { count: %d, visibility_timeout: %s }\n", o.LogLevel, o.Workers, o.Visibility)

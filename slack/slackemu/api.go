@@ -77,8 +77,13 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 }
 
 func (e *Emulator) callAPI(r *http.Request, name string) (apiResult, params) {
-	if name == "apps.connections.open" {
+	switch name {
+	case "apps.connections.open":
 		return e.openConnection(r), nil
+	case "openid.connect.token":
+		return e.openIDToken(r), nil
+	case "openid.connect.userInfo":
+		return e.openIDUserInfo(r), nil
 	}
 	m, known := methods[name]
 	if !known {

@@ -63,6 +63,7 @@ type Emulator struct {
 	seq          int64
 	lastSec      int64
 	socket       socketHub
+	oidc         oidcState
 }
 
 type channel struct {
@@ -164,6 +165,7 @@ func (e *Emulator) routes() http.Handler {
 	mux.HandleFunc("GET /_slackemu/socket", e.serveSocket)
 	mux.HandleFunc("POST /_slackemu/command", e.serveSandboxCommand)
 	mux.HandleFunc("POST /_slackemu/click", e.serveSandboxClick)
+	e.oidcRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		e.recordUnexpected(r.Method + " " + r.URL.Path)
 		writeJSON(w, http.StatusNotFound, apiError("unknown_method"))
