@@ -152,21 +152,21 @@ func TestRefusedApprovalsRunNothing(t *testing.T) {
 	_, paused := h.proposeRollback("v3.0.2-pause")
 	h.slash(in, "prod", "U0ALICE", "C0CHECKOUT", "pause")
 	h.click(in, "prod", "U0ALICE", paused, "approve")
-	h.eventually(10*time.Second, "the paused run to be cancelled", func() bool { return h.current(paused).Contains("Nova is paused") })
+	h.eventually(30*time.Second, "the paused run to be cancelled", func() bool { return h.current(paused).Contains("Nova is paused") })
 	h.slash(in, "prod", "U0ALICE", "C0CHECKOUT", "resume")
 
 	resolvedInc, resolved := h.proposeRollback("v3.0.3-resolved")
 	if err := h.pd.Resolve(resolvedInc, "PALICEPROD"); err != nil {
 		t.Fatal(err)
 	}
-	h.eventually(10*time.Second, "the request to be withdrawn", func() bool { return h.current(resolved).Contains("resolved") })
+	h.eventually(30*time.Second, "the request to be withdrawn", func() bool { return h.current(resolved).Contains("resolved") })
 	if r := h.staleClick(in, "U0ALICE", resolved, "approve"); !strings.Contains(r, "cancelled") {
 		t.Errorf("click after resolve: %q", r)
 	}
 
 	_, demoted := h.proposeRollback("v3.0.4-demoted")
 	h.slash(in, "prod", "U0ALICE", "C0CHECKOUT", "mode checkout read-only")
-	h.eventually(10*time.Second, "the request to be withdrawn", func() bool { return h.current(demoted).Contains("read-only") })
+	h.eventually(30*time.Second, "the request to be withdrawn", func() bool { return h.current(demoted).Contains("read-only") })
 	if r := h.staleClick(in, "U0ALICE", demoted, "approve"); !strings.Contains(r, "cancelled") {
 		t.Errorf("click after demotion: %q", r)
 	}
