@@ -65,11 +65,7 @@ func cmdAuditVerify(ctx context.Context, args []string, stdout, _ io.Writer) err
 		}
 		return verifyExportFile(*file, *gaps, keys, anchors, stdout)
 	}
-	cfg, err := config.Load(*path)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, cfg, quietLogger())
+	cfg, st, err := openConfigStore(ctx, *path)
 	if err != nil {
 		return err
 	}
@@ -360,11 +356,7 @@ func cmdAuditExport(ctx context.Context, args []string, stdout, _ io.Writer) err
 	default:
 		return usageError{fmt.Sprintf("unknown --format %q: use jsonl or csv", *format)}
 	}
-	cfg, err := config.Load(*path)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, cfg, quietLogger())
+	_, st, err := openConfigStore(ctx, *path)
 	if err != nil {
 		return err
 	}

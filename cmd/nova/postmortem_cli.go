@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/novasre/nova"
-	"github.com/novasre/nova/config"
 	"github.com/novasre/nova/postmortem"
 	"github.com/novasre/nova/store"
 )
@@ -30,11 +29,7 @@ func cmdPostmortem(ctx context.Context, args []string, stdout, _ io.Writer) erro
 	if *format != "md" && *format != "json" {
 		return usageError{fmt.Sprintf("unknown --format %q: use md or json", *format)}
 	}
-	cfg, err := config.Load(*path)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, cfg, quietLogger())
+	_, st, err := openConfigStore(ctx, *path)
 	if err != nil {
 		return err
 	}

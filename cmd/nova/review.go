@@ -412,11 +412,7 @@ func cmdReview(ctx context.Context, args []string, stdout, _ io.Writer) error {
 			return usageError{fmt.Sprintf("--at %q is not an RFC 3339 time", *at)}
 		}
 	}
-	cfg, err := config.Load(*path)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, cfg, quietLogger())
+	cfg, st, err := openConfigStore(ctx, *path)
 	if err != nil {
 		return err
 	}

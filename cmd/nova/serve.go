@@ -262,6 +262,21 @@ func reload(ctx context.Context, path string, rt *runtime, app *bot.App, log log
 }
 
 // openStore opens the configured backend.
+// openConfigStore loads the configuration at path and opens its store for
+// an offline command (audit, review, postmortem); the caller closes it. On
+// bolt, Nova must be stopped first: one process holds the file.
+func openConfigStore(ctx context.Context, path string) (*config.Config, store.Store, error) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := openStore(ctx, cfg, quietLogger())
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, st, nil
+}
+
 func openStore(ctx context.Context, cfg *config.Config, log logrus.FieldLogger) (store.Store, error) {
 	switch cfg.Store.Backend {
 	case "redis":
