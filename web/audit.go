@@ -113,10 +113,18 @@ func (pg *Pages) audit(r *http.Request, _ Session) (string, view, error) {
 
 // auditPage serves /audit as a page, or with ?format= as a download.
 func (pg *Pages) auditPage() http.Handler {
-	page := pg.page(pg.audit)
+	return pg.pageOrDownload(pg.audit, func(r *http.Request) bool { return r.URL.Query().Get("format") != "" },
+		func(w http.ResponseWriter, r *http.Request, v view) {
+			exportAudit(w, r.URL.Query().Get("format"), v.Data.(auditView).Window.Entries)
+		})
+}
+
+// pageOrDownload serves fn's page, or, when the request asks for a
+// download, the same view (same sign-in, same access) through download.
+func (pg *Pages) pageOrDownload(fn pageFunc, wantsDownload func(*http.Request) bool, download func(http.ResponseWriter, *http.Request, view)) http.Handler {
+	page := pg.page(fn)
 	return pg.secured(func(w http.ResponseWriter, r *http.Request) {
-		format := r.URL.Query().Get("format")
-		if format == "" {
+		if !wantsDownload(r) {
 			page.ServeHTTP(w, r)
 			return
 		}
@@ -125,12 +133,12 @@ func (pg *Pages) auditPage() http.Handler {
 			http.Redirect(w, r, loginURL(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		}
-		_, v, err := pg.audit(r, s)
+		_, v, err := fn(r, s)
 		if err != nil {
 			pg.errorPage(w, r, &s, err)
 			return
 		}
-		exportAudit(w, format, v.Data.(auditView).Window.Entries)
+		download(w, r, v)
 	})
 }
 

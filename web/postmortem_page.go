@@ -21,29 +21,15 @@ type postmortemView struct {
 // the incident's draft as its Markdown text (escaped, shown as written),
 // and ?format=md to download it.
 func (pg *Pages) postmortemPage() http.Handler {
-	page := pg.page(pg.postmortem)
-	return pg.secured(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Query().Get("format") != "md" {
-			page.ServeHTTP(w, r)
-			return
-		}
-		s, ok := sessionFrom(r, pg.cfg.SignIn(), pg.now())
-		if !ok {
-			http.Redirect(w, r, loginURL(r.URL.RequestURI()), http.StatusSeeOther)
-			return
-		}
-		_, v, err := pg.postmortem(r, s)
-		if err != nil {
-			pg.errorPage(w, r, &s, err)
-			return
-		}
-		pv := v.Data.(postmortemView)
-		w.Header().Set("Content-Type", "text/markdown; charset=utf-8")
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		// The id matched incidentIDPattern: letters and digits only.
-		w.Header().Set("Content-Disposition", `attachment; filename="postmortem-`+pv.Rec.ID+`-v`+strconv.Itoa(pv.Draft.Version)+`.md"`)
-		_, _ = w.Write([]byte(pv.Markdown))
-	})
+	return pg.pageOrDownload(pg.postmortem, func(r *http.Request) bool { return r.URL.Query().Get("format") == "md" },
+		func(w http.ResponseWriter, _ *http.Request, v view) {
+			pv := v.Data.(postmortemView)
+			w.Header().Set("Content-Type", "text/markdown; charset=utf-8")
+			w.Header().Set("X-Content-Type-Options", "nosniff")
+			// The id matched incidentIDPattern: letters and digits only.
+			w.Header().Set("Content-Disposition", `attachment; filename="postmortem-`+pv.Rec.ID+`-v`+strconv.Itoa(pv.Draft.Version)+`.md"`)
+			_, _ = w.Write([]byte(pv.Markdown))
+		})
 }
 
 func (pg *Pages) postmortem(r *http.Request, _ Session) (string, view, error) {
