@@ -157,6 +157,7 @@ func (r *Runner) Run(ctx context.Context, o Options) (Report, error) {
 	rep.Calls, rep.Cached = int(pd.calls.Load()), cached
 	rep.Elapsed = r.cfg.Now().Sub(start)
 	rep.Totals = totals(rep.Rows)
+	r.saveIndex(ctx, o.Service, rep.Rows)
 	return rep, nil
 }
 
@@ -230,7 +231,11 @@ func brief(inc nova.Incident) IncidentRef {
 }
 
 func (r *Runner) cacheKey(svc nova.Service, incidentID string) string {
-	return "backtest:" + svc.Environment + ":" + svc.ID + ":" + incidentID + ":" + r.cfg.Fingerprint
+	return rowKey(svc, incidentID, r.cfg.Fingerprint)
+}
+
+func rowKey(svc nova.Service, incidentID, fingerprint string) string {
+	return "backtest:" + svc.Environment + ":" + svc.ID + ":" + incidentID + ":" + fingerprint
 }
 
 func (r *Runner) cached(ctx context.Context, svc nova.Service, inc nova.Incident) (Row, bool) {
