@@ -7,6 +7,7 @@ import (
 	"github.com/novasre/nova"
 	"github.com/novasre/nova/bot/backtest"
 	"github.com/novasre/nova/bot/render"
+	"github.com/novasre/nova/review"
 	"github.com/novasre/nova/store"
 )
 
@@ -35,7 +36,7 @@ func (a *App) BacktestRows(ctx context.Context, user string, svc nova.Service) (
 func (a *App) MarkBacktest(ctx context.Context, user string, svc nova.Service, incidentID, mark string) (string, error) {
 	refuse := func(err error) (string, error) {
 		_ = a.audit.Append(ctx, nova.AuditEntry{Environment: svc.Environment, Service: svc.ID, Incident: incidentID,
-			Actor: nova.SlackActor(user), Action: "backtest.mark", Outcome: nova.OutcomeRefused, Detail: nova.ErrorMessage(err)})
+			Actor: nova.SlackActor(user), Action: review.ActionBacktestMark, Outcome: nova.OutcomeRefused, Detail: nova.ErrorMessage(err)})
 		return "", err
 	}
 	if mark != backtest.MarkRight && mark != backtest.MarkPartly && mark != backtest.MarkWrong {
@@ -82,7 +83,7 @@ func (a *App) MarkBacktest(ctx context.Context, user string, svc nova.Service, i
 		detail = fmt.Sprintf("%s (was %s)", mark, before)
 	}
 	if err := a.audit.Append(ctx, nova.AuditEntry{Time: now, Environment: svc.Environment, Service: svc.ID, Incident: incidentID,
-		Actor: nova.SlackActor(user), Action: "backtest.mark", Outcome: nova.OutcomeOK, Detail: detail}); err != nil {
+		Actor: nova.SlackActor(user), Action: review.ActionBacktestMark, Outcome: nova.OutcomeOK, Detail: detail}); err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("Recorded that Nova's backtest hypothesis for %s was %s.", incidentID, mark), nil
