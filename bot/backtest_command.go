@@ -118,6 +118,9 @@ func backtestSummary(svc nova.Service, rep backtest.Report, err error) nova.Mrkd
 	if rep.Partial || err != nil {
 		out += "The run stopped before the end; start it again to finish (done incidents are cached).\n"
 	}
+	if rep.PageURL != "" {
+		return out + nova.Mrkdwnf("Row by row, and to mark the undecided rows (admins): ") + nova.MrkdwnLink(rep.PageURL, "the backtest page") + "."
+	}
 	return out + nova.Mrkdwnf("Row by row: `nova backtest --service %s` (answered from the cache).", svc.ID)
 }
 

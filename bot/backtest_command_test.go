@@ -104,3 +104,15 @@ func TestSlashBacktestWithoutARunner(t *testing.T) {
 		t.Errorf("got %v, want EUNAVAILABLE pointing to the command line", err)
 	}
 }
+
+func TestBacktestSummaryLinksThePage(t *testing.T) {
+	svc := nova.Service{ID: "PPAY", Name: "payments", Environment: "prod"}
+	rep := backtest.Report{PageURL: "https://nova.example.com/backtest/PPAY", Totals: backtest.Totals{Incidents: 1, Undecided: 1}}
+	if s := string(backtestSummary(svc, rep, nil)); !strings.Contains(s, "<https://nova.example.com/backtest/PPAY|the backtest page>") {
+		t.Errorf("summary lacks the page link: %s", s)
+	}
+	rep.PageURL = ""
+	if s := string(backtestSummary(svc, rep, nil)); !strings.Contains(s, "nova backtest --service PPAY") || strings.Contains(s, "/backtest/") {
+		t.Errorf("summary without pages: %s", s)
+	}
+}

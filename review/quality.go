@@ -8,6 +8,10 @@ import (
 	"github.com/novasre/nova"
 )
 
+// ActionBacktestMark is the audit action of an admin's mark on a backtest
+// row; its detail starts with the mark (right, partly or wrong).
+const ActionBacktestMark = "backtest.mark"
+
 // serviceQuality are one service's figures over the period.
 type serviceQuality struct {
 	incidents, hypotheses, abstentions int64
@@ -16,6 +20,7 @@ type serviceQuality struct {
 	novaAcks, personAcks               int64
 	novaAckSeconds, personAckSeconds   float64
 	wrongOnes                          []string
+	marks                              map[string]string // backtest row marks by incident, latest wins
 	actions                            map[nova.ApprovalState]int64
 	proposed                           int64
 }
@@ -24,7 +29,7 @@ func (b *builder) quality() {
 	q := map[string]*serviceQuality{}
 	get := func(id string) *serviceQuality {
 		if q[id] == nil {
-			q[id] = &serviceQuality{actions: map[nova.ApprovalState]int64{}}
+			q[id] = &serviceQuality{actions: map[nova.ApprovalState]int64{}, marks: map[string]string{}}
 		}
 		return q[id]
 	}
@@ -65,6 +70,26 @@ func (b *builder) quality() {
 			}
 		}
 	}
+	// Marks an admin gave backtest rows count as feedback like the Slack
+	// buttons (right as helpful); the latest mark of a row in the period
+	// counts, as it does in the service's counters.
+	for _, e := range b.in.Audit {
+		if e.Action == ActionBacktestMark && e.Outcome == nova.OutcomeOK && e.Service != "" && e.Incident != "" {
+			if f := strings.Fields(e.Detail); len(f) > 0 {
+				get(e.Service).marks[e.Incident] = f[0]
+			}
+		}
+	}
+	for _, s := range q {
+		for _, m := range s.marks {
+			switch m {
+			case "right":
+				s.helpful++
+			case "wrong":
+				s.wrong++
+			}
+		}
+	}
 	for _, a := range b.in.Approvals {
 		s := get(a.ServiceID)
 		s.proposed++
@@ -74,7 +99,7 @@ func (b *builder) quality() {
 	for _, svc := range b.services() {
 		st, _ := b.state(svc)
 		s := get(svc.ID)
-		if st.Mode == nova.ModeOff && s.incidents == 0 && s.proposed == 0 {
+		if st.Mode == nova.ModeOff && s.incidents == 0 && s.proposed == 0 && len(s.marks) == 0 {
 			continue
 		}
 		var f strings.Builder
@@ -88,6 +113,13 @@ func (b *builder) quality() {
 			fmt.Fprintf(&f, "; feedback %d helpful, %d wrong: precision %s", s.helpful, s.wrong, Percent(share))
 		} else {
 			f.WriteString("; no feedback")
+		}
+		if len(s.marks) > 0 {
+			n := map[string]int{}
+			for _, m := range s.marks {
+				n[m]++
+			}
+			fmt.Fprintf(&f, " (including backtest marks: %d right, %d partly, %d wrong)", n["right"], n["partly"], n["wrong"])
 		}
 		if s.novaAcks+s.personAcks > 0 {
 			fmt.Fprintf(&f, "; first acks: Nova %d, people %d", s.novaAcks, s.personAcks)

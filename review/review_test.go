@@ -244,3 +244,19 @@ func TestSummary(t *testing.T) {
 		t.Errorf("summary:\n%s", s)
 	}
 }
+
+func TestBacktestMarksCountInQuality(t *testing.T) {
+	in := drifted()
+	mark := func(seq int64, incident, actor, outcome, detail string) nova.AuditEntry {
+		return nova.AuditEntry{Seq: seq, Time: now.Add(-day24), Environment: "prod", Service: "PSILENT", Incident: incident,
+			Actor: actor, Action: ActionBacktestMark, Outcome: outcome, Detail: detail}
+	}
+	in.Audit = append(in.Audit,
+		mark(7, "Q7", "slack:U0ALICE", nova.OutcomeOK, "wrong"),
+		mark(8, "Q8", "slack:U0ALICE", nova.OutcomeOK, "partly"),
+		mark(9, "Q7", "slack:U0MALLORY", nova.OutcomeRefused, "only Nova admins of prod can mark backtest rows of search"),
+		mark(10, "Q7", "slack:U0ALICE", nova.OutcomeOK, "right (was wrong)"))
+	r := Build(in)
+	wantItem(t, r, SectionQuality, "search", "", "feedback 1 helpful, 0 wrong: precision 100% (including backtest marks: 1 right, 1 partly, 0 wrong)")
+	wantItem(t, Build(drifted()), SectionQuality, "search", "", "no feedback")
+}

@@ -81,6 +81,8 @@ type PagesConfig struct {
 	// Decider takes decisions from the suggestion page; nil: decisions are
 	// taken in Slack only.
 	Decider Decider
+	// Backtests serves the backtest pages; nil: no such page.
+	Backtests Backtests
 	// OnRefused is told of refused sign-ins and forged or expired forms,
 	// for the audit log: what was refused, why, and the client address.
 	OnRefused func(what, reason, client string)
@@ -142,6 +144,8 @@ func (pg *Pages) Register(r *mux.Router) {
 	r.HandleFunc("/incidents/{id}/suggestions/{suggestion}", pg.secured(pg.decide)).Methods(http.MethodPost)
 	r.Handle("/incidents/{id}/postmortem", pg.postmortemPage()).Methods(http.MethodGet)
 	r.Handle("/audit", pg.auditPage()).Methods(http.MethodGet)
+	r.Handle("/backtest/{service}", pg.page(pg.backtest)).Methods(http.MethodGet)
+	r.HandleFunc("/backtest/{service}", pg.secured(pg.markBacktest)).Methods(http.MethodPost)
 	r.Handle("/static/{file}", pg.assets()).Methods(http.MethodGet)
 	r.HandleFunc(LoginPath, pg.secured(pg.login)).Methods(http.MethodGet)
 	r.HandleFunc(CallbackPath, pg.secured(pg.callback)).Methods(http.MethodGet)

@@ -87,6 +87,8 @@ type Report struct {
 	Elapsed     time.Duration `json:"elapsed_ns"`
 	// Partial is set when the run was stopped before the end.
 	Partial bool `json:"partial,omitempty"`
+	// PageURL is the page where admins mark the undecided rows.
+	PageURL string `json:"page_url,omitempty"`
 }
 
 const topChanges = 5
@@ -177,6 +179,9 @@ func (r Report) WriteMarkdown(w io.Writer) error {
 	if decided := t.Right + t.Wrong; decided > 0 {
 		fmt.Fprintf(&b, "Automatic verdicts: %d of %d decided rows right (%.0f%%); %d rows need a person to judge.\n\n",
 			t.Right, decided, 100*float64(t.Right)/float64(decided), t.Undecided)
+	}
+	if r.PageURL != "" && t.Undecided > 0 {
+		fmt.Fprintf(&b, "Admins of %s can mark the undecided rows right, partly or wrong at %s; marks count as feedback for the service.\n\n", md(r.Environment), r.PageURL)
 	}
 	if t.MedianLead != 0 {
 		fmt.Fprintf(&b, "A note would have been in the timeline a median %s before the first person acknowledged.\n\n", round(t.MedianLead))

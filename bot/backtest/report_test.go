@@ -46,3 +46,23 @@ func TestMarkdownEscapesPagerDutyText(t *testing.T) {
 		}
 	}
 }
+
+func TestMarkdownLinksThePageForUndecidedRows(t *testing.T) {
+	rep := Report{Service: "PPAY", Environment: "prod", PageURL: "https://nova.example.com/backtest/PPAY",
+		Rows: []Row{{Incident: IncidentRef{ID: "Q1"}, Verdict: VerdictUndecided,
+			Result: &nova.TriageResult{Hypotheses: []nova.Hypothesis{{Rank: 1, Summary: "deploy", Category: nova.CategoryChange, Confidence: 0.7}}}}}}
+	rep.Totals = totals(rep.Rows)
+	var b strings.Builder
+	if err := rep.WriteMarkdown(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "mark the undecided rows right, partly or wrong at https://nova.example.com/backtest/PPAY") {
+		t.Errorf("no link to the page:\n%s", b.String())
+	}
+	rep.PageURL = ""
+	b.Reset()
+	_ = rep.WriteMarkdown(&b)
+	if strings.Contains(b.String(), "/backtest/") {
+		t.Errorf("a page is linked without one:\n%s", b.String())
+	}
+}

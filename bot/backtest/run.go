@@ -46,6 +46,9 @@ type Config struct {
 	// scoped client at background priority.
 	PagerDuty Reader
 	Engine    Engine
+	// PageURL is the web page of the service's latest backtest, where
+	// admins mark undecided rows ("" when the pages are off).
+	PageURL string
 	// Store caches each incident's replay; nil means no cache.
 	Store store.Records
 	// Fingerprint identifies the engine's options and calibration: a cached
@@ -115,7 +118,7 @@ func (r *Runner) Run(ctx context.Context, o Options) (Report, error) {
 	start := r.cfg.Now()
 	pd := &counting{Reader: r.cfg.PagerDuty}
 	rep := Report{Service: o.Service.ID, ServiceName: o.Service.Name, Environment: o.Service.Environment,
-		Since: start.Add(-o.Since).UTC(), Until: start.UTC(), Limit: o.Limit, Fingerprint: r.cfg.Fingerprint}
+		Since: start.Add(-o.Since).UTC(), Until: start.UTC(), Limit: o.Limit, Fingerprint: r.cfg.Fingerprint, PageURL: r.cfg.PageURL}
 	list, err := pd.ListIncidents(ctx, nova.IncidentFilter{ServiceIDs: []string{o.Service.ID},
 		Statuses: []string{nova.StatusResolved}, Since: rep.Since, Until: rep.Until, Limit: o.Limit})
 	if err != nil {
@@ -157,6 +160,7 @@ func (r *Runner) Run(ctx context.Context, o Options) (Report, error) {
 	rep.Calls, rep.Cached = int(pd.calls.Load()), cached
 	rep.Elapsed = r.cfg.Now().Sub(start)
 	rep.Totals = totals(rep.Rows)
+	r.saveIndex(ctx, o.Service, rep.Rows)
 	return rep, nil
 }
 
@@ -230,7 +234,11 @@ func brief(inc nova.Incident) IncidentRef {
 }
 
 func (r *Runner) cacheKey(svc nova.Service, incidentID string) string {
-	return "backtest:" + svc.Environment + ":" + svc.ID + ":" + incidentID + ":" + r.cfg.Fingerprint
+	return rowKey(svc, incidentID, r.cfg.Fingerprint)
+}
+
+func rowKey(svc nova.Service, incidentID, fingerprint string) string {
+	return "backtest:" + svc.Environment + ":" + svc.ID + ":" + incidentID + ":" + fingerprint
 }
 
 func (r *Runner) cached(ctx context.Context, svc nova.Service, inc nova.Incident) (Row, bool) {

@@ -20,6 +20,7 @@ import (
 	"github.com/novasre/nova/config"
 	"github.com/novasre/nova/pagerduty"
 	"github.com/novasre/nova/store"
+	"github.com/novasre/nova/web"
 )
 
 const backtestDetail = `Lists the service's resolved incidents (newest first, within --since, at most --limit) and triages
@@ -131,7 +132,12 @@ func newBacktestRunner(rt *runtime, st store.Records, svc nova.Service, progress
 		return nil, fmt.Errorf("environment %s: unexpected PagerDuty client %T", svc.Environment, client)
 	}
 	set := rt.settings.Load()
+	page := ""
+	if cfg := rt.config(); cfg.Web.Enabled() && cfg.PublicURL != "" {
+		page = strings.TrimRight(cfg.PublicURL, "/") + web.BacktestPath(svc.ID)
+	}
 	return backtest.New(backtest.Config{
+		PageURL:     page,
 		PagerDuty:   backgroundReader{pd},
 		Engine:      backtest.Live(rt.settings.Load, rt.log),
 		Store:       st,

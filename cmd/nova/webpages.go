@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -56,6 +57,7 @@ func newPages(rt *runtime, app *bot.App, st store.Store, now func() time.Time) (
 		SignIn:      rt.signInConfig,
 		Decider:     webDecider{app: app},
 		Postmortems: app,
+		Backtests:   webBacktests{app: app},
 		HTTPClient:  &http.Client{Timeout: 10 * time.Second},
 		Log:         rt.log,
 		Now:         now,
@@ -361,4 +363,38 @@ func (d pageData) Audit(ctx context.Context, f web.AuditFilter) (web.AuditWindow
 	}
 	w.Entries = matched
 	return w, nil
+}
+
+// webBacktests is web.Backtests over bot's backtest rows and marks.
+type webBacktests struct{ app *bot.App }
+
+func (b webBacktests) BacktestRows(ctx context.Context, user string, svc nova.Service) ([]web.BacktestRow, bool, error) {
+	rows, admin, err := b.app.BacktestRows(ctx, user, svc)
+	if err != nil {
+		return nil, false, err
+	}
+	out := make([]web.BacktestRow, 0, len(rows))
+	for _, r := range rows {
+		w := web.BacktestRow{IncidentID: r.Incident.ID, Number: r.Incident.Number, Title: r.Incident.Title, URL: r.Incident.URL,
+			TriggeredAt: r.Incident.TriggeredAt, Verdict: r.Verdict, Why: r.Why, Happened: r.Outcome.Resolution}
+		if w.Happened == "" {
+			w.Happened = r.Outcome.ResolveReason
+		}
+		if w.Happened == "" && len(r.Outcome.Notes) > 0 {
+			w.Happened = r.Outcome.Notes[len(r.Outcome.Notes)-1]
+		}
+		if r.Result != nil && !r.Result.Abstained && len(r.Result.Hypotheses) > 0 {
+			top := r.Result.Top()
+			w.Hypothesis = fmt.Sprintf("%s (%s, %.0f%%)", top.Summary, top.Category, 100*top.Confidence)
+		}
+		if r.Mark != nil {
+			w.Mark, w.MarkedBy, w.MarkedAt = r.Mark.Mark, r.Mark.By, r.Mark.At
+		}
+		out = append(out, w)
+	}
+	return out, admin, nil
+}
+
+func (b webBacktests) MarkBacktest(ctx context.Context, user string, svc nova.Service, incidentID, mark string) (string, error) {
+	return b.app.MarkBacktest(ctx, user, svc, incidentID, mark)
 }
