@@ -81,6 +81,9 @@ type PagesConfig struct {
 	// Decider takes decisions from the suggestion page; nil: decisions are
 	// taken in Slack only.
 	Decider Decider
+	// Reviews serves the rollout review page to those who may read it;
+	// nil: no such page.
+	Reviews Reviews
 	// OnRefused is told of refused sign-ins and forged or expired forms,
 	// for the audit log: what was refused, why, and the client address.
 	OnRefused func(what, reason, client string)
@@ -142,6 +145,7 @@ func (pg *Pages) Register(r *mux.Router) {
 	r.HandleFunc("/incidents/{id}/suggestions/{suggestion}", pg.secured(pg.decide)).Methods(http.MethodPost)
 	r.Handle("/incidents/{id}/postmortem", pg.postmortemPage()).Methods(http.MethodGet)
 	r.Handle("/audit", pg.auditPage()).Methods(http.MethodGet)
+	r.Handle("/review", pg.reviewPage()).Methods(http.MethodGet)
 	r.Handle("/static/{file}", pg.assets()).Methods(http.MethodGet)
 	r.HandleFunc(LoginPath, pg.secured(pg.login)).Methods(http.MethodGet)
 	r.HandleFunc(CallbackPath, pg.secured(pg.callback)).Methods(http.MethodGet)
