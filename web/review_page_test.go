@@ -39,7 +39,7 @@ func (f *fakeReviewer) Review(_ context.Context, period time.Duration) (review.R
 	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	svc := nova.Service{ID: "PCHECKOUT", Name: "checkout " + f.text, Environment: "prod", DeclaredMode: nova.ModeAction}
 	rep := review.Build(review.Input{Now: now, Since: now.Add(-period), Services: []nova.Service{svc},
-		States: map[string]nova.ServiceState{"PCHECKOUT": {ServiceID: "PCHECKOUT", Mode: nova.ModeReadOnly, Since: now.Add(-time.Hour), ChangedBy: f.text}},
+		States:      map[string]nova.ServiceState{"PCHECKOUT": {ServiceID: "PCHECKOUT", Mode: nova.ModeReadOnly, Since: now.Add(-time.Hour), ChangedBy: f.text}},
 		Credentials: []review.Credential{{Environment: "prod", Kind: "api_key", Name: "dash " + f.text, Created: now.Add(-100 * 24 * time.Hour), AgeDays: 100, Status: "due"}}})
 	return rep, nil
 }
