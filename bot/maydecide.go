@@ -13,3 +13,9 @@ import (
 func (a *App) MayDecide(ctx context.Context, user string, req nova.ApprovalRequest) (bool, error) {
 	return a.actions.MayDecide(ctx, user, req)
 }
+
+// MayReview reports whether user may read the rollout review, by the rule
+// of /nova review; the web review page asks before showing it or its link.
+func (a *App) MayReview(ctx context.Context, user string) (bool, error) {
+	return a.rollout.MayReview(ctx, user)
+}

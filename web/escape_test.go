@@ -50,16 +50,19 @@ func markup(body string) []string {
 }
 
 func TestOutsideTextStaysTextOnThePages(t *testing.T) {
-	rg := newRig(t, fixture("plain"))
+	rg, rv := newReviewRig(t, "plain")
 	c := rg.browser()
 	rg.signIn(c, "U0ALICE")
-	pages := []string{"/", "/incidents", "/incidents/Q1", "/incidents/Q1/suggestions/s1", "/audit"}
+	pages := []string{"/", "/incidents", "/incidents/Q1", "/incidents/Q1/suggestions/s1", "/audit", "/review"}
 	baseline := map[string]string{}
 	for _, p := range pages {
 		baseline[p] = strings.Join(markup(get(t, c, rg.srv.URL+p, 200)), " ")
 	}
 	for _, text := range hostileCorpus {
 		rg.data.set(fixture(text))
+		rv.mu.Lock()
+		rv.text = text
+		rv.mu.Unlock()
 		for _, p := range pages {
 			body := get(t, c, rg.srv.URL+p, 200)
 			if got := strings.Join(markup(body), " "); got != baseline[p] {
@@ -71,6 +74,10 @@ func TestOutsideTextStaysTextOnThePages(t *testing.T) {
 			if p == "/incidents/Q1" && utf8.ValidString(text) && !strings.ContainsAny(text, "\x00\r") &&
 				!strings.Contains(html.UnescapeString(body), "checkout-api 5xx "+text) {
 				t.Errorf("%s: the title %q is not shown as the text it is", p, text)
+			}
+			if p == "/review" && utf8.ValidString(text) && !strings.ContainsAny(text, "\x00\r") &&
+				!strings.Contains(html.UnescapeString(body), "dash "+text) {
+				t.Errorf("%s: the key name %q is not shown as the text it is", p, text)
 			}
 		}
 	}

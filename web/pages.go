@@ -83,6 +83,9 @@ type PagesConfig struct {
 	Decider Decider
 	// Backtests serves the backtest pages; nil: no such page.
 	Backtests Backtests
+	// Reviews serves the rollout review page to those who may read it;
+	// nil: no such page.
+	Reviews Reviews
 	// OnRefused is told of refused sign-ins and forged or expired forms,
 	// for the audit log: what was refused, why, and the client address.
 	OnRefused func(what, reason, client string)
@@ -146,6 +149,7 @@ func (pg *Pages) Register(r *mux.Router) {
 	r.Handle("/audit", pg.auditPage()).Methods(http.MethodGet)
 	r.Handle("/backtest/{service}", pg.page(pg.backtest)).Methods(http.MethodGet)
 	r.HandleFunc("/backtest/{service}", pg.secured(pg.markBacktest)).Methods(http.MethodPost)
+	r.Handle("/review", pg.reviewPage()).Methods(http.MethodGet)
 	r.Handle("/static/{file}", pg.assets()).Methods(http.MethodGet)
 	r.HandleFunc(LoginPath, pg.secured(pg.login)).Methods(http.MethodGet)
 	r.HandleFunc(CallbackPath, pg.secured(pg.callback)).Methods(http.MethodGet)

@@ -10,7 +10,7 @@ import (
 )
 
 // pageNames are the templates under templates/, each rendered inside layout.
-var pageNames = []string{"overview", "incidents", "incident", "suggestion", "audit", "postmortem", "backtest", "error", "signedout"}
+var pageNames = []string{"overview", "incidents", "incident", "suggestion", "audit", "postmortem", "backtest", "review", "error", "signedout"}
 
 var evidenceKinds = map[string]string{
 	nova.EvidenceAlert: "alert", nova.EvidenceChange: "change", nova.EvidencePastIncident: "past incident",

@@ -39,15 +39,24 @@ type serviceRow struct {
 type overviewView struct {
 	Overview
 	Rows []serviceRow
+	// Review links the rollout review, for those who may read it.
+	Review bool
 }
 
-func (pg *Pages) overview(r *http.Request, _ Session) (string, view, error) {
+func (pg *Pages) overview(r *http.Request, s Session) (string, view, error) {
 	ov, err := pg.cfg.Data.Overview(r.Context())
 	if err != nil {
 		return "", view{}, err
 	}
 	now := pg.now()
 	v := overviewView{Overview: ov}
+	// Only a link: failing to ask (Slack unreachable) hides it and
+	// leaves the services page up.
+	if ok, err := pg.mayReview(r.Context(), s); err != nil {
+		pg.log.WithError(err).Warn("could not tell whether the user may read the rollout review")
+	} else {
+		v.Review = ok
+	}
 	for _, s := range ov.Services {
 		row := serviceRow{Service: s.Service, State: s.State}
 		if !s.State.Since.IsZero() {

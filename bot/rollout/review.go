@@ -82,6 +82,15 @@ func reviewMessage(rep review.Report, link string) nova.Message {
 }
 
 // ReviewCommand answers /nova review [PERIOD] with the review's summary. The
+// MayReview reports whether user may read the rollout review: the rule of
+// /nova review (a global admin, directly or through a user group, or an
+// admin of every environment), for callers outside Slack such as the web
+// review page.
+func (r *Rollout) MayReview(ctx context.Context, user string) (bool, error) {
+	ok, _, err := r.globalAdmin(ctx, Caller{User: user})
+	return ok, err
+}
+
 // review covers every environment (keys, access, audit), so it needs a
 // global admin, like pause.
 func (r *Rollout) ReviewCommand(ctx context.Context, req nova.CommandRequest, args []string) (nova.Reply, error) {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/novasre/nova"
+	"github.com/novasre/nova/bot/settings"
 	"github.com/novasre/nova/review"
 )
 
@@ -72,5 +73,25 @@ func TestReviewCommandNeedsAGlobalAdmin(t *testing.T) {
 	}
 	if _, err := f.r.ReviewCommand(ctx, cmd("U0BOB", "C0X"), []string{"forever"}); !nova.IsCode(err, nova.EINVALID) {
 		t.Errorf("bad period: %v", err)
+	}
+}
+
+// The web review page asks MayReview: the rule of /nova review, with no
+// Slack request to say which environments the caller came through.
+func TestMayReviewIsTheReviewCommandsRule(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for user, want := range map[string]bool{"U0BOB": true, "U0ALICE": false, "U0CAROL": false, nova.ActorNova: false, "": false} {
+		if ok, err := f.r.MayReview(ctx, user); err != nil || ok != want {
+			t.Errorf("MayReview(%q) = %v %v, want %v", user, ok, err, want)
+		}
+	}
+	// An admin of every environment, and a member of a global-admin group.
+	f.set.Environments["staging"] = settings.Env{Admins: []string{"U0ALICE"}, Slack: true}
+	f.set.GlobalAdmins = []string{"S0ADMINS"}
+	for _, user := range []string{"U0ALICE", "U0CAROL"} {
+		if ok, err := f.r.MayReview(ctx, user); err != nil || !ok {
+			t.Errorf("MayReview(%q) = %v %v, want true", user, ok, err)
+		}
 	}
 }

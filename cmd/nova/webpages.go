@@ -58,6 +58,7 @@ func newPages(rt *runtime, app *bot.App, st store.Store, now func() time.Time) (
 		Decider:     webDecider{app: app},
 		Postmortems: app,
 		Backtests:   webBacktests{app: app},
+		Reviews:     webReviews{reviewSource: reviewSource{rt: rt, st: st}, app: app},
 		HTTPClient:  &http.Client{Timeout: 10 * time.Second},
 		Log:         rt.log,
 		Now:         now,
@@ -311,6 +312,17 @@ func (d webDecider) Decide(ctx context.Context, user string, req nova.ApprovalRe
 		return "", nova.WrapError(nova.ErrorCode(err), err, "%s", nova.Mrkdwn(nova.ErrorMessage(err)).Plain())
 	}
 	return reply.Text.Plain(), nil
+}
+
+// webReviews serves the review page: the same review as the API and the
+// CLI, read by those /nova review admits.
+type webReviews struct {
+	reviewSource
+	app *bot.App
+}
+
+func (r webReviews) MayReview(ctx context.Context, user string) (bool, error) {
+	return r.app.MayReview(ctx, user)
 }
 
 // pageScanAuditWindow is how many of the latest audit entries the audit
