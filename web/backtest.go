@@ -93,18 +93,8 @@ func (pg *Pages) backtest(r *http.Request, s Session) (string, view, error) {
 
 // markBacktest handles POST /backtest/{service}: a mark on one row.
 func (pg *Pages) markBacktest(w http.ResponseWriter, r *http.Request) {
-	cfg := pg.cfg.SignIn()
-	s, ok := sessionFrom(r, cfg, pg.now())
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	s, ok := pg.formSession(w, r, "backtest mark")
 	if !ok {
-		pg.errorPage(w, r, nil, nova.Errorf(nova.EUNAUTHORIZED, "you are not signed in (or your session expired): sign in and try again"))
-		return
-	}
-	if !validCSRF(r, s, cfg) {
-		if pg.cfg.OnRefused != nil {
-			pg.cfg.OnRefused("backtest mark by "+s.UserID, "no valid CSRF token", ClientAddress(r))
-		}
-		pg.errorPage(w, r, &s, nova.Errorf(nova.EFORBIDDEN, "the form expired or did not come from Nova's page; reload the page and try again"))
 		return
 	}
 	if pg.cfg.Backtests == nil {
@@ -126,8 +116,6 @@ func (pg *Pages) markBacktest(w http.ResponseWriter, r *http.Request) {
 		pg.errorPage(w, r, &s, err)
 		return
 	}
-	if sealed, err := newSigner(cfg.SessionKey, "flash").seal(flash{Text: msg, Expires: pg.now().Add(time.Minute).Unix()}); err == nil {
-		setCookie(w, cfg, flashCookie, sealed, time.Minute)
-	}
+	pg.setFlash(w, msg)
 	http.Redirect(w, r, r.URL.Path+"#"+url.QueryEscape(incident), http.StatusSeeOther)
 }

@@ -78,18 +78,8 @@ func (pg *Pages) buttons(ctx context.Context, s Session, req nova.ApprovalReques
 // decide handles POST /incidents/{id}/suggestions/{suggestion}: Apply,
 // Approve (confirmed) or Deny by the signed-in person.
 func (pg *Pages) decide(w http.ResponseWriter, r *http.Request) {
-	cfg := pg.cfg.SignIn()
-	s, ok := sessionFrom(r, cfg, pg.now())
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	s, ok := pg.formSession(w, r, "decision")
 	if !ok {
-		pg.errorPage(w, r, nil, nova.Errorf(nova.EUNAUTHORIZED, "you are not signed in (or your session expired): sign in and try again"))
-		return
-	}
-	if !validCSRF(r, s, cfg) {
-		if pg.cfg.OnRefused != nil {
-			pg.cfg.OnRefused("decision by "+s.UserID, "no valid CSRF token", ClientAddress(r))
-		}
-		pg.errorPage(w, r, &s, nova.Errorf(nova.EFORBIDDEN, "the form expired or did not come from Nova's page; reload the page and try again"))
 		return
 	}
 	if pg.cfg.Decider == nil {
@@ -124,10 +114,17 @@ func (pg *Pages) decide(w http.ResponseWriter, r *http.Request) {
 		pg.errorPage(w, r, &s, err)
 		return
 	}
+	pg.setFlash(w, msg)
+	http.Redirect(w, r, r.URL.Path, http.StatusSeeOther)
+}
+
+// setFlash keeps the outcome of a form for the page the browser is sent
+// back to (a signed cookie, one minute).
+func (pg *Pages) setFlash(w http.ResponseWriter, msg string) {
+	cfg := pg.cfg.SignIn()
 	if sealed, err := newSigner(cfg.SessionKey, "flash").seal(flash{Text: msg, Expires: pg.now().Add(time.Minute).Unix()}); err == nil {
 		setCookie(w, cfg, flashCookie, sealed, time.Minute)
 	}
-	http.Redirect(w, r, r.URL.Path, http.StatusSeeOther)
 }
 
 // takeFlash reads and clears the outcome of the last decision.
@@ -143,4 +140,26 @@ func (pg *Pages) takeFlash(w http.ResponseWriter, r *http.Request) string {
 		return ""
 	}
 	return f.Text
+}
+
+// formSession starts every form POST of the pages: the body is bounded,
+// the person must be signed in, and the form must carry the session's CSRF
+// token (a refusal is reported as what by the user). It has answered the
+// request when ok is false.
+func (pg *Pages) formSession(w http.ResponseWriter, r *http.Request, what string) (Session, bool) {
+	cfg := pg.cfg.SignIn()
+	s, ok := sessionFrom(r, cfg, pg.now())
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	if !ok {
+		pg.errorPage(w, r, nil, nova.Errorf(nova.EUNAUTHORIZED, "you are not signed in (or your session expired): sign in and try again"))
+		return s, false
+	}
+	if !validCSRF(r, s, cfg) {
+		if pg.cfg.OnRefused != nil {
+			pg.cfg.OnRefused(what+" by "+s.UserID, "no valid CSRF token", ClientAddress(r))
+		}
+		pg.errorPage(w, r, &s, nova.Errorf(nova.EFORBIDDEN, "the form expired or did not come from Nova's page; reload the page and try again"))
+		return s, false
+	}
+	return s, true
 }
