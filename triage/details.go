@@ -135,7 +135,9 @@ func parseNumber(v string) (val float64, pct, multiple, fraction bool, ok bool) 
 
 // cloudWatchReason reads CloudWatch's "Threshold Crossed: 1 datapoint [9.0
 // (...)] was greater than or equal to the threshold (2.0)".
-var cloudWatchReason = regexp.MustCompile(`\[([0-9.]+)[^\]]*\] was (greater|less) than (?:or equal to )?the threshold \(([0-9.]+)\)`)
+// ("3 out of the last 3 datapoints [97.2 (...), 96.8 (...)] were greater
+// than..."), numbers in CloudWatch's exponent form ("1.2E9") included.
+var cloudWatchReason = regexp.MustCompile(`(?i)\[([0-9.]+(?:e[+-]?[0-9]+)?)[^\]]*\] (?:was|were) (greater|less) than (?:or equal to )?the threshold \(([0-9.]+(?:e[+-]?[0-9]+)?)\)`)
 
 // readMetrics extracts the numbers of one alert with their limits.
 func readMetrics(a *nova.Alert) []metric {
@@ -148,10 +150,19 @@ func readMetrics(a *nova.Alert) []metric {
 		pct   bool
 		mult  bool
 	}
+	// What a bare "value" or "threshold" measures is named by the alert's
+	// summary or, when that names the service rather than the check, by the
+	// rule's own name in the details (Prometheus' alertname, a Datadog
+	// monitor, a CloudWatch alarm).
 	summaryTopic := ""
-	for _, w := range strings.Fields(normWords(a.Summary)) {
-		if t, ok := topicOfWord(w); ok && resourceTopics[t] != "" {
-			summaryTopic = t
+	for _, text := range append([]string{a.Summary}, titleDetails(a.Details)...) {
+		for _, w := range strings.Fields(normWords(splitIdentifier(keySeparators.Replace(text)))) {
+			if t, ok := topicOfWord(w); ok && resourceTopics[t] != "" {
+				summaryTopic = t
+				break
+			}
+		}
+		if summaryTopic != "" {
 			break
 		}
 	}
@@ -163,7 +174,7 @@ func readMetrics(a *nova.Alert) []metric {
 			val, _ := strconv.ParseFloat(m[1], 64)
 			lim, _ := strconv.ParseFloat(m[3], 64)
 			topic := summaryTopic
-			for _, w := range detailKeyWords(a.Details["AlarmName"] + " " + a.Details["MetricName"]) {
+			for _, w := range strings.Fields(normWords(splitIdentifier(keySeparators.Replace(a.Details["AlarmName"] + " " + a.Details["MetricName"])))) {
 				if t, ok := metricTopics[w]; ok {
 					topic = t
 					break
@@ -240,6 +251,21 @@ func readMetrics(a *nova.Alert) []metric {
 			}
 		}
 		out = append(out, m)
+	}
+	return out
+}
+
+// titleKeys are detail keys whose value names the check that fired.
+var titleKeys = toSet("alertname alert_name alarmname alarm_name monitor monitor_name title check check_name rule rule_name metricname metric_name metric event_title policy_name condition_name")
+
+// titleDetails returns the values of an alert's title-like details, in key
+// order.
+func titleDetails(d map[string]string) []string {
+	var out []string
+	for _, k := range sortedKeys(d) {
+		if titleKeys[strings.ToLower(k)] {
+			out = append(out, d[k])
+		}
 	}
 	return out
 }

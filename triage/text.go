@@ -105,6 +105,27 @@ func splitCamel(s string) string {
 	return b.String()
 }
 
+// splitIdentifier is splitCamel that also ends a run of capitals before
+// the capital that starts the next word ("CPUUtilization" becomes "CPU
+// Utilization", "HTTPCode_ELB_5XX" keeps "HTTP Code"), for reading rule
+// and metric names; prose keeps splitCamel's whole runs ("OOMKilled").
+func splitIdentifier(s string) string {
+	rs := []rune(s)
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i, r := range rs {
+		if i > 0 && unicode.IsUpper(r) {
+			prev := rs[i-1]
+			nextLower := i+1 < len(rs) && unicode.IsLower(rs[i+1])
+			if unicode.IsLower(prev) || (unicode.IsUpper(prev) && nextLower) {
+				b.WriteByte(' ')
+			}
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
 // versionish reports tokens such as "v2", "13" or "0" that come from version
 // strings and timestamps: they match between unrelated texts by accident.
 func versionish(f string) bool {

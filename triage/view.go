@@ -153,8 +153,23 @@ func (v *view) onsetOr(t time.Time) time.Time {
 	return v.onset
 }
 
-// lowerText is what signatures are matched against (see compiledDefaults).
-func lowerText(s string) string { return strings.ToLower(s) }
+// lowerText is what signatures are matched against (see compiledDefaults):
+// the text lower-cased, followed by the camel-case identifiers it contains
+// split into words, so that an alert rule named "NodeFilesystemSpaceFillingUp"
+// or "HostOutOfMemory" reads like the prose the patterns are written for.
+func lowerText(s string) string {
+	lower := strings.ToLower(s)
+	var extra []string
+	for _, f := range strings.Fields(s) {
+		if sp := splitIdentifier(f); len(sp) != len(f) {
+			extra = append(extra, sp)
+		}
+	}
+	if len(extra) == 0 {
+		return lower
+	}
+	return lower + "\n" + strings.ToLower(strings.Join(extra, " "))
+}
 
 // alertText is an alert's summary followed by its details as "key: value"
 // lines in key order, so the same alert always reads the same.
