@@ -74,6 +74,32 @@ func providerByHost(host string) (string, bool) {
 	return "", false
 }
 
+// sdkMarks are how cloud and payment SDKs sign their errors, whatever the
+// language: an error raised by one of them is the provider's answer, not
+// the service's own failure.
+var sdkMarks = []struct{ mark, provider string }{
+	{"botocore", "AWS"}, {"boto3", "AWS"}, {"aws-sdk", "AWS"}, {"awssdk", "AWS"}, {"amazonserviceexception", "AWS"},
+	{"amazons3exception", "AWS"}, {"amazondynamodbexception", "AWS"}, {"software.amazon.awssdk", "AWS"}, {"aws.amazon", "AWS"},
+	{"googleapi:", "Google Cloud"}, {"google.api_core.exceptions", "Google Cloud"}, {"com.google.cloud", "Google Cloud"},
+	{"azure.core.exceptions", "Microsoft Azure"}, {"azure.requestfailedexception", "Microsoft Azure"}, {"microsoft.azure", "Microsoft Azure"},
+	{"stripe.error", "Stripe"}, {"stripeexception", "Stripe"}, {"stripe::", "Stripe"}, {"twilio.base.exceptions", "Twilio"},
+	{"twilioexception", "Twilio"},
+}
+
+// failingWords mark an alert that says something failed to answer: a host
+// or SDK it names is then the thing failing.
+var failingWords = regexp.MustCompile(`\b(?:5\d\d|unavailable|serviceunavailable|timed? ?out|timeout|refused|reset by peer|unreachable|internalerror|internal server error|bad gateway|slowdown|throttl\w*|max retries|backenderror)\b`)
+
+// providerBySDK returns the provider whose SDK raised an error in text.
+func providerBySDK(lower string) (string, bool) {
+	for _, m := range sdkMarks {
+		if strings.Contains(lower, m.mark) {
+			return m.provider, true
+		}
+	}
+	return "", false
+}
+
 // providerByName finds a provider named in text (a status alert, a header).
 func providerByName(text string) (string, bool) {
 	w := " " + normWords(text) + " "
@@ -147,11 +173,16 @@ func externalHosts(alerts []nova.Alert, own map[string]bool) []outsideHost {
 		if byKey != "" {
 			add(byKey, a, true)
 		}
+		// A well-known provider's host in an alert that says something
+		// failed to answer is what failed, as much as one a detail names as
+		// the upstream; so is the provider whose SDK raised the error.
+		failing := failingWords.MatchString(strings.ToLower(alertText(*a)))
 		for _, k := range sortedKeys(a.Details) {
 			up := upstreamKeys[strings.ToLower(k)] || hasWord(detailKeyWords(k), "upstream", "idp", "registry", "nameservers", "endpoint")
 			hosts := hostPattern.FindAllString(strings.ToLower(a.Details[k]), 8)
 			for _, h := range hosts {
-				add(h, a, up)
+				_, known := providerByHost(strings.TrimSuffix(h, "."))
+				add(h, a, up || (failing && known))
 			}
 			if up && len(hosts) == 0 {
 				if p, ok := providerByName(a.Details[k]); ok && !seen["provider:"+p] {
@@ -163,8 +194,24 @@ func externalHosts(alerts []nova.Alert, own map[string]bool) []outsideHost {
 		for _, h := range hostPattern.FindAllString(strings.ToLower(a.Summary), 4) {
 			add(h, a, false)
 		}
+		if failing {
+			if p, ok := providerBySDK(strings.ToLower(alertText(*a))); ok && !seen["provider:"+p] && !providerSeen(out, p) {
+				seen["provider:"+p] = true
+				out = append(out, outsideHost{provider: p, alert: a, upstream: true})
+			}
+		}
 	}
 	return out
+}
+
+// providerSeen reports whether a host of provider p is already listed.
+func providerSeen(hosts []outsideHost, p string) bool {
+	for _, h := range hosts {
+		if h.provider == p {
+			return true
+		}
+	}
+	return false
 }
 
 // providerEvent is a status-page or cloud health alert about a provider.

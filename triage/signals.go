@@ -167,16 +167,16 @@ func (v *view) dependencySupport(add func(nova.Category, piece)) {
 		if v.in.dependsOn("", h.provider, h.host) {
 			s += 0.1
 		}
-		who := h.host
+		who := "the outside host " + h.host
 		switch {
-		case who == "":
-			who = h.provider
+		case h.host == "":
+			who = "the outside provider " + h.provider
 		case h.provider != "":
 			who += " (" + h.provider + ")"
 		}
 		add(nova.CategoryDependency, piece{strength: s, specific: true,
-			headline: "Likely " + categoryPhrase[nova.CategoryDependency] + ": the outside host " + who + " is failing (" + quote(h.alert.Summary, 80) + ")",
-			evidence: []nova.Evidence{{Kind: nova.EvidenceAlert, ID: h.alert.ID, Summary: "Alert names the outside host " + who + " as failing: " + quote(h.alert.Summary, 100),
+			headline: "Likely " + categoryPhrase[nova.CategoryDependency] + ": " + who + " is failing (" + quote(h.alert.Summary, 80) + ")",
+			evidence: []nova.Evidence{{Kind: nova.EvidenceAlert, ID: h.alert.ID, Summary: "Alert names " + who + " as failing: " + quote(h.alert.Summary, 100),
 				URL: h.alert.HTMLURL, At: h.alert.CreatedAt}}})
 	}
 	for i := range v.in.Alerts {
