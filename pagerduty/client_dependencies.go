@@ -101,7 +101,8 @@ func decodeSupportingServices(b []byte, serviceID string) ([]nova.Ref, error) {
 	d := json.NewDecoder(bytes.NewReader(b))
 	var w wireServiceDependencies
 	if err := d.Decode(&w); err != nil {
-		return nil, err
+		// An empty answer too: a 2xx without a body is not worth asking again.
+		return nil, badAnswer("%v", err)
 	}
 	if _, err := d.Token(); !errors.Is(err, io.EOF) {
 		return nil, badAnswer("data after the JSON object")
