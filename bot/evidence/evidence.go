@@ -40,7 +40,9 @@ const (
 	cacheItems = 10000
 )
 
-// PagerDuty is one environment's PagerDuty client, as far as reads go.
+// PagerDuty is one environment's PagerDuty client, as far as reads go. One
+// that also has Dependencies (the scoped client does) has its service
+// dependencies read too.
 type PagerDuty interface {
 	ListAlerts(ctx context.Context, id string) ([]nova.Alert, error)
 	ListNotes(ctx context.Context, id string) ([]nova.Note, error)
