@@ -40,7 +40,7 @@ eval: ## triage evaluation on the incident corpus, beside baselines
 	$(GO) run ./cmd/nova-eval
 
 fuzz: ## fuzz every parser and renderer of untrusted input (and the approval invariant) for FUZZTIME each
-	@set -e; for t in pagerduty:FuzzVerifySignature pagerduty:FuzzParseSignatureHeader pagerduty:FuzzDecodeEvent \
+	@set -e; for t in pagerduty:FuzzVerifySignature pagerduty:FuzzParseSignatureHeader pagerduty:FuzzDecodeEvent pagerduty:FuzzDecodeSupportingServices \
 	  slack:FuzzVerifyRequest slack:FuzzParseCommand slack:FuzzParseInteraction slack:FuzzRenderNeverBreaksLimits \
 	  executor:FuzzVerifySignature approvals:FuzzNoRunWithoutQuorum triage:FuzzAnalyze \
 	  .:FuzzEscape bot:FuzzOutsideTextStaysText; do \

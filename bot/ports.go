@@ -21,6 +21,10 @@ type PagerDuty interface {
 	PastIncidents(ctx context.Context, id string, limit int) ([]nova.PastIncident, error)
 	RelatedIncidents(ctx context.Context, id string) ([]nova.RelatedIncident, error)
 	OutlierIncident(ctx context.Context, id string) (nova.Outlier, error)
+	// SupportingServices returns the technical services a service depends
+	// on, from the account's service dependencies (triage adds them to the
+	// declared depends_on).
+	SupportingServices(ctx context.Context, serviceID string) ([]nova.Ref, error)
 	AddNote(ctx context.Context, incidentID, content string) (nova.Note, error)
 	Acknowledge(ctx context.Context, incidentID string) error
 }

@@ -145,3 +145,45 @@ func FuzzDecodeEvent(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeSupportingServices feeds the service dependencies decoder
+// arbitrary answers: it never panics, and what it accepts is a list of
+// PagerDuty ids, each once, never the service itself, and the same
+// answer always gives the same list.
+func FuzzDecodeSupportingServices(f *testing.F) {
+	for _, s := range []string{"", "null", "{}", `{"relationships":null}`, `{"relationships":[]}`, `{"relationships":[]} x`,
+		`{"relationships":[{"id":"D1","type":"service_dependency","supporting_service":{"id":"PSUP","type":"technical_service_reference"},"dependent_service":{"id":"PX","type":"technical_service_reference"}}]}`,
+		`{"relationships":[{"supporting_service":{"id":"PX","type":"technical_service_reference"},"dependent_service":{"id":"PBIZ","type":"business_service_reference"}},{"supporting_service":{"id":"PSUP","type":"technical_service_reference","summary":"db"},"dependent_service":{"id":"PX","type":"technical_service_reference"}}],"more":false}`,
+		`{"relationships":[{"supporting_service":{"id":"PX","type":"technical_service_reference"},"dependent_service":{"id":"PX","type":"technical_service_reference"}}]}`,
+		`{"relationships":[{"supporting_service":{"id":"a/b","type":"technical_service_reference"},"dependent_service":{"id":"PX","type":"x"}}]}`} {
+		f.Add([]byte(s), "PX")
+	}
+	f.Fuzz(func(t *testing.T, body []byte, serviceID string) {
+		refs, err := decodeSupportingServices(body, serviceID)
+		if err != nil {
+			if !isDecodeError(err) {
+				t.Fatalf("refusal %v would be retried as a network error", err)
+			}
+			if refs != nil {
+				t.Fatalf("refused answer still produced %v", refs)
+			}
+			return
+		}
+		seen := map[string]bool{}
+		for _, r := range refs {
+			switch {
+			case !idSegment.MatchString(r.ID):
+				t.Fatalf("accepted %q as a service id", r.ID)
+			case r.ID == serviceID:
+				t.Fatalf("the service depends on itself: %v", refs)
+			case seen[r.ID]:
+				t.Fatalf("%q listed twice: %v", r.ID, refs)
+			}
+			seen[r.ID] = true
+		}
+		again, err := decodeSupportingServices(body, serviceID)
+		if err != nil || !reflect.DeepEqual(again, refs) {
+			t.Fatalf("decoding is not deterministic: %v / %v", again, err)
+		}
+	})
+}

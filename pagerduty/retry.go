@@ -24,6 +24,10 @@ type apiCall struct {
 	// that follows an ambiguous failure (no answer, or 5xx) and reports
 	// whether the earlier attempt took effect after all.
 	reconcile func(ctx context.Context, pd *gopd.Client) (bool, error)
+	// expected, when set, marks failures that are a normal answer for
+	// this call (an account without a feature): they are logged at debug
+	// level and the caller decides what to report.
+	expected func(*nova.Error) bool
 }
 
 // attempt is what the transport saw of one attempt: go-pagerduty drops
@@ -145,6 +149,10 @@ func (c *Client) pause(ctx context.Context, r apiCall, n int, v *verdict) error 
 		fields[k] = x
 	}
 	if !v.retry {
+		if r.expected != nil && r.expected(v.err) {
+			c.log.WithFields(fields).WithError(v.err).Debug("PagerDuty call answered as expected without the feature")
+			return v.err
+		}
 		c.log.WithFields(fields).WithError(v.err).Warn("PagerDuty call failed")
 		return v.err
 	}

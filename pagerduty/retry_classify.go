@@ -91,7 +91,8 @@ func (c *Client) classifyAPIError(r apiCall, a *attempt, ae gopd.APIError) verdi
 func isDecodeError(err error) bool {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
-	if errors.As(err, &se) || errors.As(err, &te) {
+	var re *responseError
+	if errors.As(err, &se) || errors.As(err, &te) || errors.As(err, &re) {
 		return true
 	}
 	s := err.Error()

@@ -27,8 +27,8 @@ type allowRule struct {
 }
 
 // allowRules is the whole of what Nova may do in PagerDuty (DESIGN §4):
-// view incidents and their evidence (and list webhook subscriptions), add
-// notes, acknowledge. Anything else
+// view incidents and their evidence (services and their dependencies, and
+// list webhook subscriptions), add notes, acknowledge. Anything else
 // is refused before it leaves the process, whatever code asks for it.
 var allowRules = []allowRule{
 	{method: http.MethodGet, path: "/incidents"},
@@ -42,6 +42,9 @@ var allowRules = []allowRule{
 	{method: http.MethodGet, path: "/incidents/{id}/outlier_incident"},
 	{method: http.MethodGet, path: "/services/{id}"},
 	{method: http.MethodGet, path: "/services/{id}/change_events"},
+	// A service's dependencies, read for triage (services.read); the
+	// scoped client can never associate or disassociate services.
+	{method: http.MethodGet, path: "/service_dependencies/technical_services/{id}"},
 	// Read only, for the rollout review's coverage check; the scoped client
 	// can never create, change or delete a subscription.
 	{method: http.MethodGet, path: "/webhook_subscriptions"},

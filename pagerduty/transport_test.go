@@ -46,6 +46,12 @@ func TestTransportAllowListRefuses(t *testing.T) {
 		{"DELETE", "/webhook_subscriptions/PSUB1", ""},
 		{"POST", "/webhook_subscriptions/PSUB1/enable", ""},
 		{"GET", "/webhook_subscriptions/PSUB1", ""},
+		// Service dependencies are read for one technical service, never changed.
+		{"POST", "/service_dependencies/associate", `{"relationships":[]}`},
+		{"POST", "/service_dependencies/disassociate", `{"relationships":[]}`},
+		{"GET", "/service_dependencies/business_services/PBIZ001", ""},
+		{"GET", "/service_dependencies/technical_services/PCHKOUT", `{"relationships":[]}`},
+		{"GET", "/service_dependencies/technical_services/PCHKOUT/extra", ""},
 	}
 	for _, tc := range cases {
 		var body io.Reader

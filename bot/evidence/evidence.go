@@ -1,9 +1,11 @@
 // Package evidence gathers what triage needs about an incident, within the
 // triage budget and from many sources at once (alerts, correlated and recent
 // changes, similar past incidents and how they were fixed, related and
-// concurrent incidents), recognises incident storms across replicas, runs
-// the pure triage engine, and lets the optional language model phrase the
-// top hypothesis. Whatever fails or is late is listed as not checked.
+// concurrent incidents, and the services PagerDuty records the service as
+// depending on, added to its declared depends_on), recognises incident
+// storms across replicas, runs the pure triage engine, and lets the
+// optional language model phrase the top hypothesis. Whatever fails or is
+// late is listed as not checked.
 package evidence
 
 import (
@@ -38,7 +40,9 @@ const (
 	cacheItems = 10000
 )
 
-// PagerDuty is one environment's PagerDuty client, as far as reads go.
+// PagerDuty is one environment's PagerDuty client, as far as reads go. One
+// that also has Dependencies (the scoped client does) has its service
+// dependencies read too.
 type PagerDuty interface {
 	ListAlerts(ctx context.Context, id string) ([]nova.Alert, error)
 	ListNotes(ctx context.Context, id string) ([]nova.Note, error)
@@ -72,8 +76,13 @@ type Gatherer struct {
 	cfg Config
 	// Evidence shared between incidents, per replica: a storm's incidents
 	// share their services' changes, and past incidents recur.
-	changes        *ttlcache.Cache[string, []nova.ChangeEvent]
-	pastNotes      *ttlcache.Cache[string, []nova.Note]
+	changes   *ttlcache.Cache[string, []nova.ChangeEvent]
+	pastNotes *ttlcache.Cache[string, []nova.Note]
+	// PagerDuty's service dependencies, per service: one request per
+	// service per depsCacheAge, shared by concurrent incidents.
+	deps           *ttlcache.Cache[string, depsAnswer]
+	depsFlight     flightGroup[depsAnswer]
+	depsLogged     sync.Map // what was logged about unavailable dependencies
 	triageDuration prometheus.Histogram
 	llmSummaries   *prometheus.CounterVec
 }
@@ -83,6 +92,7 @@ func New(cfg Config) (*Gatherer, error) {
 	g := &Gatherer{cfg: cfg,
 		changes:   ttlcache.New[string, []nova.ChangeEvent](serviceCacheAge, cacheItems),
 		pastNotes: ttlcache.New[string, []nova.Note](pastCacheAge, cacheItems),
+		deps:      ttlcache.New[string, depsAnswer](depsCacheAge, cacheItems),
 	}
 	var err error
 	if g.triageDuration, err = metric.Register(cfg.Registerer, prometheus.NewHistogram(prometheus.HistogramOpts{
@@ -190,6 +200,18 @@ func (g *Gatherer) gather(ctx context.Context, svc nova.Service, inc nova.Incide
 		}()
 	}
 	var related, serviceChanges []nova.ChangeEvent
+	var supporting []string
+	if dr, ok := pd.(Dependencies); ok {
+		// Not skipped in a storm: it is cached per service, and a storm
+		// is when a dependency is most likely the cause.
+		source("service_dependencies", false, func() error {
+			ids, err := g.supportingServices(ctx, dr, svc)
+			mu.Lock()
+			supporting = ids
+			mu.Unlock()
+			return err
+		})
+	}
 	source("alerts", false, func() error {
 		alerts, err := pd.ListAlerts(ctx, inc.ID)
 		mu.Lock()
@@ -245,6 +267,7 @@ func (g *Gatherer) gather(ctx context.Context, svc nova.Service, inc nova.Incide
 	mu.Lock()
 	defer mu.Unlock()
 	in.Changes = mergeChanges(related, serviceChanges)
+	in.Service.DependsOn = mergeDependsOn(svc.DependsOn, supporting)
 	in.Checked = sortedCopy(in.Checked)
 	in.NotChecked = sortedCopy(in.NotChecked)
 	return in

@@ -54,6 +54,7 @@ func openPD() *mock.PagerDuty {
 		OutlierIncidentFn: func(context.Context, string) (nova.Outlier, error) {
 			return nova.Outlier{}, nova.Errorf(nova.ENOTFOUND, "not available on this account")
 		},
+		SupportingServicesFn: func(context.Context, string) ([]nova.Ref, error) { return nil, nil },
 	}
 }
 
@@ -79,7 +80,7 @@ func TestTriageChecksWhatItCanAndSaysWhatItCouldNot(t *testing.T) {
 	if res.Top() == nil || res.Top().Category != nova.CategoryChange {
 		t.Fatalf("top hypothesis %+v", res.Top())
 	}
-	for _, want := range []string{"alerts", "related_changes", "service_changes", "past_incidents", "related_incidents"} {
+	for _, want := range []string{"alerts", "related_changes", "service_changes", "past_incidents", "related_incidents", "service_dependencies"} {
 		if !slices.Contains(res.Checked, want) {
 			t.Errorf("%s not listed as checked: %v", want, res.Checked)
 		}

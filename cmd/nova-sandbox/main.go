@@ -79,6 +79,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	pd.AddToken(s.PD, sandboxEnv)
 	pd.AddService(sandboxEnv, pdemu.Service{ID: sandboxCheckout, Name: "checkout"})
 	pd.AddService(sandboxEnv, pdemu.Service{ID: sandboxPayments, Name: "payments"})
+	// Recorded in PagerDuty, not in the config: an open payments incident
+	// makes a dependency hypothesis for a checkout one.
+	pd.AddServiceDependency(sandboxCheckout, sandboxPayments)
 	pd.AddUser(sandboxEnv, sandboxBotUser, sandboxBotEmail, "Nova")
 	pd.AddUser(sandboxEnv, "PALICE", "alice@sandbox.example.com", "Alice")
 

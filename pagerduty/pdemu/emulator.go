@@ -64,6 +64,9 @@ type Emulator struct {
 	incidentOrder []string
 	changes       map[string]*changeEvent
 	changeOrder   []string
+	business      map[string]*service // business services, by id
+	dependencies  []dependency
+	noDeps        map[string]bool // environments without service dependencies
 	seq           int
 	number        int
 	latency       time.Duration
@@ -126,6 +129,8 @@ func New(opts Options) *Emulator {
 		users:     map[string]*user{},
 		incidents: map[string]*incident{},
 		changes:   map[string]*changeEvent{},
+		business:  map[string]*service{},
+		noDeps:    map[string]bool{},
 	}
 	e.hooks = newWebhooks(e)
 	e.mux = e.routes()

@@ -47,6 +47,7 @@ func (e *Emulator) routes() *http.ServeMux {
 	m.HandleFunc("GET /services/{id}", e.getService)
 	m.HandleFunc("GET /services/{id}/change_events", e.getServiceChanges)
 	m.HandleFunc("GET /services", e.listServices)
+	m.HandleFunc("GET /service_dependencies/technical_services/{id}", e.getServiceDependencies)
 	m.HandleFunc("GET /users", e.listUsers)
 	m.HandleFunc("GET /webhook_subscriptions", e.listSubscriptions)
 	m.HandleFunc("POST /webhook_subscriptions", e.postSubscription)

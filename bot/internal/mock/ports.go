@@ -24,8 +24,12 @@ type PagerDuty struct {
 	PastIncidentsFn       func(ctx context.Context, id string, limit int) ([]nova.PastIncident, error)
 	RelatedIncidentsFn    func(ctx context.Context, id string) ([]nova.RelatedIncident, error)
 	OutlierIncidentFn     func(ctx context.Context, id string) (nova.Outlier, error)
-	AddNoteFn             func(ctx context.Context, incidentID, content string) (nova.Note, error)
-	AcknowledgeFn         func(ctx context.Context, incidentID string) error
+	// SupportingServicesFn nil answers as an account without service
+	// dependencies does (EFORBIDDEN), so tests that do not care need not
+	// model it.
+	SupportingServicesFn func(ctx context.Context, serviceID string) ([]nova.Ref, error)
+	AddNoteFn            func(ctx context.Context, incidentID, content string) (nova.Note, error)
+	AcknowledgeFn        func(ctx context.Context, incidentID string) error
 
 	Calls Counter
 }
@@ -100,6 +104,14 @@ func (p *PagerDuty) OutlierIncident(ctx context.Context, id string) (nova.Outlie
 		return nova.Outlier{}, unmodelled("OutlierIncident")
 	}
 	return p.OutlierIncidentFn(ctx, id)
+}
+
+func (p *PagerDuty) SupportingServices(ctx context.Context, serviceID string) ([]nova.Ref, error) {
+	p.Calls.add("SupportingServices")
+	if p.SupportingServicesFn == nil {
+		return nil, nova.Errorf(nova.EFORBIDDEN, "mock: no service dependencies on this account")
+	}
+	return p.SupportingServicesFn(ctx, serviceID)
 }
 
 func (p *PagerDuty) AddNote(ctx context.Context, incidentID, content string) (nova.Note, error) {
