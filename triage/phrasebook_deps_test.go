@@ -28,7 +28,7 @@ func TestOutsideProviderBeatsCoincidentDeploy(t *testing.T) {
 			"upstream_host": "api.braintreegateway.com", "response_code": "503", "upstream_rq_5xx": "1200"})},
 		{"errors by upstream host", failing(map[string]string{"errors_by_upstream": "api.twilio.com: 980, internal-sms: 0", "status_codes": "502: 980"})},
 		{"AWS SDK error without a host", failing(map[string]string{
-			"error": "botocore.exceptions.ClientError: An error occurred (ServiceUnavailable) when calling the PutObject operation (reached max retries: 4): Service Unavailable",
+			"error":  "botocore.exceptions.ClientError: An error occurred (ServiceUnavailable) when calling the PutObject operation (reached max retries: 4): Service Unavailable",
 			"bucket": "invoices-prod"})},
 		{"Google API 503 naming the API host", failing(map[string]string{
 			"error": "googleapi: Error 503: The service is currently unavailable., backendError", "api": "bigquery.googleapis.com"})},

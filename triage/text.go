@@ -46,7 +46,7 @@ func tokens(s string) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, f := range fields {
-		if len(f) < 2 || len(f) > 40 || stopwords[f] || versionish(f) || (allDigits(f) && topicWords[f] == "") {
+		if len(f) < 2 || len(f) > 40 || stopwords[f] || versionish(f) || quantity(f) || (allDigits(f) && topicWords[f] == "") {
 			continue
 		}
 		f = stem(f)
@@ -125,6 +125,13 @@ func splitIdentifier(s string) string {
 	}
 	return b.String()
 }
+
+// quantityPattern matches a number with its unit ("30s", "512mb", "5x").
+var quantityPattern = regexp.MustCompile(`^[0-9]+(?:ms|s|m|h|d|kb|mb|gb|tb|mib|gib|x|k)$`)
+
+// quantity reports tokens that are amounts ("30s", "2s", "768mb"): a TTL of
+// 30s and a check that timed out after 30s share a token, not a subject.
+func quantity(f string) bool { return f[0] >= '0' && f[0] <= '9' && quantityPattern.MatchString(f) }
 
 // versionish reports tokens such as "v2", "13" or "0" that come from version
 // strings and timestamps: they match between unrelated texts by accident.
