@@ -76,11 +76,11 @@ type Config struct {
 	// Calibrate records a person's verdict as the incident's verdict for
 	// the service's calibration (rollout.Rollout.Calibrate); nil records
 	// none.
-	Calibrate func(ctx context.Context, svc nova.Service, incidentID string, fn func(*nova.IncidentVerdict)) error
-	Audit     Auditor
-	Log         logrus.FieldLogger
-	Now         func() time.Time
-	Registerer  prometheus.Registerer
+	Calibrate  func(ctx context.Context, svc nova.Service, incidentID string, fn func(*nova.IncidentVerdict)) error
+	Audit      Auditor
+	Log        logrus.FieldLogger
+	Now        func() time.Time
+	Registerer prometheus.Registerer
 }
 
 // Handler handles incident events and feedback.
