@@ -131,7 +131,16 @@ func (r *calibrationRig) fixAndResolve(t *testing.T, id string) {
 	eventually(t, "the rollback of "+id, func() bool { return r.exec.runs.Load() == runs+1 })
 	r.a.Wait()
 	r.resolve(t, id)
-	eventually(t, "the postmortem of "+id, func() bool { _, err := r.a.Postmortem(r.ctx, id); return err == nil })
+	r.drain(t)
+	if _, err := r.a.Postmortem(r.ctx, id); err != nil {
+		t.Fatalf("the postmortem of %s: %v", id, err)
+	}
+}
+
+// drain waits until every queued event (and Slack outbox poke) was handled.
+func (r *calibrationRig) drain(t *testing.T) {
+	t.Helper()
+	eventually(t, "the inbox to drain", func() bool { n, err := r.a.store.InboxDepth(r.ctx); return err == nil && n == 0 })
 }
 
 func (r *calibrationRig) resolve(t *testing.T, id string) nova.Event {
@@ -225,8 +234,9 @@ func TestResolutionVerdictsCalibrateTheService(t *testing.T) {
 		t.Errorf("status after a person's wrong on Q1:\n%s", s)
 	}
 
-	// Q2's resolution delivered again, as the same event and as a new one,
-	// and its postmortem drafted again: nothing counts twice.
+	// Resolutions delivered again count once: Q3's resolve event again
+	// (a duplicate), Q2's postmortem drafted twice more as a retried
+	// handler would, and a new resolve event for Q2.
 	r.events--
 	if res := r.ingest(t, nova.Event{ID: fmt.Sprintf("E%d", r.events), Type: nova.EventResolved, Environment: "prod", ServiceID: r.svc.ID, IncidentID: "Q3", OccurredAt: time.Now()}); res != IngestDuplicate {
 		t.Errorf("the redelivered resolve of Q3: %s", res)
@@ -242,8 +252,7 @@ func TestResolutionVerdictsCalibrateTheService(t *testing.T) {
 		}
 	}
 	r.resolve(t, "Q2")
-	r.a.Wait()
-	eventually(t, "the inbox to drain", func() bool { n, err := r.a.store.InboxDepth(r.ctx); return err == nil && n == 0 })
+	r.drain(t)
 	if got := r.verdicts(t); got != "2 helpful, 1 wrong, 2 by resolution" {
 		t.Errorf("after Q2's resolution was delivered again: %s", got)
 	}
