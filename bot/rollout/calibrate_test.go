@@ -46,7 +46,9 @@ func TestCalibrateCountsOneVerdictPerIncident(t *testing.T) {
 	if st.Helpful != 1 || st.Wrong != 2 {
 		t.Errorf("the promotion counters moved: %d %d", st.Helpful, st.Wrong)
 	}
-	if err := f.r.Calibrate(ctx, svc, "Q9", func(v *nova.IncidentVerdict) { v.JudgedBy(nova.VerdictBySlack, nova.FeedbackHelpful, t1.Add(time.Minute)) }); err != nil {
+	if err := f.r.Calibrate(ctx, svc, "Q9", func(v *nova.IncidentVerdict) {
+		v.JudgedBy(nova.VerdictBySlack, nova.FeedbackHelpful, t1.Add(time.Minute))
+	}); err != nil {
 		t.Fatal(err)
 	}
 	// An answer given before the button, arriving late, does not replace it.
