@@ -177,6 +177,7 @@ func New(cfg Config) (*App, error) {
 		Store: cfg.Store, Settings: cfg.Settings, Writer: a.writer, Evidence: a.evidence, Actions: a.actions,
 		Rollout: a.rollout, Outbox: a.outbox, Postmortems: a.postmortems, Audit: a.audit, Log: cfg.Log, Now: cfg.Now, Registerer: cfg.Registerer,
 		PagerDuty: func(env string) (incident.PagerDuty, error) { return cfg.Envs.PagerDuty(env) },
+		Calibrate: a.rollout.Calibrate,
 	})
 	if err != nil {
 		return nil, err

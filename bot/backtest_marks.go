@@ -90,14 +90,18 @@ func (a *App) MarkBacktest(ctx context.Context, user string, svc nova.Service, i
 }
 
 // countMark moves the service's feedback counters by one mark: right and
-// wrong are the Slack buttons' helpful and wrong, partly is a postmortem's
-// "Partly" answer.
+// wrong are the Slack buttons' helpful and wrong (and count among the
+// verdicts that calibrate confidence), partly is a postmortem's "Partly"
+// answer.
 func countMark(st *nova.ServiceState, mark string, by int64) {
+	st.SeedVerdicts()
 	switch mark {
 	case backtest.MarkRight:
 		st.Helpful += by
+		st.CountVerdict(nova.FeedbackHelpful, false, by)
 	case backtest.MarkWrong:
 		st.Wrong += by
+		st.CountVerdict(nova.FeedbackWrong, false, by)
 	case backtest.MarkPartly:
 		st.AnswersPartly += by
 	}

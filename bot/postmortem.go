@@ -20,6 +20,7 @@ func newPostmortems(a *App, cfg Config) *postmortems.Drafts {
 		Chat:        func(env string) (writeback.Chat, error) { return cfg.Envs.Chat(env) },
 		Mode:        a.rollout.Mode,
 		UpdateStats: a.rollout.UpdateStats,
+		Calibrate:   a.rollout.Calibrate,
 		QueueMessage: func(ctx context.Context, svc nova.Service, rec nova.IncidentRecord) error {
 			return a.outbox.QueuePostmortem(ctx, svc, rec)
 		},

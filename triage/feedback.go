@@ -53,8 +53,8 @@ func FeedbackShift(f Feedback) (float64, string) {
 	case points == 0:
 		return 0, ""
 	case shift < 0:
-		return -float64(points) / 100, fmt.Sprintf("Confidence lowered by %d points: %d of the %d rated hypotheses on this service were marked wrong", points, f.Wrong, n)
+		return -float64(points) / 100, fmt.Sprintf("Confidence lowered by %d points: %d of the %d rated hypotheses on this service were judged wrong (by responders or by how the incident was resolved)", points, f.Wrong, n)
 	default:
-		return float64(points) / 100, fmt.Sprintf("Confidence raised by %d points: %d of the %d rated hypotheses on this service were marked helpful", points, f.Helpful, n)
+		return float64(points) / 100, fmt.Sprintf("Confidence raised by %d points: %d of the %d rated hypotheses on this service were judged helpful (by responders or by how the incident was resolved)", points, f.Helpful, n)
 	}
 }

@@ -17,7 +17,7 @@ func TestFeedbackShift(t *testing.T) {
 		{Feedback{}, 0, 0, ""},
 		{Feedback{Wrong: 2}, 0, 0, ""}, // too few verdicts
 		{Feedback{Helpful: 7, Wrong: 3}, 0, 0, ""},
-		{Feedback{Helpful: 2, Wrong: 3}, -0.1, -0.05, "3 of the 5 rated hypotheses on this service were marked wrong"},
+		{Feedback{Helpful: 2, Wrong: 3}, -0.1, -0.05, "3 of the 5 rated hypotheses on this service were judged wrong (by responders or by how the incident was resolved)"},
 		{Feedback{Wrong: 200}, -maxFeedbackDrop, -maxFeedbackDrop, "lowered by 15 points"},
 		{Feedback{Helpful: 200}, maxFeedbackRise, maxFeedbackRise, "raised by 5 points: 200 of the 200"},
 		{Feedback{Helpful: -4, Wrong: 9}, 0, 0, ""},

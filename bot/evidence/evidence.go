@@ -143,9 +143,11 @@ func (g *Gatherer) Triage(ctx context.Context, svc nova.Service, inc nova.Incide
 	return res
 }
 
-// serviceFeedback is the helpful/wrong verdicts people gave on the
-// service's hypotheses; triage shifts confidence by them within bounds. A
-// store error only costs the adjustment.
+// serviceFeedback is the verdicts on the service's hypotheses, one per
+// incident: the latest a person gave (a Slack button or a postmortem
+// answer), else how the incident was resolved, plus backtest marks
+// (nova.ServiceState.Verdicts); triage shifts confidence by them within
+// bounds. A store error only costs the adjustment.
 func (g *Gatherer) serviceFeedback(ctx context.Context, svc nova.Service) *triage.Feedback {
 	st, _, err := store.Load[nova.ServiceState](ctx, g.cfg.Store, store.KindService, svc.ID)
 	if nova.IsCode(err, nova.ENOTFOUND) {
@@ -155,7 +157,8 @@ func (g *Gatherer) serviceFeedback(ctx context.Context, svc nova.Service) *triag
 		g.cfg.Log.WithError(err).WithField("service_id", svc.ID).Info("service feedback unavailable; triage runs without it")
 		return nil
 	}
-	return &triage.Feedback{Helpful: int(st.Helpful), Wrong: int(st.Wrong)}
+	helpful, wrong, _ := st.Verdicts()
+	return &triage.Feedback{Helpful: int(helpful), Wrong: int(wrong)}
 }
 
 // gather collects evidence concurrently; each source is bounded by the

@@ -11,7 +11,10 @@ import (
 )
 
 // Feedback records one person's verdict on a hypothesis (the latest verdict
-// of a person counts) and keeps the service's counters in step. Anyone in
+// of a person counts) and keeps the service's counters in step: Helpful and
+// Wrong count every person's latest verdict, and the verdict becomes the
+// incident's verdict for calibration (the latest a person gave, here or on
+// the postmortem, beats how the incident was resolved). Anyone in
 // the service's channel may judge (the buttons are there), and an admin of
 // its environment from anywhere; an incident of an environment the request
 // did not come through is unknown.
@@ -39,6 +42,7 @@ func (h *Handler) Feedback(ctx context.Context, c rollout.Caller, incidentID, ve
 		return nova.Reply{}, unknown
 	}
 	var before string
+	at := h.cfg.Now()
 	rec, err := h.cfg.Writer.UpdateIncident(ctx, incidentID, func(r *nova.IncidentRecord, exists bool) error {
 		if !exists || r.ServiceID != svc.ID || r.Environment != svc.Environment {
 			return unknown
@@ -55,7 +59,7 @@ func (h *Handler) Feedback(ctx context.Context, c rollout.Caller, incidentID, ve
 			}
 			kept = append(kept, f)
 		}
-		r.Feedback = append(kept, nova.Feedback{UserID: user, Verdict: verdict, Cause: render.Truncate(cause, 500), At: h.cfg.Now()})
+		r.Feedback = append(kept, nova.Feedback{UserID: user, Verdict: verdict, Cause: render.Truncate(cause, 500), At: at})
 		return nil
 	})
 	if err != nil {
@@ -63,9 +67,16 @@ func (h *Handler) Feedback(ctx context.Context, c rollout.Caller, incidentID, ve
 	}
 	if before != verdict {
 		err := h.cfg.Rollout.UpdateStats(ctx, svc, func(st *nova.ServiceState) {
+			st.SeedVerdicts()
 			bump(st, before, -1)
 			bump(st, verdict, +1)
 		})
+		if err != nil {
+			return nova.Reply{}, err
+		}
+	}
+	if h.cfg.Calibrate != nil {
+		err := h.cfg.Calibrate(ctx, svc, incidentID, func(v *nova.IncidentVerdict) { v.JudgedBy(nova.VerdictBySlack, verdict, at) })
 		if err != nil {
 			return nova.Reply{}, err
 		}

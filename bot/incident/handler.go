@@ -73,10 +73,14 @@ type Config struct {
 	// Postmortems may be nil (no drafts).
 	Postmortems Postmortems
 	PagerDuty   func(env string) (PagerDuty, error)
-	Audit       Auditor
-	Log         logrus.FieldLogger
-	Now         func() time.Time
-	Registerer  prometheus.Registerer
+	// Calibrate records a person's verdict as the incident's verdict for
+	// the service's calibration (rollout.Rollout.Calibrate); nil records
+	// none.
+	Calibrate  func(ctx context.Context, svc nova.Service, incidentID string, fn func(*nova.IncidentVerdict)) error
+	Audit      Auditor
+	Log        logrus.FieldLogger
+	Now        func() time.Time
+	Registerer prometheus.Registerer
 }
 
 // Handler handles incident events and feedback.

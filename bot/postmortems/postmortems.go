@@ -7,6 +7,12 @@
 // mode, once per incident) and a reply in the incident's Slack thread
 // (both modes, through the channel's outbox; later versions update it in
 // place). People's Yes / Partly / No answers feed the service's counters.
+//
+// Both also calibrate the service's confidence: each incident contributes
+// one verdict, the latest a person gave (an answer here, right as helpful
+// and wrong as wrong, partly as neither; or a Slack Helpful / Wrong button)
+// or, when no person judged it, the resolution's (matched as helpful, not
+// matched as wrong; undecided and no hypothesis count nothing).
 package postmortems
 
 import (
@@ -64,6 +70,10 @@ type Config struct {
 	Mode func(ctx context.Context, svc nova.Service) (nova.Mode, error)
 	// UpdateStats changes a service's counters (rollout).
 	UpdateStats func(ctx context.Context, svc nova.Service, fn func(*nova.ServiceState)) error
+	// Calibrate updates an incident's verdict for the service's
+	// calibration and moves its counters by the difference
+	// (rollout.Rollout.Calibrate); nil calibrates nothing.
+	Calibrate func(ctx context.Context, svc nova.Service, incidentID string, fn func(*nova.IncidentVerdict)) error
 	// QueueMessage queues the draft's Slack reply in the channel's outbox.
 	QueueMessage func(ctx context.Context, svc nova.Service, rec nova.IncidentRecord) error
 	Log          logrus.FieldLogger
@@ -166,6 +176,9 @@ func (p *Drafts) OnResolved(ctx context.Context, svc nova.Service, rec nova.Inci
 	if err := p.count(ctx, svc, r); err != nil {
 		return err
 	}
+	if err := p.calibrate(ctx, svc, rec.ID, func(v *nova.IncidentVerdict) { v.Resolution = resolutionVerdict(r.Outcome.Verdict) }); err != nil {
+		return err
+	}
 	// The Slack reply goes to the channel's outbox first, so that a failing
 	// note does not hold it back.
 	if r.SlackVersion < r.Version {
@@ -213,6 +226,39 @@ func (p *Drafts) count(ctx context.Context, svc nova.Service, r record) error {
 			st.ResolvedAbstained++
 		}
 	})
+}
+
+// calibrate passes news about an incident's verdict on, when calibration
+// is wired.
+func (p *Drafts) calibrate(ctx context.Context, svc nova.Service, incidentID string, fn func(*nova.IncidentVerdict)) error {
+	if p.cfg.Calibrate == nil {
+		return nil
+	}
+	return p.cfg.Calibrate(ctx, svc, incidentID, fn)
+}
+
+// resolutionVerdict is how a resolution's verdict counts for calibration:
+// matched as helpful, not matched as wrong, the rest not at all.
+func resolutionVerdict(v string) string {
+	switch v {
+	case postmortem.VerdictMatched:
+		return nova.FeedbackHelpful
+	case postmortem.VerdictNotMatched:
+		return nova.FeedbackWrong
+	}
+	return ""
+}
+
+// answerVerdict is how a person's answer counts for calibration: right as
+// helpful, wrong as wrong, partly as itself (neither, but a person's word).
+func answerVerdict(a string) string {
+	switch a {
+	case postmortem.AnswerRight:
+		return nova.FeedbackHelpful
+	case postmortem.AnswerWrong:
+		return nova.FeedbackWrong
+	}
+	return a
 }
 
 // gather reads the draft's inputs. PagerDuty reads that fail for good
@@ -367,10 +413,12 @@ func (p *Drafts) PostMessage(ctx context.Context, svc nova.Service, rec nova.Inc
 
 // Answer records one person's answer to "Was Nova's hypothesis right?" on
 // the incident's draft (a second answer replaces theirs), keeps the
-// service's counters in step and audits it. The caller checks that the
+// service's counters in step (the answer becomes the incident's verdict for
+// calibration when it is the latest a person gave) and audits it. The caller checks that the
 // person may see the service.
 func (p *Drafts) Answer(ctx context.Context, svc nova.Service, incidentID, user, answer string) (nova.Reply, error) {
 	var before, given string
+	var at time.Time
 	now := p.cfg.Now()
 	r, err := store.Update(ctx, p.cfg.Store, store.KindPostmortem, incidentID, func(r *record, exists bool) error {
 		if !exists || r.ServiceID != svc.ID || r.Environment != svc.Environment {
@@ -381,7 +429,8 @@ func (p *Drafts) Answer(ctx context.Context, svc nova.Service, incidentID, user,
 			return err
 		}
 		r.Draft, before = d, b
-		given = d.Answers[len(d.Answers)-1].Answer
+		last := d.Answers[len(d.Answers)-1]
+		given, at = last.Answer, last.At
 		return nil
 	})
 	if err != nil {
@@ -395,6 +444,11 @@ func (p *Drafts) Answer(ctx context.Context, svc nova.Service, incidentID, user,
 		if err != nil {
 			return nova.Reply{}, err
 		}
+	}
+	if err := p.calibrate(ctx, svc, incidentID, func(v *nova.IncidentVerdict) {
+		v.JudgedBy(nova.VerdictByPostmortem, answerVerdict(given), at)
+	}); err != nil {
+		return nova.Reply{}, err
 	}
 	if err := p.cfg.Audit.Append(ctx, nova.AuditEntry{Time: now, Environment: svc.Environment, Service: svc.ID,
 		Incident: incidentID, Actor: nova.SlackActor(user), Action: "postmortem.outcome", Outcome: nova.OutcomeOK,

@@ -120,14 +120,29 @@ func (r *Rollout) ChangeMode(ctx context.Context, req nova.CommandRequest, name 
 	return nova.Reply{Message: render.Text("%s", nova.Mrkdwn(msg)), InChannel: true}, nil
 }
 
+// feedbackSummary shows the verdicts that calibrate the service's
+// confidence (one per incident: a person's latest, else the resolution's;
+// and backtest marks), where they come from, and the shift they cause.
+// When the promotion rule's count (every person's button, and backtest
+// marks) differs, it follows.
 func feedbackSummary(st nova.ServiceState) string {
-	total := st.Helpful + st.Wrong
+	helpful, wrong, byResolution := st.Verdicts()
+	total := helpful + wrong
+	var s string
 	if total == 0 {
-		return "No feedback on its hypotheses yet"
+		s = "No feedback on its hypotheses yet"
+	} else {
+		s = fmt.Sprintf("Feedback so far: %d helpful, %d wrong", helpful, wrong)
+		if byResolution > 0 {
+			s += fmt.Sprintf(" (%d judged by how the incident was resolved, %d by responders)", byResolution, total-byResolution)
+		}
+		s += fmt.Sprintf(", %.0f%% helpful", 100*float64(helpful)/float64(total))
+		if _, why := triage.FeedbackShift(triage.Feedback{Helpful: int(helpful), Wrong: int(wrong)}); why != "" {
+			s += ". " + why
+		}
 	}
-	s := fmt.Sprintf("Feedback so far: %d helpful, %d wrong cause (%.0f%% helpful)", st.Helpful, st.Wrong, 100*float64(st.Helpful)/float64(total))
-	if _, why := triage.FeedbackShift(triage.Feedback{Helpful: int(st.Helpful), Wrong: int(st.Wrong)}); why != "" {
-		s += ". " + why
+	if st.Helpful != helpful || st.Wrong != wrong {
+		s += fmt.Sprintf(". Promotion counts responders' Helpful / Wrong buttons and backtest marks: %d helpful, %d wrong", st.Helpful, st.Wrong)
 	}
 	return s
 }

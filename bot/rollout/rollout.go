@@ -1,6 +1,7 @@
 // Package rollout is how far Nova may act on each service, and who may
 // change that: the stored mode of every service (off → read-only → action)
-// and its counters, the global pause switch, Nova's admins (per
+// and its counters (with each incident's verdict for calibration: see
+// Calibrate), the global pause switch, Nova's admins (per
 // environment, global, through Slack user groups), the /nova status,
 // enable, mode, disable, pause, resume and review commands, and the
 // scheduled rollout review.

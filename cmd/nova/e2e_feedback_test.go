@@ -10,10 +10,11 @@ import (
 	"github.com/novasre/nova/pagerduty/pdemu"
 )
 
-// Verdicts people give in Slack adjust the service's confidence: after
-// three "wrong cause" clicks, /nova status says confidence is lowered and
-// why, and the next hypothesis note on the service carries the same
-// explanation and a lower confidence than the first.
+// Verdicts people give in Slack adjust the service's confidence, one per
+// incident: after "wrong cause" clicks on three incidents (three people on
+// the first count once), /nova status says confidence is lowered and why,
+// and the next hypothesis note on the service carries the same explanation
+// and a lower confidence than the first.
 func TestFeedbackLowersConfidenceThroughSlack(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	in := h.start()
@@ -21,30 +22,40 @@ func TestFeedbackLowersConfidenceThroughSlack(t *testing.T) {
 	certAlert := pdemu.AlertSpec{Summary: "checkout: TLS handshakes failing", Source: "datadog",
 		Details: map[string]any{"error": "x509: certificate has expired or is not yet valid", "upstream_host": "api.partner.example"}}
 
-	first := h.trigger("PCHECKOUT", "checkout: TLS handshakes failing", certAlert)
-	h.eventually(10*time.Second, "the first hypothesis", func() bool { _, ok := h.messageFor(ch, first); return ok })
-	h.settle()
-	before := noteConfidence(t, h.novaNotes(first))
-	m, _ := h.messageFor(ch, first)
-	for _, user := range []string{"U0ALICE", "U0BOB", "U0CAROL"} {
-		if r := h.click(in, "prod", user, m, "feedback_wrong"); !strings.Contains(r, "wrong") {
-			t.Fatalf("feedback reply for %s: %s", user, r)
+	var before int
+	for i, users := range [][]string{{"U0ALICE", "U0BOB", "U0CAROL"}, {"U0ALICE"}, {"U0BOB"}} {
+		id := h.trigger("PCHECKOUT", "checkout: TLS handshakes failing", certAlert)
+		h.eventually(10*time.Second, "a hypothesis", func() bool { _, ok := h.messageFor(ch, id); return ok })
+		h.settle()
+		if i == 0 {
+			before = noteConfidence(t, h.novaNotes(id))
+		}
+		m, _ := h.messageFor(ch, id)
+		for _, user := range users {
+			if r := h.click(in, "prod", user, m, "feedback_wrong"); !strings.Contains(r, "wrong") {
+				t.Fatalf("feedback reply for %s: %s", user, r)
+			}
+		}
+		if i == 0 {
+			if status := h.slash(in, "prod", "U0BOB", ch, "status checkout"); !strings.Contains(status, "0 helpful, 1 wrong") {
+				t.Fatalf("status after three people judged one incident wrong: %s", status)
+			}
 		}
 	}
 	status := h.slash(in, "prod", "U0BOB", ch, "status checkout")
 	if !strings.Contains(status, "0 helpful, 3 wrong") || !strings.Contains(status, "Confidence lowered by") {
-		t.Fatalf("status after three wrong verdicts: %s", status)
+		t.Fatalf("status after three incidents judged wrong: %s", status)
 	}
 
-	second := h.trigger("PCHECKOUT", "checkout: TLS handshakes failing", certAlert)
-	h.eventually(10*time.Second, "the second hypothesis", func() bool { return len(h.novaNotes(second)) > 0 })
+	next := h.trigger("PCHECKOUT", "checkout: TLS handshakes failing", certAlert)
+	h.eventually(10*time.Second, "the next hypothesis", func() bool { return len(h.novaNotes(next)) > 0 })
 	h.settle()
-	notes := h.novaNotes(second)
+	notes := h.novaNotes(next)
 	if !strings.Contains(notes[0].Content, "Confidence lowered by") || !strings.Contains(notes[0].Content, "3 of the 3 rated hypotheses") {
-		t.Errorf("second note does not explain the adjustment:\n%s", notes[0].Content)
+		t.Errorf("the next note does not explain the adjustment:\n%s", notes[0].Content)
 	}
 	if after := noteConfidence(t, notes); after >= before {
-		t.Errorf("confidence %d%% after three wrong verdicts, %d%% before", after, before)
+		t.Errorf("confidence %d%% after three incidents judged wrong, %d%% before", after, before)
 	}
 }
 
