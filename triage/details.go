@@ -31,6 +31,9 @@ type metric struct {
 	// state is +1 when the number is past its limit (or far above its
 	// baseline), -1 when it is comfortably normal, 0 when unknown.
 	state int
+	// mult marks a number that is itself a multiple of the usual ("21x"),
+	// whatever threshold it was compared with.
+	mult bool
 }
 
 // metricTopics maps words found in detail keys to what the number measures.
@@ -85,7 +88,7 @@ var resourceTopics = map[string]string{
 var (
 	limitWords    = toSet("limit threshold max maximum capacity cap ulimit quota")
 	baselineWords = toSet("baseline normal previous peak expected median forecast usual typical avg average record " +
-		"anterior pico habitual vorher üblich spitze précédent habituel pic 通常 平常 基准")
+		"anterior pico habitual vorher üblich spitze précédent habituel pic 通常 平常 基准 平时 平日 普段 通常時")
 )
 
 // detailKeyWords splits a detail key into lower-case words: "memory_limit_mb",
@@ -97,7 +100,7 @@ func detailKeyWords(k string) []string {
 // keySeparators split detail keys into words.
 var keySeparators = strings.NewReplacer(".", " ", "_", " ")
 
-var numberPrefix = regexp.MustCompile(`^\s*(-?[0-9][0-9,]*(?:\.[0-9]+)?)\s*(%|x\b|ms\b|s\b|gb\b|mb\b|kb\b|gbps\b|tbps\b)?`)
+var numberPrefix = regexp.MustCompile(`^\s*(-?[0-9][0-9,]*(?:\.[0-9]+)?)\s*(%|x\b|×|倍|ms\b|s\b|gb\b|mb\b|kb\b|gbps\b|tbps\b)?`)
 
 // multipleOf finds "3.1x last week", "6x baseline", "50x launch forecast".
 var multipleOf = regexp.MustCompile(`(?i)\b([0-9]+(?:\.[0-9]+)?)\s*x\b`)
@@ -130,7 +133,7 @@ func parseNumber(v string) (val float64, pct, multiple, fraction bool, ok bool) 
 	if strings.HasPrefix(rest, ".") || (rest != "" && unicode.IsLetter(rune(rest[0])) && m[2] == "" && !strings.Contains(rest, " ")) {
 		return 0, false, false, false, false
 	}
-	return f, m[2] == "%", m[2] == "x", false, true
+	return f, m[2] == "%", m[2] == "x" || m[2] == "×" || m[2] == "倍", false, true
 }
 
 // cloudWatchReason reads CloudWatch's "Threshold Crossed: 1 datapoint [9.0
@@ -154,15 +157,19 @@ func readMetrics(a *nova.Alert) []metric {
 	// summary or, when that names the service rather than the check, by the
 	// rule's own name in the details (Prometheus' alertname, a Datadog
 	// monitor, a CloudWatch alarm).
+	// The last word that names a measure wins ("requests p99 latency" is a
+	// latency, "web-app requests/s" a rate); only resources and traffic are
+	// read this way.
 	summaryTopic := ""
 	for _, text := range append([]string{a.Summary}, titleDetails(a.Details)...) {
+		last := ""
 		for _, w := range strings.Fields(normWords(splitIdentifier(keySeparators.Replace(text)))) {
-			if t, ok := topicOfWord(w); ok && resourceTopics[t] != "" {
-				summaryTopic = t
-				break
+			if t, ok := topicOfWord(w); ok {
+				last = t
 			}
 		}
-		if summaryTopic != "" {
+		if resourceTopics[last] != "" || last == "traffic" {
+			summaryTopic = last
 			break
 		}
 	}
@@ -225,7 +232,7 @@ func readMetrics(a *nova.Alert) []metric {
 		if e.role != "value" {
 			continue
 		}
-		m := metric{alert: a, key: e.key, topic: e.topic, value: e.val, pct: e.pct}
+		m := metric{alert: a, key: e.key, topic: e.topic, value: e.val, pct: e.pct, mult: e.mult}
 		for _, o := range entries {
 			if o.role != "value" && o.topic == e.topic && o.val > 0 {
 				m.limit = o.val
@@ -236,7 +243,9 @@ func readMetrics(a *nova.Alert) []metric {
 			}
 		}
 		switch {
-		case e.mult && baselineText(a.Details[e.key]):
+		case e.mult:
+			// "21x" against a threshold of "5x" is 21 times the usual.
+			m.limit = 0
 			m.state = stateOfRatio(e.val, true)
 		case m.limit > 0:
 			m.state = stateOfRatio(m.value/m.limit, false)

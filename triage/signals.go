@@ -38,7 +38,9 @@ func (v *view) metricSupport(add func(nova.Category, piece), best *ScoredChange)
 		case m.topic == "traffic":
 			seen[m.topic] = true
 			ratio := m.value
-			if m.limit < 0 {
+			if m.mult {
+				// already a multiple of the usual
+			} else if m.limit < 0 {
 				ratio = m.value / -m.limit
 			} else if m.limit > 0 {
 				ratio = m.value / m.limit
@@ -69,6 +71,8 @@ func describeMetric(m metric) string {
 		return name + " at its limit (" + m.key + " " + num(m.value) + " against " + num(m.limit) + ")"
 	case m.pct:
 		return name + " at " + num(m.value) + "% (" + m.key + ")"
+	case m.mult:
+		return name + " at " + ratioText(m.value) + " the usual (" + m.key + ")"
 	}
 	return name + " at " + ratioText(m.value) + " the usual (" + m.key + ")"
 }
