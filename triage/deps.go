@@ -231,7 +231,27 @@ var statusPhrases = []string{"major outage", "partial outage", "degraded perform
 
 // infraEventWords mark provider events about the platform rather than a
 // service consumed through an API.
-var infraEventWords = toSet("ec2 ebs vpc elb network networking connectivity zone availability region cooling power datacenter instances terminated compute")
+var infraEventWords = toSet("ec2 ebs vpc elb network networking connectivity zone availability region cooling power datacenter instances terminated compute " +
+	"vm vms gce multiple")
+
+// platforms are the providers whose events can be about the platform the
+// service runs on (a zone, the network, power): infrastructure. Every other
+// provider (a CDN, a DDoS scrubber, a payment API) is a dependency, whatever
+// its notice says about connectivity.
+var platforms = []string{"AWS", "Google Cloud", "Microsoft Azure", "Oracle Cloud", "Alibaba Cloud", "IBM Cloud", "DigitalOcean", "Hetzner", "OVHcloud", "Linode"}
+
+func isPlatform(p string) bool {
+	for _, n := range platforms {
+		if strings.EqualFold(p, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// eventPlaceKeys are the details of a provider event that say where and
+// what it affects.
+var eventPlaceKeys = toSet("component components location region région region_name regions impactedservices impacted_services services affected_services summary description product")
 
 // readProviderEvent recognises a status-page or cloud health alert.
 func readProviderEvent(a *nova.Alert) (providerEvent, bool) {
@@ -265,11 +285,25 @@ func readProviderEvent(a *nova.Alert) (providerEvent, bool) {
 		return providerEvent{}, false
 	}
 	ev := providerEvent{alert: a, provider: name}
-	text := normWords(code + " " + a.Summary + " " + a.Details["component"] + " " + a.Details["components"] + " " + a.Details["location"])
-	for _, w := range strings.Fields(text) {
-		if infraEventWords[w] || zoneLike.MatchString(w) {
+	parts := []string{code, a.Summary}
+	for _, k := range sortedKeys(a.Details) {
+		if eventPlaceKeys[strings.ToLower(k)] {
+			parts = append(parts, a.Details[k])
+		}
+	}
+	raw := strings.ToLower(strings.Join(parts, " "))
+	for _, w := range strings.Fields(normWords(raw)) {
+		if infraEventWords[w] {
 			ev.infra = true
 		}
+	}
+	for _, w := range strings.FieldsFunc(raw, func(r rune) bool { return r == ' ' || r == ',' || r == '(' || r == ')' || r == ':' || r == ';' }) {
+		if zoneLike.MatchString(w) {
+			ev.infra = true
+		}
+	}
+	if !isPlatform(name) {
+		ev.infra = false
 	}
 	// An operational issue with a managed service consumed through its API
 	// (S3, DynamoDB, SQS) is a failing dependency even on a cloud platform.
