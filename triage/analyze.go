@@ -417,10 +417,11 @@ func (v *view) hypotheses(cands map[nova.Category]*candidate) []nova.Hypothesis 
 			c.score *= 1 - (rival/c.raw-closeAt)*2
 		}
 	}
-	// Nothing but symptoms and timing: say so by scoring every candidate
-	// down, so that the calibrated confidence falls under the abstention
-	// threshold.
-	if !anySpecific(list) {
+	// Nothing but symptoms and timing, or a leader whose only specific
+	// support is a resembling past incident (similar titles recur with
+	// different causes): say so by scoring every candidate down, so that the
+	// calibrated confidence falls under the abstention threshold.
+	if !anySpecific(list) || leaderPastOnly(list) {
 		for _, c := range list {
 			c.score *= thinEvidence
 		}
@@ -481,6 +482,18 @@ func pastOnly(c *candidate) bool {
 		any = any || p.past
 	}
 	return any
+}
+
+// leaderPastOnly reports whether the best-scored candidate's only specific
+// support is similar past incidents.
+func leaderPastOnly(list []*candidate) bool {
+	var lead *candidate
+	for _, c := range list {
+		if lead == nil || c.score > lead.score || (c.score == lead.score && categoryOrder(c.cat) < categoryOrder(lead.cat)) {
+			lead = c
+		}
+	}
+	return lead != nil && pastOnly(lead)
 }
 
 // thinEvidence scales the scores of an incident with no specific evidence.
