@@ -159,7 +159,7 @@ func (v *view) signatureSupport(add func(nova.Category, piece), best *ScoredChan
 			explain = v.absorb(best)
 		}
 		if h.sig.Topic != "" && changeTopics[h.sig.Topic] {
-			explain = maxf(explain, best.Score)
+			explain = maxf(explain, topicExplain(best))
 		}
 		if v.outsideHostIn(h.alert) != nil {
 			explain = 0 // an outside host failing is not our change's doing
@@ -539,3 +539,9 @@ func categoryOrder(c nova.Category) int {
 
 // round3 keeps confidences readable in notes and stable in golden files.
 func round3(f float64) float64 { return float64(int(f*1000+0.5)) / 1000 }
+
+// topicExplain is how much of a symptom's support a change that touched
+// the symptom's very topic takes over: as much as its content explains the
+// symptoms, however long ago it was made (a DNS change explains DNS
+// failures an hour later as well as a minute later).
+func topicExplain(best *ScoredChange) float64 { return best.Explain }
