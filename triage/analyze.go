@@ -447,16 +447,22 @@ func (v *view) hypotheses(cands map[nova.Category]*candidate) []nova.Hypothesis 
 	}
 	out := make([]nova.Hypothesis, 0, len(ranked))
 	for i, c := range ranked {
-		conf := clamp01(v.opts.Calibration.apply(c.score) + shift)
+		base := round3(minf(clamp01(v.opts.Calibration.apply(c.score)), maxConfidence))
+		conf := round3(minf(clamp01(base+shift), maxConfidence))
 		h := nova.Hypothesis{
 			Rank:       i + 1,
 			Category:   c.cat,
-			Confidence: round3(minf(conf, maxConfidence)),
+			Confidence: conf,
 			Summary:    headline(c),
 			Evidence:   mergeEvidence(c.pieces),
 		}
 		if i == 0 {
 			h.Evidence = append(h.Evidence, v.ruledOut(c)...)
+			// Say what the feedback actually did to this confidence: a
+			// raise that met the ceiling raised nothing.
+			if why != "" {
+				why = appliedFeedback(*v.in.Feedback, base, conf)
+			}
 			if why != "" {
 				h.Evidence = append(h.Evidence, nova.Evidence{Kind: nova.EvidenceFeedback, Summary: why})
 			}

@@ -47,7 +47,9 @@ var placeKey = regexp.MustCompile(`^[A-Za-z]{2,3}$`)
 
 // isPlaceKey reports whether a detail key names a place: a short code or a
 // zone name.
-func isPlaceKey(k string) bool { return placeKey.MatchString(k) || zoneLike.MatchString(strings.ToLower(k)) }
+func isPlaceKey(k string) bool {
+	return placeKey.MatchString(k) || zoneLike.MatchString(strings.ToLower(k))
+}
 
 // notPlaces are short detail keys that are not places.
 var notPlaces = toSet("avg max min sum sla slo apm env tag app pid ttl age qps rps tps iops log err")
