@@ -66,7 +66,7 @@ var defaultSignatures = []Signature{
 			"heap out of memory", "oom_kill", "oom killer", "arbeitsspeicher", "speichermangel", "mémoire insuffisante",
 			"memoria insuficiente", "sin memoria", "memória insuficiente", "メモリ不足", "内存不足", "内存溢出"},
 		[]string{"memory ok", "no oom"}},
-	{"disk", `no space left|disk (?:full|space|usage|pressure|utili[sz]ation)|\binodes?\b|diskpressure|volume (?:is )?(?:full|utili[sz]ation)|rootvolutili[sz]ation|filesystem (?:is )?(?:full|almost full)|indexwritesblocked|storage (?:full|exhausted)|low on resource:? ephemeral-storage|ephemeral (?:local )?storage (?:usage|limit)|disk watermark|flood.stage|filling up|out of disk|only [0-9.]+ ?% (?:available|free)|[0-9.]+ ?% (?:available|free) space`,
+	{"disk", `no space left|disk (?:full|space|usage|pressure|utili[sz]ation)|\binodes?\b|diskpressure|volume (?:is )?(?:full|utili[sz]ation)|rootvolutili[sz]ation|filesystem (?:is )?(?:full|almost full)|indexwritesblocked|storage (?:full|exhausted)|low on resource:? ephemeral-storage|ephemeral (?:local )?storage (?:usage|limit)|disk watermark|flood.stage|filling up|out of disk|only [0-9.]+ ?% (?:available|free)|% (?:available|free) space`,
 		weights{catResource: 0.55}, 0.1, "running out of disk space", "storage",
 		[]string{"enospc", "no space left on device", "festplatte voll", "kein speicherplatz", "espace disque insuffisant",
 			"disque plein", "sin espacio en disco", "disco lleno", "sem espaço em disco", "disco cheio", "ディスク容量", "ディスクフル", "磁盘空间不足", "磁盘已满",
