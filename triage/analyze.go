@@ -421,7 +421,7 @@ func (v *view) hypotheses(cands map[nova.Category]*candidate) []nova.Hypothesis 
 	// support is a resembling past incident (similar titles recur with
 	// different causes): say so by scoring every candidate down, so that the
 	// calibrated confidence falls under the abstention threshold.
-	if !anySpecific(list) || leaderPastOnly(list) {
+	if !anySpecific(list) || leaderPastOnly(list) || v.leaderTimingOnly(list) {
 		for _, c := range list {
 			c.score *= thinEvidence
 		}
@@ -500,6 +500,19 @@ func leaderPastOnly(list []*candidate) bool {
 		}
 	}
 	return lead != nil && pastOnly(lead)
+}
+
+// leaderTimingOnly reports whether the best-scored candidate is a change
+// that explains nothing the alerts implicate and has no specific support of
+// its own: timing alone, which is never an answer.
+func (v *view) leaderTimingOnly(list []*candidate) bool {
+	var lead *candidate
+	for _, c := range list {
+		if lead == nil || c.score > lead.score || (c.score == lead.score && categoryOrder(c.cat) < categoryOrder(lead.cat)) {
+			lead = c
+		}
+	}
+	return lead != nil && lead.cat == nova.CategoryChange && !anySpecific([]*candidate{lead})
 }
 
 // thinEvidence scales the scores of an incident with no specific evidence.
