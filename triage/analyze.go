@@ -159,7 +159,7 @@ func (v *view) signatureSupport(add func(nova.Category, piece), best *ScoredChan
 			explain = v.absorb(best)
 		}
 		if h.sig.Topic != "" && changeTopics[h.sig.Topic] {
-			explain = maxf(explain, best.Score)
+			explain = maxf(explain, topicExplain(best))
 		}
 		if v.outsideHostIn(h.alert) != nil {
 			explain = 0 // an outside host failing is not our change's doing
@@ -417,10 +417,11 @@ func (v *view) hypotheses(cands map[nova.Category]*candidate) []nova.Hypothesis 
 			c.score *= 1 - (rival/c.raw-closeAt)*2
 		}
 	}
-	// Nothing but symptoms and timing: say so by scoring every candidate
-	// down, so that the calibrated confidence falls under the abstention
-	// threshold.
-	if !anySpecific(list) {
+	// Nothing but symptoms and timing, or a leader whose only specific
+	// support is a resembling past incident (similar titles recur with
+	// different causes): say so by scoring every candidate down, so that the
+	// calibrated confidence falls under the abstention threshold.
+	if !anySpecific(list) || leaderPastOnly(list) || v.leaderTimingOnly(list) {
 		for _, c := range list {
 			c.score *= thinEvidence
 		}
@@ -446,16 +447,22 @@ func (v *view) hypotheses(cands map[nova.Category]*candidate) []nova.Hypothesis 
 	}
 	out := make([]nova.Hypothesis, 0, len(ranked))
 	for i, c := range ranked {
-		conf := clamp01(v.opts.Calibration.apply(c.score) + shift)
+		base := round3(minf(clamp01(v.opts.Calibration.apply(c.score)), maxConfidence))
+		conf := round3(minf(clamp01(base+shift), maxConfidence))
 		h := nova.Hypothesis{
 			Rank:       i + 1,
 			Category:   c.cat,
-			Confidence: round3(minf(conf, maxConfidence)),
+			Confidence: conf,
 			Summary:    headline(c),
 			Evidence:   mergeEvidence(c.pieces),
 		}
 		if i == 0 {
 			h.Evidence = append(h.Evidence, v.ruledOut(c)...)
+			// Say what the feedback actually did to this confidence: a
+			// raise that met the ceiling raised nothing.
+			if why != "" {
+				why = appliedFeedback(*v.in.Feedback, base, conf)
+			}
 			if why != "" {
 				h.Evidence = append(h.Evidence, nova.Evidence{Kind: nova.EvidenceFeedback, Summary: why})
 			}
@@ -481,6 +488,31 @@ func pastOnly(c *candidate) bool {
 		any = any || p.past
 	}
 	return any
+}
+
+// leaderPastOnly reports whether the best-scored candidate's only specific
+// support is similar past incidents.
+func leaderPastOnly(list []*candidate) bool {
+	var lead *candidate
+	for _, c := range list {
+		if lead == nil || c.score > lead.score || (c.score == lead.score && categoryOrder(c.cat) < categoryOrder(lead.cat)) {
+			lead = c
+		}
+	}
+	return lead != nil && pastOnly(lead)
+}
+
+// leaderTimingOnly reports whether the best-scored candidate is a change
+// that explains nothing the alerts implicate and has no specific support of
+// its own: timing alone, which is never an answer.
+func (v *view) leaderTimingOnly(list []*candidate) bool {
+	var lead *candidate
+	for _, c := range list {
+		if lead == nil || c.score > lead.score || (c.score == lead.score && categoryOrder(c.cat) < categoryOrder(lead.cat)) {
+			lead = c
+		}
+	}
+	return lead != nil && lead.cat == nova.CategoryChange && !anySpecific([]*candidate{lead})
 }
 
 // thinEvidence scales the scores of an incident with no specific evidence.
@@ -526,3 +558,9 @@ func categoryOrder(c nova.Category) int {
 
 // round3 keeps confidences readable in notes and stable in golden files.
 func round3(f float64) float64 { return float64(int(f*1000+0.5)) / 1000 }
+
+// topicExplain is how much of a symptom's support a change that touched
+// the symptom's very topic takes over: as much as its content explains the
+// symptoms, however long ago it was made (a DNS change explains DNS
+// failures an hour later as well as a minute later).
+func topicExplain(best *ScoredChange) float64 { return best.Explain }

@@ -5,11 +5,11 @@ package triage
 // DefaultAbstainBelow is the calibrated confidence under which triage
 // abstains, chosen on the development split of the evaluation corpus
 // (ChooseAbstainBelow).
-const DefaultAbstainBelow = 0.38
+const DefaultAbstainBelow = 0.33
 
 // defaultCalibration maps evidence scores to confidences; fitted on the
 // development split by isotonic regression (FitCalibration).
 var defaultCalibration = Calibration{
-	Scores:      []float64{0.2855, 0.653, 0.7085, 1},
-	Confidences: []float64{0.25, 0.5357, 0.9205, 0.95},
+	Scores:      []float64{0.2825, 0.7725, 1},
+	Confidences: []float64{0.26, 0.5793, 0.8908},
 }

@@ -259,6 +259,9 @@ func (v *view) rankChanges() []ScoredChange {
 		} else if f, why := v.scope.scopeFactor(c, sc.Explain); f != 1 {
 			sc.Score *= f
 			sc.Against = why
+		} else if f, why := v.spread.spreadFactor(c); f != 1 {
+			sc.Score *= f
+			sc.Against = why
 		}
 		if sc.Against == "" && inert.MatchString(strings.ToLower(c.Summary)) {
 			sc.Against = "it says it had not taken effect yet (scheduled, disabled or not in rotation)"

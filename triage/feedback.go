@@ -49,12 +49,34 @@ func FeedbackShift(f Feedback) (float64, string) {
 	shift := -0.5 * (rate - expectedWrong) * float64(n) / (float64(n) + feedbackPrior)
 	shift = math.Max(-maxFeedbackDrop, math.Min(maxFeedbackRise, shift))
 	points := int(math.Round(math.Abs(shift) * 100))
+	return float64(points) / 100 * sign(shift), feedbackWhy(f, shift, points)
+}
+
+func sign(f float64) float64 {
+	if f < 0 {
+		return -1
+	}
+	return 1
+}
+
+// feedbackWhy is the sentence for a shift of points in the direction of
+// shift; empty for none.
+func feedbackWhy(f Feedback, shift float64, points int) string {
+	n := f.Helpful + f.Wrong
 	switch {
 	case points == 0:
-		return 0, ""
+		return ""
 	case shift < 0:
-		return -float64(points) / 100, fmt.Sprintf("Confidence lowered by %d points: %d of the %d rated hypotheses on this service were judged wrong (by responders or by how the incident was resolved)", points, f.Wrong, n)
+		return fmt.Sprintf("Confidence lowered by %d points: %d of the %d rated hypotheses on this service were judged wrong (by responders or by how the incident was resolved)", points, f.Wrong, n)
 	default:
-		return float64(points) / 100, fmt.Sprintf("Confidence raised by %d points: %d of the %d rated hypotheses on this service were judged helpful (by responders or by how the incident was resolved)", points, f.Helpful, n)
+		return fmt.Sprintf("Confidence raised by %d points: %d of the %d rated hypotheses on this service were judged helpful (by responders or by how the incident was resolved)", points, f.Helpful, n)
 	}
+}
+
+// appliedFeedback is the explanation for the shift that actually moved a
+// confidence from base to final (a raise stops at the ceiling, a drop at
+// zero): empty when it moved nothing.
+func appliedFeedback(f Feedback, base, final float64) string {
+	moved := final - base
+	return feedbackWhy(f, moved, int(math.Round(math.Abs(moved)*100)))
 }

@@ -1,6 +1,8 @@
 package triage
 
 import (
+	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -54,5 +56,36 @@ func TestFeedbackAdjustsTheHypothesis(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("the adjustment is not explained: %+v", adjusted.Hypotheses[0].Evidence)
+	}
+}
+
+// TestFeedbackExplainsOnlyWhatItMoved: a raise on a hypothesis already at
+// the ceiling moves nothing, and the note must not claim it did; a raise
+// that the ceiling cut short says by how much it really moved.
+func TestFeedbackExplainsOnlyWhatItMoved(t *testing.T) {
+	in := Input{Incident: incidentOn("checkout: TLS failures"), Service: checkoutService(),
+		Alerts: []nova.Alert{alertAt("A1", "checkout: TLS failures", map[string]string{"error": "x509: certificate has expired or is not yet valid"})}}
+	in.Feedback = &Feedback{Helpful: 20, Wrong: 0}
+	shift, _ := FeedbackShift(*in.Feedback)
+	if shift <= 0 {
+		t.Fatalf("20 helpful verdicts give shift %v, want a raise", shift)
+	}
+	for _, calib := range []Calibration{{Scores: []float64{0, 1}, Confidences: []float64{maxConfidence, maxConfidence}}, {Scores: []float64{0, 1}, Confidences: []float64{0.93, 0.93}}} {
+		calib := calib
+		res := Analyze(in, Options{AbstainBelow: -1, Calibration: &calib}, now0)
+		top := res.Hypotheses[0]
+		var why string
+		for _, e := range top.Evidence {
+			if e.Kind == nova.EvidenceFeedback {
+				why = e.Summary
+			}
+		}
+		moved := int(math.Round((top.Confidence - calib.Confidences[0]) * 100))
+		switch {
+		case moved == 0 && why != "":
+			t.Errorf("at %.2f the confidence did not move, yet the note says %q", calib.Confidences[0], why)
+		case moved > 0 && !strings.Contains(why, fmt.Sprintf("raised by %d points", moved)):
+			t.Errorf("at %.2f the confidence moved %d points, the note says %q", calib.Confidences[0], moved, why)
+		}
 	}
 }

@@ -104,6 +104,18 @@ func TestCustomSignaturesExtendAndBadOnesAreSkipped(t *testing.T) {
 	}
 }
 
+// TestBuiltInPatternsHaveHints: every built-in pattern must begin with
+// literals the prefilter can look for, or it runs its regular expression on
+// every incident's whole text (an alternative that starts with a class,
+// "[0-9]+%", loses the hints of the whole signature).
+func TestBuiltInPatternsHaveHints(t *testing.T) {
+	for _, s := range compiledDefaults {
+		if s.hints == nil {
+			t.Errorf("signature %s has no literal hints: start each alternative of its pattern with a literal", s.Name)
+		}
+	}
+}
+
 func TestBuiltInPatternsAreLowerCase(t *testing.T) {
 	// They are matched against lower-cased text without case folding.
 	escape := regexp.MustCompile(`\\[A-Za-z]`) // \S, \b: classes, not letters

@@ -33,6 +33,7 @@ type view struct {
 	// failure is, outside hosts and provider events, when it began.
 	metrics []metric
 	scope   scopeInfo
+	spread  spreadInfo
 	hosts   []outsideHost
 	events  []providerEvent
 	// onset is when the symptoms began (zero when unknown): the earliest
@@ -107,6 +108,7 @@ func (v *view) readStructure() {
 		v.onset, v.onsetFrom = time.Time{}, ""
 	}
 	v.scope = readScope(v.in.Alerts)
+	v.spread = readSpread(v.in.Alerts)
 	v.hosts = externalHosts(v.in.Alerts, v.ownName)
 	breached, normal := map[string]bool{}, map[string]bool{}
 	for _, m := range v.metrics {
