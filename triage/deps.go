@@ -86,6 +86,59 @@ var sdkMarks = []struct{ mark, provider string }{
 	{"twilioexception", "Twilio"},
 }
 
+// publicResolvers are the well-known public DNS resolvers by address.
+var publicResolvers = map[string]string{
+	"1.1.1.1": "Cloudflare", "1.0.0.1": "Cloudflare", "8.8.8.8": "Google", "8.8.4.4": "Google",
+	"9.9.9.9": "Quad9", "149.112.112.112": "Quad9", "208.67.222.222": "OpenDNS", "208.67.220.220": "OpenDNS",
+}
+
+var ipPattern = regexp.MustCompile(`\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b`)
+
+// healthyAnswer marks a detail where a resolver answered.
+var healthyAnswer = regexp.MustCompile(`(?i)\bnoerror\b|\bresolves?\b|\bresolved\b|\bok\b|\bhealthy\b`)
+
+// failingResolver returns the public resolver an alert shows failing while
+// another answers, or that alone is named in a failing DNS alert: one
+// provider's resolver is then the outside dependency, not DNS as such.
+// Several providers' resolvers failing alike point at the zone, not at any
+// of them.
+func failingResolver(a *nova.Alert) (ip, provider string, ok bool) {
+	text := strings.ToLower(alertText(*a))
+	if !failingWords.MatchString(text) && !strings.Contains(text, "servfail") && !strings.Contains(text, "no servers could be reached") {
+		return "", "", false
+	}
+	healthy := map[string]bool{}
+	var mentioned []string
+	for _, k := range sortedKeys(a.Details) {
+		v := a.Details[k]
+		for _, addr := range ipPattern.FindAllString(v, 8) {
+			p, known := publicResolvers[addr]
+			if !known {
+				continue
+			}
+			mentioned = append(mentioned, addr)
+			if healthyAnswer.MatchString(v) && !failingWords.MatchString(strings.ToLower(v)) && !strings.Contains(strings.ToLower(v), "servfail") {
+				healthy[p] = true
+			}
+		}
+	}
+	failing := map[string]string{}
+	for _, addr := range mentioned {
+		if p := publicResolvers[addr]; !healthy[p] {
+			if _, seen := failing[p]; !seen {
+				failing[p] = addr
+			}
+		}
+	}
+	if len(failing) != 1 {
+		return "", "", false
+	}
+	for p, addr := range failing {
+		return addr, p, true
+	}
+	return "", "", false
+}
+
 // failingWords mark an alert that says something failed to answer: a host
 // or SDK it names is then the thing failing.
 var failingWords = regexp.MustCompile(`\b(?:5\d\d|unavailable|serviceunavailable|timed? ?out|timeout|refused|reset by peer|unreachable|internalerror|internal server error|bad gateway|slowdown|throttl\w*|max retries|backenderror)\b`)
@@ -199,6 +252,10 @@ func externalHosts(alerts []nova.Alert, own map[string]bool) []outsideHost {
 				seen["provider:"+p] = true
 				out = append(out, outsideHost{provider: p, alert: a, upstream: true})
 			}
+		}
+		if ip, p, ok := failingResolver(a); ok && !seen[ip] {
+			seen[ip] = true
+			out = append(out, outsideHost{host: ip, provider: p + " DNS", alert: a, upstream: true})
 		}
 	}
 	return out

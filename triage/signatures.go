@@ -197,7 +197,7 @@ var defaultSignatures = []Signature{
 		weights{catResource: 0.55, catDep: 0.1}, 0.1, "connection pool exhaustion", "database",
 		[]string{"too many clients", "hikaripool*", "connection is not available", "queuepool limit", "max number of clients",
 			"pool exhausted", "pool timeout", "timeout acquiring connection", "unable to acquire connection", "er_con_count_error"}, nil},
-	{"saturation", `rejected execution|thread ?pool (?:exhausted|starvation|full)|worker_connections are not enough|worker connections are not enough|unable to create (?:new )?native thread|surge ?queue|spillover ?count`,
+	{"saturation", `rejected execution|thread ?pool (?:exhausted|starvation|full)|slots? exhausted|no free (?:server )?slot|worker_connections are not enough|worker connections are not enough|unable to create (?:new )?native thread|surge ?queue|spillover ?count`,
 		weights{catResource: 0.5, catTraffic: 0.1}, 0.15, "worker, thread or queue capacity exhausted", "",
 		[]string{"rejectedexecutionexception", "es_rejected_execution_exception", "threadpool starvation", "surgequeuelength", "spillovercount",
 			"max_worker_threads", "too many threads"}, nil},

@@ -37,9 +37,9 @@ type spreadInfo struct {
 // as failing too.
 const spreadShare = 0.2
 
-// breakdownPair reads "name=value" or "name: value" members of an inline
-// breakdown.
-var breakdownPair = regexp.MustCompile(`^\s*([\p{L}][\p{L}\p{N}._\- ]{0,30}?|[0-9]+(?:\.[0-9]+)+)\s*(?:\([^)]*\))?\s*[=:]\s*([-+]?[0-9][0-9.,]*\s*(?:/\s*[0-9][0-9.,]*|%)?)`)
+// breakdownPair reads "name=value", "name: value" or "name value" members of
+// an inline breakdown.
+var breakdownPair = regexp.MustCompile(`^\s*([\p{L}][\p{L}\p{N}._\- ]{0,30}?|[0-9]+(?:\.[0-9]+)+)\s*(?:\([^)]*\))?\s*(?:[=:]|\s)\s*([-+]?[0-9][0-9.,]*\s*(?:/\s*[0-9][0-9.,]*|%)?)`)
 
 // placeKey is a detail key that is itself a short place code ("es", "ON",
 // "eu-west-1a").

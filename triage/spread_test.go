@@ -60,3 +60,10 @@ func TestChangeThatMissedTheWorstPlaceIsNotTheAnswer(t *testing.T) {
 		t.Errorf("a change to both failing provinces is held against: %q", r[0].Against)
 	}
 }
+
+func TestReadSpreadSpaceSeparated(t *testing.T) {
+	s := readSpread([]nova.Alert{{ID: "A1", Details: map[string]string{"by_availability_zone": "us-east-1b 64%, us-east-1a 0.3%, us-east-1c 0.2%"}}})
+	if len(s.failing) != 1 || s.failing[0].name != "us-east-1b" {
+		t.Fatalf("failing = %+v, want us-east-1b alone", s.failing)
+	}
+}
