@@ -5,11 +5,11 @@ package triage
 // DefaultAbstainBelow is the calibrated confidence under which triage
 // abstains, chosen on the development split of the evaluation corpus
 // (ChooseAbstainBelow).
-const DefaultAbstainBelow = 0.24
+const DefaultAbstainBelow = 0.26
 
 // defaultCalibration maps evidence scores to confidences; fitted on the
 // development split by isotonic regression (FitCalibration).
 var defaultCalibration = Calibration{
-	Scores:      []float64{0.2825, 0.7605, 1},
-	Confidences: []float64{0.1806, 0.5781, 0.8564},
+	Scores:      []float64{0.2825, 0.7705, 1},
+	Confidences: []float64{0.197, 0.5825, 0.8592},
 }

@@ -25,6 +25,8 @@ func TestPlatformPhrasebook(t *testing.T) {
 		{"Warning FailedCreatePodSandBox: Failed to create pod sandbox: failed to setup network for sandbox: plugin type=\"aws-cni\" failed (add): add cmd: failed to assign an IP address to container", []nova.Category{R, I}},
 		{"etcdserver: mvcc: database space exceeded", []nova.Category{R}},
 		{"kubelet: container runtime is down, PLEG is not healthy: pleg was last seen active 3m0s ago", []nova.Category{I}},
+		{"ata1.00: failed command: READ FPDMA QUEUED; ata1: SError: { Handshk }", []nova.Category{I}},
+		{"vCenter unreachable: 0 ESXi hosts reporting", []nova.Category{I}},
 		// Databases.
 		{"ERROR: canceling statement due to statement timeout", []nova.Category{R, D, X}},
 		{"ERROR: deadlock detected (SQLSTATE 40P01)", []nova.Category{X}},
@@ -42,6 +44,8 @@ func TestPlatformPhrasebook(t *testing.T) {
 		{"circuit_breaking_exception: [parent] Data too large, data for [<http_request>] would be [8.1gb], which is larger than the limit of [7.9gb]", []nova.Category{R}},
 		{"es_rejected_execution_exception: rejected execution of coordinating operation, queue capacity 1000", []nova.Category{R, T}},
 		{"org.apache.kafka.common.errors.NotLeaderOrFollowerException: For requests intended only for the leader", []nova.Category{D, I}},
+		{"The FIP-FS Scan Engine failed to load. Error Description: Can't convert \"2201010001\" to long.", []nova.Category{X}},
+		{"System.OverflowException: Arithmetic operation resulted in an overflow.", []nova.Category{X}},
 		// Queues and pools.
 		{"java.util.concurrent.RejectedExecutionException: Task rejected from ThreadPoolExecutor[Running, pool size = 200, active threads = 200, queued tasks = 10000]", []nova.Category{R}},
 		{"java.lang.OutOfMemoryError: unable to create native thread: possibly out of memory or process/resource limits reached", []nova.Category{R}},
