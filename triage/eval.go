@@ -56,6 +56,10 @@ type Scores struct {
 	// cases that had an answer.
 	Abstained        Ratio
 	AbstainedWrongly Ratio
+	// AbstainedSparedWrong counts, among the abstentions on cases that had
+	// an answer, those where the top hypothesis Nova held back was wrong:
+	// what abstaining there spared the timeline.
+	AbstainedSparedWrong Ratio
 	// AbstainRecall counts abstentions among the cases where abstaining is
 	// right; AbstainPrecision counts cases where abstaining is right among
 	// the abstentions.
@@ -360,6 +364,9 @@ func evalNova(cases []Case, opts Options, outcomes *[]Outcome) Scores {
 		count(&s.Abstained, res.Abstained)
 		if !c.Answer.AbstainOK {
 			count(&s.AbstainedWrongly, res.Abstained)
+			if res.Abstained {
+				count(&s.AbstainedSparedWrong, !o.Right)
+			}
 		} else {
 			count(&s.AbstainRecall, res.Abstained)
 		}

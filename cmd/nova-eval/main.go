@@ -207,6 +207,7 @@ func table(w io.Writer, r triage.Report) {
 		{"past incident hit@3", func(s triage.Scores) string { return s.PastHit3.String() }},
 		{"abstained", func(s triage.Scores) string { return s.Abstained.String() }},
 		{"abstained on answerable cases", func(s triage.Scores) string { return s.AbstainedWrongly.String() }},
+		{"  of which the held-back answer was wrong", func(s triage.Scores) string { return s.AbstainedSparedWrong.String() }},
 		{"abstention recall (abstain_ok cases)", func(s triage.Scores) string { return s.AbstainRecall.String() }},
 		{"abstention precision", func(s triage.Scores) string { return s.AbstainPrecision.String() }},
 		{"wrong but confident", func(s triage.Scores) string { return s.WrongConfident.String() }},
