@@ -46,8 +46,8 @@ func loadCorpus(t *testing.T) []triage.Case {
 // today, are logged for the report rather than asserted.
 func TestEvalTargets(t *testing.T) {
 	cases := loadCorpus(t)
-	if len(cases) < 200 {
-		t.Fatalf("corpus has %d cases, want at least 200", len(cases))
+	if len(cases) < 350 {
+		t.Fatalf("corpus has %d cases, want at least 350", len(cases))
 	}
 	var holdout, dev []triage.Case
 	for _, c := range cases {
@@ -80,8 +80,9 @@ func TestEvalTargets(t *testing.T) {
 		{"wrong but confident", all.Systems[0].WrongConfident.Value(), func(v float64) bool { return v <= 0.05 }, "<= 5%"},
 		{"held-out wrong but confident", held.Systems[0].WrongConfident.Value(), func(v float64) bool { return v <= 0.05 }, "<= 5%"},
 		{"dev wrong but confident", devr.Systems[0].WrongConfident.Value(), func(v float64) bool { return v <= 0.03 }, "<= 3%"},
-		{"dev abstention recall", devr.Systems[0].AbstainRecall.Value(), func(v float64) bool { return v >= 0.60 }, ">= 60%"},
-		{"dev abstention precision", devr.Systems[0].AbstainPrecision.Value(), func(v float64) bool { return v >= 0.65 }, ">= 65%"},
+		{"dev abstention recall", devr.Systems[0].AbstainRecall.Value(), func(v float64) bool { return v >= 0.58 }, ">= 58%"},
+		{"dev abstention precision", devr.Systems[0].AbstainPrecision.Value(), func(v float64) bool { return v >= 0.70 }, ">= 70%"},
+		{"held-out abstentions that held back a wrong answer", held.Systems[0].AbstainedSparedWrong.Value(), func(v float64) bool { return v >= 0.70 }, ">= 70%"},
 	}
 	for _, tt := range targets {
 		if !tt.ok(tt.got) {
