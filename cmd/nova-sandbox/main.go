@@ -262,7 +262,8 @@ func sampleIncident(pd *pdemu.Emulator) string {
 		Details: map[string]any{"image": "checkout:v2.3.1", "changed": "config/payment-retries.yaml"}})
 	inc := pd.CreateIncident(pdemu.IncidentSpec{ServiceID: sandboxCheckout, Title: "checkout-api: 5xx error rate above 5%",
 		Alerts: []pdemu.AlertSpec{{Summary: "HTTP 5xx error rate 7.2% on checkout-api (threshold 5%)", Source: "prometheus",
-			Details: map[string]any{"alertname": "CheckoutHighErrorRate", "service": "checkout-api", "status_code": "503"}}}})
+			Details: map[string]any{"alertname": "CheckoutHighErrorRate", "service": "checkout-api", "status_code": "503",
+				"top_error": "payment authorization abandoned after 0 retries (retry budget 0)"}}}})
 	pd.CorrelateChange(inc.ID, deploy, "most_recent")
 	pd.AddPastIncident(inc.ID, pdemu.PastIncidentSpec{Title: "checkout-api: 5xx error rate above 5%", CreatedAt: now.Add(-20 * 24 * time.Hour),
 		Score: 61.5, ResolvedBy: "PALICE", ResolutionNotes: []string{"Rolled back checkout to v2.2.9; error rate back to normal."}})

@@ -28,10 +28,11 @@ func TestBacktestMarksCountAsFeedback(t *testing.T) {
 	var ids []string
 	for k := 0; k < 4; k++ {
 		at := base.Add(time.Duration(k) * 24 * time.Hour)
-		deploy := pd.AddChangeEvent(pdemu.ChangeEventSpec{ServiceID: "PPAYMENTS", Summary: fmt.Sprintf("deploy payments v%d", 300+k),
+		deploy := pd.AddChangeEvent(pdemu.ChangeEventSpec{ServiceID: "PPAYMENTS", Summary: fmt.Sprintf("deploy payments v%d: new card tokenizer", 300+k),
 			Source: "argo", Timestamp: at.Add(-20 * time.Minute)})
 		inc := pd.SeedIncident(pdemu.IncidentSpec{ServiceID: "PPAYMENTS", Title: "payments 5xx", CreatedAt: at,
-			Alerts: []pdemu.AlertSpec{{Summary: "payments 5xx rate above 5%", Source: "prometheus", Severity: "critical"}}})
+			Alerts: []pdemu.AlertSpec{{Summary: "payments 5xx rate above 5%", Source: "prometheus", Severity: "critical",
+				Details: map[string]any{"top_error": "card tokenizer: nil pointer dereference"}}}})
 		pd.CorrelateChange(inc.ID, deploy, "most_recent")
 		for _, past := range ids {
 			pd.LinkPastIncident(inc.ID, past, 60)
