@@ -229,7 +229,7 @@ func (v *view) dependencySupport(add func(nova.Category, piece)) {
 		}
 		why := "PagerDuty relates it as a dependency"
 		if d.declared {
-			why = "a declared dependency"
+			why = "a dependency of this service"
 		}
 		add(nova.CategoryDependency, piece{strength: s, specific: true,
 			headline: "Likely " + categoryPhrase[nova.CategoryDependency] + ": concurrent incident on " + d.svc + " (" + why + "): " + quote(d.title, 80),
