@@ -3,7 +3,8 @@
 // Slack show actually happened, and says what to do about each difference.
 //
 // It is pure: an adapter (cmd/nova) gathers an Input (configuration, store
-// state, audit entries, credential ages, webhook subscriptions read from
+// state, audit entries, the period's incidents and their per-incident
+// verdicts, credential ages, webhook subscriptions read from
 // PagerDuty, the results of matching audit entries to PagerDuty notes) and
 // Build turns it into a Report, deterministically, with now passed in.
 package review
