@@ -3,7 +3,8 @@
 // Slack show actually happened, and says what to do about each difference.
 //
 // It is pure: an adapter (cmd/nova) gathers an Input (configuration, store
-// state, audit entries, credential ages, webhook subscriptions read from
+// state, audit entries, the period's incidents and their per-incident
+// verdicts, credential ages, webhook subscriptions read from
 // PagerDuty, the results of matching audit entries to PagerDuty notes) and
 // Build turns it into a Report, deterministically, with now passed in.
 package review
@@ -45,6 +46,11 @@ type Input struct {
 	Subscriptions []EnvSubscriptions
 	// Incidents are Nova's incident records of the period.
 	Incidents []nova.IncidentRecord
+	// Verdicts are the per-incident verdicts that calibrate confidence
+	// (one per incident: a person's latest verdict, else how the incident
+	// was resolved), by incident id, for the period's incidents that have
+	// one (stored under bot/rollout.VerdictKey).
+	Verdicts map[string]nova.IncidentVerdict
 	// Approvals are the action requests created in the period.
 	Approvals []nova.ApprovalRequest
 	// Sightings are events Nova received but ignored for their service
@@ -153,7 +159,9 @@ type Sighting struct {
 }
 
 // Promotion is the feedback bar: MinFeedback answered hypotheses with a
-// helpful share of at least MinPrecision.
+// helpful share of at least MinPrecision. It is measured on responders'
+// Helpful / Wrong buttons and backtest marks (ServiceState.Helpful and
+// Wrong), not on the verdicts judged by resolutions.
 type Promotion struct {
 	MinFeedback  int
 	MinPrecision float64

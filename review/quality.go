@@ -15,14 +15,21 @@ const ActionBacktestMark = "backtest.mark"
 // serviceQuality are one service's figures over the period.
 type serviceQuality struct {
 	incidents, hypotheses, abstentions int64
-	helpful, wrong                     int64
-	hypothesisSeconds                  float64
-	novaAcks, personAcks               int64
-	novaAckSeconds, personAckSeconds   float64
-	wrongOnes                          []string
-	marks                              map[string]string // backtest row marks by incident, latest wins
-	actions                            map[nova.ApprovalState]int64
-	proposed                           int64
+	// verdicts are the per-incident verdicts that calibrate confidence
+	// (a person's latest, else the resolution's, and backtest marks), as
+	// /nova status shows them; byResolution is the part judged by
+	// resolutions.
+	verdictsHelpful, verdictsWrong, byResolution int64
+	// helpful and wrong are every responder's Helpful / Wrong button and
+	// backtest marks: the promotion rule's count.
+	helpful, wrong                   int64
+	hypothesisSeconds                float64
+	novaAcks, personAcks             int64
+	novaAckSeconds, personAckSeconds float64
+	wrongOnes                        []string
+	marks                            map[string]string // backtest row marks by incident, latest wins
+	actions                          map[nova.ApprovalState]int64
+	proposed                         int64
 }
 
 func (b *builder) quality() {
@@ -52,12 +59,20 @@ func (b *builder) quality() {
 				s.helpful++
 			case nova.FeedbackWrong:
 				s.wrong++
-				w := fmt.Sprintf("%s by %s", r.ID, who(nova.SlackActor(f.UserID)))
-				if f.Cause != "" {
-					w += fmt.Sprintf(" (real cause: %q)", f.Cause)
-				}
-				s.wrongOnes = append(s.wrongOnes, w)
 			}
+		}
+		switch verdict, byResolution, judge := b.verdict(r); verdict {
+		case nova.FeedbackHelpful:
+			s.verdictsHelpful++
+			if byResolution {
+				s.byResolution++
+			}
+		case nova.FeedbackWrong:
+			s.verdictsWrong++
+			if byResolution {
+				s.byResolution++
+			}
+			s.wrongOnes = append(s.wrongOnes, r.ID+" "+judge)
 		}
 		if d := r.TimeToAck(); d > 0 {
 			switch r.AckedBy {
@@ -85,8 +100,10 @@ func (b *builder) quality() {
 			switch m {
 			case "right":
 				s.helpful++
+				s.verdictsHelpful++
 			case "wrong":
 				s.wrong++
+				s.verdictsWrong++
 			}
 		}
 	}
@@ -108,9 +125,14 @@ func (b *builder) quality() {
 		if n := s.hypotheses + s.abstentions; n > 0 && s.hypothesisSeconds > 0 {
 			fmt.Fprintf(&f, " (mean time to hypothesis %.1f s)", s.hypothesisSeconds/float64(n))
 		}
-		share, measured := Precision(s.helpful, s.wrong)
-		if measured {
-			fmt.Fprintf(&f, "; feedback %d helpful, %d wrong: precision %s", s.helpful, s.wrong, Percent(share))
+		if judged := s.verdictsHelpful + s.verdictsWrong; judged > 0 {
+			vshare, _ := Precision(s.verdictsHelpful, s.verdictsWrong)
+			fmt.Fprintf(&f, "; verdicts %d helpful, %d wrong: %s helpful (%s judged", s.verdictsHelpful, s.verdictsWrong,
+				Percent(vshare), plural(judged, "incident", "incidents"))
+			if s.byResolution > 0 {
+				fmt.Fprintf(&f, "; %d by resolution", s.byResolution)
+			}
+			f.WriteString(")")
 		} else {
 			f.WriteString("; no feedback")
 		}
@@ -120,6 +142,11 @@ func (b *builder) quality() {
 				n[m]++
 			}
 			fmt.Fprintf(&f, " (including backtest marks: %d right, %d partly, %d wrong)", n["right"], n["partly"], n["wrong"])
+		}
+		share, measured := Precision(s.helpful, s.wrong)
+		if measured && (s.helpful != s.verdictsHelpful || s.wrong != s.verdictsWrong) {
+			fmt.Fprintf(&f, "; the promotion rule counts responders' Helpful / Wrong buttons and backtest marks: %d helpful, %d wrong, precision %s",
+				s.helpful, s.wrong, Percent(share))
 		}
 		if s.novaAcks+s.personAcks > 0 {
 			fmt.Fprintf(&f, "; first acks: Nova %d, people %d", s.novaAcks, s.personAcks)
@@ -143,7 +170,7 @@ func (b *builder) quality() {
 		switch {
 		case st.Mode == nova.ModeAction && measured && answered >= int64(max(p.MinFeedback, 1)) && share+1e-9 < p.MinPrecision:
 			rec = RecDemote
-			action = fmt.Sprintf("precision %s over %d answers is below the %s bar: `/nova mode %s read-only` until its hypotheses improve (runbooks, change events)",
+			action = fmt.Sprintf("precision %s over %d answers (responders' buttons and backtest marks, as the promotion rule counts) is below the %s bar: `/nova mode %s read-only` until its hypotheses improve (runbooks, change events)",
 				percentBelow(share, p.MinPrecision), answered, Percent(p.MinPrecision), svc.Name)
 		case st.Mode == nova.ModeReadOnly:
 			watched := b.in.Now.Sub(st.ReadOnlySince)
@@ -158,11 +185,53 @@ func (b *builder) quality() {
 			}
 			if ok, why := p.Earned(st.Helpful, st.Wrong); ok {
 				rec = RecPromote
-				action = fmt.Sprintf("watching period done and promotion earned (%s): `/nova mode %s action`, and set mode: action in the config", why, svc.Name)
+				action = fmt.Sprintf("watching period done and promotion earned on responders' buttons and backtest marks (%s): `/nova mode %s action`, and set mode: action in the config", why, svc.Name)
 			} else {
-				fmt.Fprintf(&f, "; watching period done, promotion not yet earned: %s", why)
+				fmt.Fprintf(&f, "; watching period done, promotion not yet earned (it counts responders' buttons and backtest marks, not resolutions): %s", why)
 			}
 		}
 		b.add(SectionQuality, subject(svc), f.String(), rec, action)
 	}
+}
+
+// verdict is the verdict an incident of the period contributes to its
+// service's calibration, as the service's counters hold it (see
+// nova.IncidentVerdict), whether a resolution judged it, and who did
+// ("by @U123 (real cause: …)", "by its postmortem answer", "by how it was
+// resolved"). An incident judged before verdicts were kept counts its
+// latest button.
+func (b *builder) verdict(r nova.IncidentRecord) (verdict string, byResolution bool, judge string) {
+	latest := func(verdict string) *nova.Feedback {
+		var l *nova.Feedback
+		for i := range r.Feedback {
+			f := &r.Feedback[i]
+			if (f.Verdict == verdict || verdict == "" && (f.Verdict == nova.FeedbackHelpful || f.Verdict == nova.FeedbackWrong)) &&
+				(l == nil || !f.At.Before(l.At)) {
+				l = f
+			}
+		}
+		return l
+	}
+	v, kept := b.in.Verdicts[r.ID]
+	switch {
+	case kept && v.CountedByResolution:
+		return v.Counted, true, "by how it was resolved"
+	case kept && v.PersonBy == nova.VerdictByPostmortem:
+		return v.Counted, false, "by its postmortem answer"
+	case kept:
+		verdict = v.Counted
+	default:
+		if f := latest(""); f != nil {
+			verdict = f.Verdict
+		}
+	}
+	f := latest(verdict)
+	if verdict == "" || f == nil {
+		return verdict, false, "by a responder"
+	}
+	judge = "by " + who(nova.SlackActor(f.UserID))
+	if f.Cause != "" && verdict == nova.FeedbackWrong {
+		judge += fmt.Sprintf(" (real cause: %q)", f.Cause)
+	}
+	return verdict, false, judge
 }

@@ -257,6 +257,62 @@ func TestBacktestMarksCountInQuality(t *testing.T) {
 		mark(9, "Q7", "slack:U0MALLORY", nova.OutcomeRefused, "only Nova admins of prod can mark backtest rows of search"),
 		mark(10, "Q7", "slack:U0ALICE", nova.OutcomeOK, "right (was wrong)"))
 	r := Build(in)
-	wantItem(t, r, SectionQuality, "search", "", "feedback 1 helpful, 0 wrong: precision 100% (including backtest marks: 1 right, 1 partly, 0 wrong)")
+	wantItem(t, r, SectionQuality, "search", "", "verdicts 1 helpful, 0 wrong: 100% helpful (1 incident judged) (including backtest marks: 1 right, 1 partly, 0 wrong)")
 	wantItem(t, Build(drifted()), SectionQuality, "search", "", "no feedback")
+}
+
+// Quality counts one verdict per incident, as /nova status does: a
+// person's latest (Slack button or postmortem answer), else how the
+// incident was resolved; promotion and demotion keep counting responders'
+// buttons and backtest marks, and the report says so.
+func TestQualityCountsPerIncidentVerdicts(t *testing.T) {
+	in := drifted()
+	at := now.Add(-5 * day24)
+	rec := func(id, svc string, fb ...nova.Feedback) nova.IncidentRecord {
+		return nova.IncidentRecord{ID: id, Environment: "prod", ServiceID: svc, Triage: &nova.TriageResult{}, Feedback: fb}
+	}
+	byResolution := func(verdict string) nova.IncidentVerdict {
+		return nova.IncidentVerdict{ServiceID: "PREADY", Environment: "prod", Resolution: verdict, Counted: verdict, CountedByResolution: true}
+	}
+	in.Incidents = []nova.IncidentRecord{
+		rec("Q1", "PCHECK", nova.Feedback{UserID: "U0CAROL", Verdict: "helpful", At: at}),
+		rec("Q9", "PCHECK"), rec("Q10", "PCHECK"),
+		rec("Q2", "PREADY"), rec("Q5", "PREADY"),
+		// Frank found it helpful, then Erin said wrong: her later verdict
+		// beats the resolution's; both buttons count for promotion.
+		rec("Q6", "PREADY", nova.Feedback{UserID: "U0FRANK", Verdict: "helpful", At: at},
+			nova.Feedback{UserID: "U0ERIN", Verdict: "wrong", Cause: "disk full", At: at.Add(time.Minute)}),
+		rec("Q7", "PREADY"),
+		rec("Q8", "PREADY"), // not judged
+	}
+	in.Verdicts = map[string]nova.IncidentVerdict{
+		"Q1":  {ServiceID: "PCHECK", Environment: "prod", Person: "helpful", PersonBy: nova.VerdictBySlack, Counted: "helpful"},
+		"Q9":  {ServiceID: "PCHECK", Environment: "prod", Resolution: "wrong", Counted: "wrong", CountedByResolution: true},
+		"Q10": {ServiceID: "PCHECK", Environment: "prod", Resolution: "wrong", Counted: "wrong", CountedByResolution: true},
+		"Q2":  byResolution("helpful"),
+		"Q5":  byResolution("wrong"),
+		"Q6":  {ServiceID: "PREADY", Environment: "prod", Person: "wrong", PersonBy: nova.VerdictBySlack, Resolution: "helpful", Counted: "wrong"},
+		"Q7":  {ServiceID: "PREADY", Environment: "prod", Person: "wrong", PersonBy: nova.VerdictByPostmortem, Counted: "wrong"},
+		"Q8":  {ServiceID: "PREADY", Environment: "prod", Person: "partly", PersonBy: nova.VerdictByPostmortem},
+	}
+	r := Build(in)
+	wantItem(t, r, SectionQuality, "ledger", RecPromote, "verdicts 1 helpful, 3 wrong: 25% helpful (4 incidents judged; 2 by resolution)")
+	wantItem(t, r, SectionQuality, "ledger", RecPromote,
+		`marked wrong: Q5 by how it was resolved, Q6 by @U0ERIN (real cause: "disk full"), Q7 by its postmortem answer`)
+	wantItem(t, r, SectionQuality, "ledger", RecPromote,
+		"the promotion rule counts responders' Helpful / Wrong buttons and backtest marks: 1 helpful, 1 wrong, precision 50%")
+	// Promotion reads the service's button and mark counters (12 helpful,
+	// 1 wrong), not the period's verdicts.
+	wantItem(t, r, SectionQuality, "ledger", RecPromote, "promotion earned on responders' buttons and backtest marks (13 answers, precision 92%")
+	// checkout's verdicts are mostly wrong by resolution, but its one
+	// button says helpful: no demotion, and the figure shows why.
+	wantItem(t, r, SectionQuality, "checkout", "", "verdicts 1 helpful, 2 wrong: 33% helpful (3 incidents judged; 2 by resolution); the promotion rule counts responders' Helpful / Wrong buttons and backtest marks: 1 helpful, 0 wrong, precision 100%")
+	wantItem(t, r, SectionQuality, "checkout", "", "marked wrong: Q9 by how it was resolved, Q10 by how it was resolved")
+	if it := find(r, SectionQuality, "checkout"); len(it) != 1 || it[0].Recommendation != "" {
+		t.Errorf("checkout is judged on its verdicts, not on the promotion rule's count: %+v", it)
+	}
+	// The Markdown report carries the same figures.
+	if md := r.Markdown(); !strings.Contains(md, "25% helpful (4 incidents judged; 2 by resolution)") {
+		t.Errorf("markdown lacks the verdicts:\n%s", md)
+	}
 }

@@ -301,7 +301,7 @@ func TestSignInWithSlackShowsTheIncident(t *testing.T) {
 		t.Fatal("the client secret leaked")
 	}
 	// The other pages.
-	if b := get(t, c, rg.srv.URL+"/", 200); !strings.Contains(b, "67% helpful (2 of 3)") || !strings.Contains(b, "50% (1 of 2)") || !strings.Contains(b, "4m30s per ack") {
+	if b := get(t, c, rg.srv.URL+"/", 200); !strings.Contains(b, "67% helpful (2 of 3 incidents judged)") || !strings.Contains(b, "50% (1 of 2)") || !strings.Contains(b, "4m30s per ack") {
 		t.Errorf("services page:\n%s", b)
 	}
 	if b := get(t, c, rg.srv.URL+"/incidents?service=PCHECKOUT&status=triggered", 200); !strings.Contains(b, "#42 checkout-api 5xx x") {
@@ -558,5 +558,34 @@ func TestAbstentionIsNotAConclusion(t *testing.T) {
 	}
 	if p := get(t, c, rg.srv.URL+"/incidents/Q2", 200); !strings.Contains(p, "Triage is still running") {
 		t.Errorf("pending incident page:\n%s", p)
+	}
+}
+
+// The services page shows the verdicts that calibrate confidence, one per
+// incident (a person's, else the resolution's), as /nova status does, and
+// the promotion rule's own count of buttons and marks beside it.
+func TestServicesPageShowsPerIncidentVerdicts(t *testing.T) {
+	data := fixture("x")
+	st := &data.services[0].State
+	st.Helpful, st.Wrong = 11, 5
+	st.VerdictsHelpful, st.VerdictsWrong, st.ResolutionHelpful, st.ResolutionWrong, st.VerdictsSeeded = 18, 7, 5, 2, true
+	rg := newRig(t, data)
+	c := rg.browser()
+	get(t, c, rg.sl.SignInURL("U0ALICE"), 200)
+	b := get(t, c, rg.srv.URL+"/", 200)
+	for _, want := range []string{"72% helpful (18 of 25 incidents judged; 7 by resolution)",
+		"Promotion counts", "11 helpful, 5 wrong (responders&#39; Helpful / Wrong buttons and backtest marks)"} {
+		if !strings.Contains(b, want) {
+			t.Errorf("services page lacks %q:\n%s", want, b)
+		}
+	}
+	// Before any feedback: nothing judged, and no promotion line.
+	data = fixture("x")
+	data.services[0].State.Helpful, data.services[0].State.Wrong = 0, 0
+	rg = newRig(t, data)
+	c = rg.browser()
+	get(t, c, rg.sl.SignInURL("U0ALICE"), 200)
+	if b := get(t, c, rg.srv.URL+"/", 200); !strings.Contains(b, "no feedback yet") || strings.Contains(b, "Promotion counts") {
+		t.Errorf("services page without feedback:\n%s", b)
 	}
 }

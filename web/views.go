@@ -31,6 +31,9 @@ type serviceRow struct {
 	SinceAgo  string
 	Watching  string
 	Precision string
+	// Promotion is the promotion rule's own count (responders' buttons
+	// and backtest marks), shown when it differs from Precision's.
+	Promotion string
 	AckShare  string
 	Saved     string
 	MeanHyp   string
@@ -71,9 +74,7 @@ func (pg *Pages) overview(r *http.Request, s Session) (string, view, error) {
 				row.Watching = fmt.Sprintf("%s of %d days watched", span(watched), s.Service.WatchDays)
 			}
 		}
-		if t := s.State.Helpful + s.State.Wrong; t > 0 {
-			row.Precision = fmt.Sprintf("%.0f%% helpful (%d of %d)", 100*float64(s.State.Helpful)/float64(t), s.State.Helpful, t)
-		}
+		row.Precision, row.Promotion = precision(s.State)
 		if s.State.Hypotheses > 0 {
 			row.MeanHyp = fmt.Sprintf("%.1f s", s.State.HypothesisSeconds/float64(s.State.Hypotheses))
 		}
@@ -88,6 +89,30 @@ func (pg *Pages) overview(r *http.Request, s Session) (string, view, error) {
 	}
 	sort.Slice(v.Rows, func(i, j int) bool { return v.Rows[i].Service.Name < v.Rows[j].Service.Name })
 	return "overview", view{Title: "Services", Nav: "services", Data: v}, nil
+}
+
+// precision renders the verdicts that calibrate a service's confidence,
+// one per incident (a person's latest verdict, else how the incident was
+// resolved; and backtest marks), as /nova status does: "72% helpful (18 of
+// 25 incidents judged; 7 by resolution)". promotion is the count the
+// promotion rule reads, when it differs.
+func precision(st nova.ServiceState) (precision, promotion string) {
+	helpful, wrong, byResolution := st.Verdicts()
+	if t := helpful + wrong; t > 0 {
+		judged := "incidents judged"
+		if t == 1 {
+			judged = "incident judged"
+		}
+		precision = fmt.Sprintf("%.0f%% helpful (%d of %d %s", 100*float64(helpful)/float64(t), helpful, t, judged)
+		if byResolution > 0 {
+			precision += fmt.Sprintf("; %d by resolution", byResolution)
+		}
+		precision += ")"
+	}
+	if st.Helpful != helpful || st.Wrong != wrong {
+		promotion = fmt.Sprintf("%d helpful, %d wrong (responders' Helpful / Wrong buttons and backtest marks)", st.Helpful, st.Wrong)
+	}
+	return precision, promotion
 }
 
 type incidentsView struct {

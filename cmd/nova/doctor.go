@@ -20,13 +20,15 @@ import (
 	"github.com/novasre/nova"
 	"github.com/novasre/nova/config"
 	"github.com/novasre/nova/pagerduty"
+	"github.com/novasre/nova/store"
 )
 
 const doctorDetail = `Checks, online, everything the configuration names, one line each (PASS, WARN or FAIL) with
 the fix for each problem:
   PagerDuty: the token is accepted, the from user exists (and is bot_user_id), every declared
              service exists for that token, a webhook subscription for the environment's URL
-             exists, is active and carries every event type Nova handles
+             exists, is active and carries every event type Nova handles, and the token can
+             read service dependencies (warns when not: triage then uses depends_on only)
   Slack:     auth.test, the bot is in every declared channel, every admin and approver resolves
              (users, user groups), the Socket Mode app token
   store:     Redis answers and persists (warns without AOF); the bolt directory is writable
@@ -157,7 +159,7 @@ func (d *doctor) checkPagerDuty(parent context.Context, cfg *config.Config, env 
 	default:
 		d.pass(what+" from", fmt.Sprintf("%s is user %s (%s)", e.PagerDuty.From, u.ID, u.Name))
 	}
-	var declared []string
+	var declared, existing []string
 	for i, s := range cfg.Services {
 		if s.Environment != env {
 			continue
@@ -175,9 +177,58 @@ func (d *doctor) checkPagerDuty(parent context.Context, cfg *config.Config, env 
 			d.fail(fmt.Sprintf("%s service %s (%s)", what, s.ID, field), err.Error(), "")
 		default:
 			d.pass(fmt.Sprintf("%s service %s", what, s.ID), fmt.Sprintf("exists (%q)", name))
+			existing = append(existing, s.ID)
 		}
 	}
+	if len(existing) > 0 {
+		d.checkDependencies(parent, cfg, env, existing[0])
+	}
 	d.checkSubscription(parent, cfg, env, admin, declared)
+}
+
+// checkDependencies reads the service dependencies of one declared
+// service with the environment's token, through the scoped client, as
+// triage does (GET /service_dependencies/technical_services/{id}, which
+// needs services.read). Without that access triage still works, from the
+// config's depends_on alone: a warning, not a failure.
+func (d *doctor) checkDependencies(parent context.Context, cfg *config.Config, env, serviceID string) {
+	e := cfg.Environments[env]
+	what := "pagerduty " + env + " service dependencies"
+	c, err := pagerduty.NewClient(pagerduty.ClientConfig{
+		Environment: env,
+		APIURL:      e.PagerDuty.APIURL,
+		Token:       e.PagerDuty.Token.Value,
+		From:        e.PagerDuty.From,
+		// One request: nothing to pace, and no retries beyond the bound.
+		Limiter:    unpacedLimiter{},
+		Timeout:    d.timeout,
+		MaxElapsed: d.timeout,
+		HTTPClient: d.client("pagerduty"),
+		Log:        quietLogger(),
+	})
+	if err != nil {
+		d.warn(what, "not checked: "+nova.ErrorMessage(err), "")
+		return
+	}
+	ctx, cancel := d.ctx(parent)
+	defer cancel()
+	refs, err := c.SupportingServices(ctx, serviceID)
+	switch {
+	case nova.IsCode(err, nova.EFORBIDDEN):
+		d.warn(what, "the key cannot read service dependencies (services.read); triage will use depends_on from the config only",
+			"use a key for environments."+env+".pagerduty.token that may read services (services.read; 402 means the account's plan lacks service dependencies), or keep each service's depends_on in the config")
+	case err != nil:
+		d.warn(what, "not checked: "+nova.ErrorMessage(err), "")
+	default:
+		d.pass(what, fmt.Sprintf("the key reads them (service %s depends on %d technical service(s) in PagerDuty)", serviceID, len(refs)))
+	}
+}
+
+// unpacedLimiter lets every request go: the doctor makes one at a time.
+type unpacedLimiter struct{}
+
+func (unpacedLimiter) Take(context.Context, string, store.Rate, int) (time.Duration, error) {
+	return 0, nil
 }
 
 func (d *doctor) checkSubscription(parent context.Context, cfg *config.Config, env string, admin *pagerduty.Admin, declared []string) {

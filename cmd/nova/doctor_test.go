@@ -8,6 +8,7 @@ import (
 	"github.com/novasre/nova"
 	"github.com/novasre/nova/config"
 	"github.com/novasre/nova/pagerduty"
+	"github.com/novasre/nova/pagerduty/pdemu"
 )
 
 // `nova doctor` passes against correctly set-up emulators, and names each
@@ -54,6 +55,7 @@ func TestDoctorPassesThenNamesEachProblem(t *testing.T) {
 		"PASS  pagerduty prod from: " + prod.BotEmail + " is user " + prod.BotUser,
 		"PASS  pagerduty prod service PCHECKOUT: exists",
 		"PASS  pagerduty prod service PPAYMENTS: exists",
+		"PASS  pagerduty prod service dependencies: the key reads them (service PCHECKOUT depends on 0 technical service(s) in PagerDuty)",
 		"PASS  pagerduty prod webhook subscription P",
 		"PASS  slack prod auth.test",
 		"PASS  slack prod channel C0CHECKOUT: the bot is a member",
@@ -121,4 +123,54 @@ func TestDoctorChecksRedisPersistence(t *testing.T) {
 	if strings.Contains(out, h.opts.RedisURL) && strings.Contains(h.opts.RedisURL, "@") {
 		t.Fatal("doctor printed the Redis URL's credentials")
 	}
+}
+
+// A key that may not read service dependencies (403, or 402 on a plan
+// without them) is a warning, not a failure: triage falls back to the
+// config's depends_on. The check reads one declared service's dependencies
+// with the environment's key, and never prints the key.
+func TestDoctorWarnsWhenTheKeyCannotReadServiceDependencies(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	h.pd.AddService("prod", pdemu.Service{ID: "PDBPRIM", Name: "orders-db"})
+	h.pd.AddServiceDependency("PCHECKOUT", "PDBPRIM")
+	doctor := func() (int, string) {
+		t.Helper()
+		code, out, errOut := runSplit(t, "doctor", "--config", h.cfgPath)
+		cfg, err := config.Load(h.cfgPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range cfg.AllSecrets() {
+			if strings.Contains(out+errOut, s) {
+				t.Fatalf("doctor printed a secret (%d chars)", len(s))
+			}
+		}
+		return code, out + errOut
+	}
+	_, out := doctor()
+	if !strings.Contains(out, "PASS  pagerduty prod service dependencies: the key reads them (service PCHECKOUT depends on 1 technical service(s) in PagerDuty)") {
+		t.Fatalf("doctor with dependencies readable:\n%s", out)
+	}
+	before := len(h.pd.Requests())
+	h.pd.WithoutServiceDependencies("prod")
+	code, out := doctor()
+	want := "WARN  pagerduty prod service dependencies: the key cannot read service dependencies (services.read); triage will use depends_on from the config only\n" +
+		"      fix: use a key for environments.prod.pagerduty.token that may read services"
+	if !strings.Contains(out, want) {
+		t.Errorf("doctor output lacks %q:\n%s", want, out)
+	}
+	if strings.Contains(out, "FAIL  pagerduty prod service dependencies") {
+		t.Errorf("a key without services.read fails the doctor:\n%s", out)
+	}
+	// One read, of one declared service, not retried after the 403.
+	var reads []string
+	for _, r := range h.pd.Requests()[before:] {
+		if strings.HasPrefix(r.Path, "/service_dependencies/") {
+			reads = append(reads, r.Method+" "+r.Path)
+		}
+	}
+	if len(reads) != 1 || reads[0] != "GET /service_dependencies/technical_services/PCHECKOUT" {
+		t.Errorf("dependency reads: %v, want one GET of PCHECKOUT's", reads)
+	}
+	_ = code // other checks (no webhook subscription here) may fail; this one must not
 }

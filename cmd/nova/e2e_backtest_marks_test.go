@@ -101,7 +101,7 @@ func TestBacktestMarksCountAsFeedback(t *testing.T) {
 	if s := status(); !strings.Contains(s, "0 helpful, 1 wrong") {
 		t.Errorf("status after a wrong mark: %s", s)
 	}
-	if !reviewQuality("feedback 0 helpful, 1 wrong: precision 0% (including backtest marks: 0 right, 0 partly, 1 wrong)") {
+	if !reviewQuality("verdicts 0 helpful, 1 wrong: 0% helpful (1 incident judged) (including backtest marks: 0 right, 0 partly, 1 wrong)") {
 		t.Error("the review does not count the wrong mark")
 	}
 	if code, body := mark(alice, token, "right"); code != 200 || !strings.Contains(body, "was right.") {
@@ -110,7 +110,7 @@ func TestBacktestMarksCountAsFeedback(t *testing.T) {
 	if s := status(); !strings.Contains(s, "1 helpful, 0 wrong") {
 		t.Errorf("status after the mark changed to right: %s", s)
 	}
-	if !reviewQuality("feedback 1 helpful, 0 wrong: precision 100% (including backtest marks: 1 right, 0 partly, 0 wrong)") {
+	if !reviewQuality("verdicts 1 helpful, 0 wrong: 100% helpful (1 incident judged) (including backtest marks: 1 right, 0 partly, 0 wrong)") {
 		t.Error("the review does not move with the changed mark")
 	}
 

@@ -12,7 +12,9 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/novasre/nova/pagerduty/pdemu"
+	"github.com/novasre/nova/postmortem"
 	"github.com/novasre/nova/review"
+	"github.com/novasre/nova/slack/slackemu"
 )
 
 // createWebhookSubscription creates a V3 webhook subscription in the
@@ -133,6 +135,15 @@ func TestReviewFindsDriftAndPassesOnceFixed(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.settle()
+	// Later, the postmortem's answer says the first hypothesis was wrong
+	// after all: the incident's verdict (what calibrates confidence, and
+	// what the review's quality figure counts) turns wrong, while the
+	// promotion rule keeps counting Carol's Helpful button.
+	var pm []slackemu.Message
+	h.eventually(15*time.Second, "the postmortem reply", func() bool { pm = h.postmortemReplies("C0CHECKOUT", first); return len(pm) == 1 })
+	if r := h.click(in, "prod", "U0ALICE", pm[0], postmortem.ActionAnswerWrong); !strings.Contains(r, "wrong") {
+		t.Fatalf("postmortem answer: %s", r)
+	}
 	defer func() {
 		if t.Failed() {
 			for _, m := range h.messages("C0CHECKOUT") {
@@ -177,8 +188,10 @@ func TestReviewFindsDriftAndPassesOnceFixed(t *testing.T) {
 		{review.SectionKeys, "prod: pagerduty.webhook_secrets[0]", review.RecRotate, "days old"},
 		{review.SectionAccess, "@U0BOB", review.RecCheck, "approved request"},
 		{review.SectionAccess, "@U0BOB", review.RecCheck, "but is not an approver of prod now"},
-		{review.SectionQuality, "checkout", review.RecDemote, "marked wrong: " + second + " by @U0CAROL (real cause: \"DNS resolver outage\")"},
-		{review.SectionQuality, "checkout", review.RecDemote, "precision 50%"},
+		{review.SectionQuality, "checkout", review.RecDemote, second + " by @U0CAROL (real cause: \"DNS resolver outage\")"},
+		{review.SectionQuality, "checkout", review.RecDemote, "verdicts 0 helpful, 2 wrong: 0% helpful (2 incidents judged)"},
+		{review.SectionQuality, "checkout", review.RecDemote, "marked wrong: " + first + " by its postmortem answer, " + second + " by @U0CAROL"},
+		{review.SectionQuality, "checkout", review.RecDemote, "the promotion rule counts responders' Helpful / Wrong buttons and backtest marks: 1 helpful, 1 wrong, precision 50%"},
 		{review.SectionIntegrity, "audit chain", "", "intact"},
 		{review.SectionIntegrity, "PagerDuty notes", "", "every one matches a note carrying its audit id"},
 	} {

@@ -100,6 +100,9 @@ func collectReview(ctx context.Context, cfg *config.Config, st store.Store, envs
 	if err := loadPeriodRecords(ctx, st, &in); err != nil {
 		return in, err
 	}
+	if err := loadVerdicts(ctx, st, &in); err != nil {
+		return in, err
+	}
 	if in.Sightings, err = loadSightings(ctx, st); err != nil {
 		return in, fmt.Errorf("read ignored-event counts: %w", err)
 	}
@@ -185,6 +188,23 @@ func loadPeriodRecords(ctx context.Context, st store.Store, in *review.Input) er
 	})
 	if err != nil {
 		return fmt.Errorf("read action requests: %w", err)
+	}
+	return nil
+}
+
+// loadVerdicts reads the per-incident verdicts that calibrate confidence
+// (rollout.Calibrate keeps one per incident) of the period's incidents, so
+// that the review's quality figures match /nova status.
+func loadVerdicts(ctx context.Context, st store.Store, in *review.Input) error {
+	in.Verdicts = map[string]nova.IncidentVerdict{}
+	for _, r := range in.Incidents {
+		v, _, err := store.Load[nova.IncidentVerdict](ctx, st, store.KindMeta, rollout.VerdictKey(r.ID))
+		switch {
+		case err == nil:
+			in.Verdicts[r.ID] = v
+		case !nova.IsCode(err, nova.ENOTFOUND):
+			return fmt.Errorf("read the verdict on incident %s: %w", r.ID, err)
+		}
 	}
 	return nil
 }
