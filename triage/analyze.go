@@ -60,8 +60,11 @@ func Analyze(in Input, opts Options, now time.Time) nova.TriageResult {
 		res.Storm = append([]string(nil), s.ids...)
 	}
 	res.Hypotheses = v.hypotheses(v.candidates())
+	// Thin evidence is a reason to abstain of its own, whatever the
+	// calibration makes of the halved scores: a refit that moves the map a
+	// little must not turn "symptoms and timing only" into an answer.
 	res.Abstained = len(res.Hypotheses) == 0 ||
-		(v.opts.AbstainBelow > 0 && res.Hypotheses[0].Confidence < v.opts.AbstainBelow)
+		(v.opts.AbstainBelow > 0 && (v.thin || res.Hypotheses[0].Confidence < v.opts.AbstainBelow))
 	return res
 }
 
@@ -259,7 +262,10 @@ func (v *view) changeSupport(add func(nova.Category, piece)) *ScoredChange {
 		}
 		ev = append(ev, changeEvidence(sc))
 	}
-	add(nova.CategoryChange, piece{strength: best.Score, headline: changeHeadline(best), evidence: ev, specific: v.explains(&best)})
+	// A change that explains the symptoms is specific evidence, unless the
+	// evidence counts against it (symptoms before it, a scope it does not
+	// cover).
+	add(nova.CategoryChange, piece{strength: best.Score, headline: changeHeadline(best), evidence: ev, specific: v.explains(&best) && best.Against == ""})
 	var top *sigHit
 	for i := range v.hits {
 		if top == nil || v.hits[i].sig.ChangeAffinity > top.sig.ChangeAffinity {
@@ -422,6 +428,7 @@ func (v *view) hypotheses(cands map[nova.Category]*candidate) []nova.Hypothesis 
 	// different causes): say so by scoring every candidate down, so that the
 	// calibrated confidence falls under the abstention threshold.
 	if !anySpecific(list) || leaderPastOnly(list) || v.leaderTimingOnly(list) {
+		v.thin = true
 		for _, c := range list {
 			c.score *= thinEvidence
 		}

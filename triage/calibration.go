@@ -208,7 +208,8 @@ type AbstainChoice struct {
 
 // ChooseAbstainBelow picks the calibrated confidence under which triage
 // abstains, from the development split's outcomes (confidence, right,
-// abstaining acceptable): the threshold in [0.15, 0.55] with the most right
+// abstaining acceptable, and Abstained for cases triage abstains on
+// whatever their confidence: thin evidence): the threshold in [0.15, 0.55] with the most right
 // answers (a right top hypothesis not abstained, or an abstention where
 // abstaining was right), ties broken by abstention recall and then by the
 // lower threshold. Wrong-but-confident answers sit at or above ConfidentAt,
@@ -219,7 +220,7 @@ func ChooseAbstainBelow(outcomes []Outcome) AbstainChoice {
 		th := float64(t) / 100
 		c := AbstainChoice{Threshold: th}
 		for _, o := range outcomes {
-			abstain := o.NoHypothesis || o.Confidence < th
+			abstain := o.NoHypothesis || o.Abstained || o.Confidence < th
 			count(&c.Right, (abstain && o.AbstainOK) || (!abstain && o.Right))
 			if o.AbstainOK {
 				count(&c.Recall, abstain)

@@ -5,7 +5,7 @@ package triage
 // DefaultAbstainBelow is the calibrated confidence under which triage
 // abstains, chosen on the development split of the evaluation corpus
 // (ChooseAbstainBelow).
-const DefaultAbstainBelow = 0.26
+const DefaultAbstainBelow = 0.15
 
 // defaultCalibration maps evidence scores to confidences; fitted on the
 // development split by isotonic regression (FitCalibration).

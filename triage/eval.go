@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"time"
 
 	"github.com/novasre/nova"
 )
@@ -267,7 +268,7 @@ func fitCV(cases []Case, opts Options) CalibrationFit {
 		out := make([]Outcome, len(cases))
 		for i, p := range points {
 			cal := RaiseConfident(foldCal[folds[i]], margin)
-			out[i] = Outcome{ID: cases[i].ID, AbstainOK: cases[i].Answer.AbstainOK, Right: p.Right, NoHypothesis: !p.ok}
+			out[i] = Outcome{ID: cases[i].ID, AbstainOK: cases[i].Answer.AbstainOK, Right: p.Right, NoHypothesis: !p.ok, Abstained: p.thin}
 			if p.ok {
 				out[i].Confidence = cal.apply(p.Score)
 			}
@@ -281,7 +282,7 @@ func fitCV(cases []Case, opts Options) CalibrationFit {
 		choice := ChooseAbstainBelow(outcomes)
 		var wc Ratio
 		for _, o := range outcomes {
-			abstain := o.NoHypothesis || o.Confidence < choice.Threshold
+			abstain := o.NoHypothesis || o.Abstained || o.Confidence < choice.Threshold
 			count(&wc, !abstain && !o.Right && o.Confidence >= ConfidentAt)
 		}
 		fit.Margin, fit.Abstain, fit.WrongConfident = margin, choice, wc
@@ -304,6 +305,15 @@ func fitCV(cases []Case, opts Options) CalibrationFit {
 type rawPoint struct {
 	CalibrationPoint
 	ok bool
+	// thin marks a case triage abstains on whatever the map (thin evidence).
+	thin bool
+}
+
+// thinEvidenceIn reports whether triage finds the evidence thin.
+func thinEvidenceIn(in Input, opts Options, now time.Time) bool {
+	v := newView(in, opts, now)
+	v.hypotheses(v.candidates())
+	return v.thin
 }
 
 // rawPoints runs the engine uncalibrated on every case.
@@ -315,7 +325,7 @@ func rawPoints(cases []Case, opts Options) []rawPoint {
 	for i, c := range cases {
 		res := Analyze(c.Input, raw, c.Now)
 		if top := res.Top(); top != nil {
-			points[i] = rawPoint{CalibrationPoint{Score: top.Confidence, Right: topRight(c, res)}, true}
+			points[i] = rawPoint{CalibrationPoint{Score: top.Confidence, Right: topRight(c, res)}, true, thinEvidenceIn(c.Input, opts, c.Now)}
 		}
 	}
 	return points

@@ -80,7 +80,7 @@ func TestEvalTargets(t *testing.T) {
 		{"wrong but confident", all.Systems[0].WrongConfident.Value(), func(v float64) bool { return v <= 0.05 }, "<= 5%"},
 		{"held-out wrong but confident", held.Systems[0].WrongConfident.Value(), func(v float64) bool { return v <= 0.05 }, "<= 5%"},
 		{"dev wrong but confident", devr.Systems[0].WrongConfident.Value(), func(v float64) bool { return v <= 0.03 }, "<= 3%"},
-		{"dev abstention recall", devr.Systems[0].AbstainRecall.Value(), func(v float64) bool { return v >= 0.58 }, ">= 58%"},
+		{"dev abstention recall", devr.Systems[0].AbstainRecall.Value(), func(v float64) bool { return v >= 0.55 }, ">= 55%"},
 		{"dev abstention precision", devr.Systems[0].AbstainPrecision.Value(), func(v float64) bool { return v >= 0.70 }, ">= 70%"},
 		{"held-out abstentions that held back a wrong answer", held.Systems[0].AbstainedSparedWrong.Value(), func(v float64) bool { return v >= 0.70 }, ">= 70%"},
 	}

@@ -136,8 +136,14 @@ func checkResult(in Input, res nova.TriageResult) error {
 			}
 		}
 	}
-	if res.Abstained != (len(res.Hypotheses) == 0 || res.Hypotheses[0].Confidence < DefaultAbstainBelow) {
-		return fmt.Errorf("abstained=%v with %d hypotheses", res.Abstained, len(res.Hypotheses))
+	// Triage abstains with no hypothesis, under the threshold, or on thin
+	// evidence; it never answers under the threshold.
+	if len(res.Hypotheses) == 0 || res.Hypotheses[0].Confidence < DefaultAbstainBelow {
+		if !res.Abstained {
+			return fmt.Errorf("answered with %d hypotheses under the threshold", len(res.Hypotheses))
+		}
+	} else if res.Abstained && !thinEvidenceIn(in, Options{}, now0) {
+		return fmt.Errorf("abstained=%v with %d hypotheses above the threshold and evidence that is not thin", res.Abstained, len(res.Hypotheses))
 	}
 	others := map[string]bool{}
 	for _, r := range in.Related {

@@ -34,6 +34,9 @@ type view struct {
 	metrics []metric
 	scope   scopeInfo
 	spread  spreadInfo
+	// thin is set by hypotheses when the evidence is thin: symptoms and
+	// timing only, or a leader resting on past incidents alone.
+	thin bool
 	hosts   []outsideHost
 	events  []providerEvent
 	// onset is when the symptoms began (zero when unknown): the earliest
