@@ -46,6 +46,11 @@ func TestPlatformPhrasebook(t *testing.T) {
 		{"org.apache.kafka.common.errors.NotLeaderOrFollowerException: For requests intended only for the leader", []nova.Category{D, I}},
 		{"The FIP-FS Scan Engine failed to load. Error Description: Can't convert \"2201010001\" to long.", []nova.Category{X}},
 		{"System.OverflowException: Arithmetic operation resulted in an overflow.", []nova.Category{X}},
+		{"ActiveModel::RangeError: 2147483648 is out of range for ActiveModel::Type::Integer with limit 4 bytes", []nova.Category{X}},
+		{"ERROR 1264 (22003): Out of range value for column 'id' at row 1", []nova.Category{X}},
+		{"AddonVerificationError: signature could not be verified (SEC_ERROR_EXPIRED_ISSUER_CERTIFICATE)", []nova.Category{C}},
+		{"ipamd: InsufficientFreeAddressesInSubnet: no free IPs in subnet-0a1b", []nova.Category{R}},
+		{"Upstream NOC notice: traffic to your prefix blackholed (null route) due to volumetric attack", []nova.Category{T}},
 		// Queues and pools.
 		{"java.util.concurrent.RejectedExecutionException: Task rejected from ThreadPoolExecutor[Running, pool size = 200, active threads = 200, queued tasks = 10000]", []nova.Category{R}},
 		{"java.lang.OutOfMemoryError: unable to create native thread: possibly out of memory or process/resource limits reached", []nova.Category{R}},
