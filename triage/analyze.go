@@ -161,7 +161,11 @@ func (v *view) signatureSupport(add func(nova.Category, piece), best *ScoredChan
 		if h.sig.ChangeAffinity >= providerSide {
 			explain = v.absorb(best)
 		}
-		if h.sig.Topic != "" && changeTopics[h.sig.Topic] {
+		// A change to the symptom's topic takes it over, except for symptoms
+		// no change produces by touching the topic (an expired certificate
+		// was not renewed; a failed disk is hardware): renewing another
+		// certificate does not expire this one.
+		if h.sig.Topic != "" && changeTopics[h.sig.Topic] && h.sig.ChangeAffinity >= providerSide {
 			explain = maxf(explain, topicExplain(best))
 		}
 		if v.outsideHostIn(h.alert) != nil {

@@ -10,6 +10,6 @@ const DefaultAbstainBelow = 0.15
 // defaultCalibration maps evidence scores to confidences; fitted on the
 // development split by isotonic regression (FitCalibration).
 var defaultCalibration = Calibration{
-	Scores:      []float64{0.289, 0.683, 0.822, 1},
-	Confidences: []float64{0.1512, 0.567, 0.8492, 0.9286},
+	Scores:      []float64{0.289, 0.432, 0.773, 0.822, 1},
+	Confidences: []float64{0.1512, 0.5278, 0.5842, 0.8629, 0.9286},
 }

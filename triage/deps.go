@@ -139,9 +139,13 @@ func failingResolver(a *nova.Alert) (ip, provider string, ok bool) {
 	return "", "", false
 }
 
+// requestHost finds the host of a request in an error message: the URL of
+// an HTTP client's failed call, a lookup or a connection attempt.
+var requestHost = regexp.MustCompile(`(?:get|post|put|patch|delete|head) "?https?://([a-z0-9.-]+)|\blookup ([a-z0-9.-]+\.[a-z]{2,})(?: on [^:]+)?: no such host|connecting to ([a-z0-9.-]+\.[a-z]{2,})`)
+
 // failingWords mark an alert that says something failed to answer: a host
 // or SDK it names is then the thing failing.
-var failingWords = regexp.MustCompile(`\b(?:5\d\d|unavailable|serviceunavailable|timed? ?out|timeout|refused|reset by peer|unreachable|internalerror|internal server error|bad gateway|slowdown|throttl\w*|max retries|backenderror)\b`)
+var failingWords = regexp.MustCompile(`\b(?:5\d\d|unavailable|serviceunavailable|timed? ?out|timeout|refused|reset by peer|unreachable|internalerror|internal server error|bad gateway|slowdown|throttl\w*|max retries|backenderror|no such host|nxdomain|servfail|could not resolve|failed|failing)\b`)
 
 // providerBySDK returns the provider whose SDK raised an error in text.
 func providerBySDK(lower string) (string, bool) {
@@ -251,6 +255,15 @@ func externalHosts(alerts []nova.Alert, own map[string]bool) []outsideHost {
 			if p, ok := providerBySDK(strings.ToLower(alertText(*a))); ok && !seen["provider:"+p] && !providerSeen(out, p) {
 				seen["provider:"+p] = true
 				out = append(out, outsideHost{provider: p, alert: a, upstream: true})
+			}
+		}
+		// The host of a request that failed ("Post \"https://host/...\":
+		// dial tcp: lookup host: no such host") is what failed to answer.
+		if failing {
+			for _, k := range sortedKeys(a.Details) {
+				for _, m := range requestHost.FindAllStringSubmatch(strings.ToLower(a.Details[k]), 4) {
+					add(firstNonEmpty(m[1], m[2], m[3]), a, true)
+				}
 			}
 		}
 		if ip, p, ok := failingResolver(a); ok && !seen[ip] {

@@ -32,6 +32,8 @@ func TestOutsideProviderBeatsCoincidentDeploy(t *testing.T) {
 			"bucket": "invoices-prod"})},
 		{"Google API 503 naming the API host", failing(map[string]string{
 			"error": "googleapi: Error 503: The service is currently unavailable., backendError", "api": "bigquery.googleapis.com"})},
+		{"a request to an unlisted outside host that does not resolve", failing(map[string]string{
+			"error": `Post "https://metrics-prod-eu-west-2.telemetry-vendor.net/api/push": dial tcp: lookup metrics-prod-eu-west-2.telemetry-vendor.net: no such host`})},
 		{"status page alert", append(failing(map[string]string{"error_rate": "7.2%"}),
 			nova.Alert{ID: "A2", Summary: "Stripe - Degraded performance: elevated API error rates", Source: "statuspage.io", CreatedAt: now0.Add(-2 * time.Minute)})},
 	}
@@ -46,5 +48,23 @@ func TestOutsideProviderBeatsCoincidentDeploy(t *testing.T) {
 		if top := res.Top(); top == nil || res.Abstained || top.Category != nova.CategoryDependency {
 			t.Errorf("%s: top = %s, want dependency", tt.name, describeTop(res))
 		}
+	}
+}
+
+// TestRenewingAnotherCertificateDoesNotExpireThisOne: a certificate renewed
+// on another service shares the topic "certificate" with an expired one,
+// but renewing it did not let this one expire.
+func TestRenewingAnotherCertificateDoesNotExpireThisOne(t *testing.T) {
+	in := Input{
+		Incident: nova.Incident{ID: "Q1", Title: "etcd: replication lag", CreatedAt: now0.Add(-time.Minute), Service: nova.Ref{ID: "PETCD", Summary: "conftool-etcd"}},
+		Service:  nova.Service{ID: "PETCD", Name: "conftool-etcd"},
+		Alerts: []nova.Alert{{ID: "A1", Summary: "etcdmirror: urllib3 SSLError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: certificate has expired (_ssl.c:1123)",
+			CreatedAt: now0.Add(-2 * time.Minute)}},
+		Changes: []nova.ChangeEvent{{ID: "C1", Summary: "cdn-edge: renewed the unified TLS certificate (scheduled rotation)", Timestamp: now0.Add(-100 * time.Minute),
+			Services: []nova.Ref{{ID: "PCDN", Summary: "cdn-edge"}}}},
+	}
+	res := Analyze(in, Options{}, now0)
+	if top := res.Top(); top == nil || top.Category != nova.CategoryCertificate {
+		t.Errorf("top = %s, want certificate", describeTop(res))
 	}
 }

@@ -36,9 +36,9 @@ type view struct {
 	spread  spreadInfo
 	// thin is set by hypotheses when the evidence is thin: symptoms and
 	// timing only, or a leader resting on past incidents alone.
-	thin bool
-	hosts   []outsideHost
-	events  []providerEvent
+	thin   bool
+	hosts  []outsideHost
+	events []providerEvent
 	// onset is when the symptoms began (zero when unknown): the earliest
 	// paging alert or detail that says so; onsetFrom names it.
 	onset     time.Time
