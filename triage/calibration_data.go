@@ -5,11 +5,11 @@ package triage
 // DefaultAbstainBelow is the calibrated confidence under which triage
 // abstains, chosen on the development split of the evaluation corpus
 // (ChooseAbstainBelow).
-const DefaultAbstainBelow = 0.22
+const DefaultAbstainBelow = 0.15
 
 // defaultCalibration maps evidence scores to confidences; fitted on the
 // development split by isotonic regression (FitCalibration).
 var defaultCalibration = Calibration{
-	Scores:      []float64{0.289, 0.903, 1},
-	Confidences: []float64{0.1585, 0.5921, 0.9286},
+	Scores:      []float64{0.289, 0.432, 0.773, 0.822, 1},
+	Confidences: []float64{0.1512, 0.5278, 0.5842, 0.8629, 0.9286},
 }

@@ -180,10 +180,6 @@ var delayedTopics = map[string]bool{
 	"auth": true, "logging": true, "queue": true, "fd": true, "clock": true,
 }
 
-// unexplainedRank discounts a change that explains nothing when another
-// change does.
-var unexplainedRank = 0.8
-
 // RankChanges scores every change made within the change window before the
 // trigger, and older ones whose content explains the symptoms (delayed
 // effects), best first. Changes after the trigger, or with no timestamp,
@@ -272,20 +268,6 @@ func (v *view) rankChanges() []ScoredChange {
 		}
 		sc.Score = minf(sc.Score, 0.95)
 		out = append(out, sc)
-	}
-	// Evidence before timing: when some change explains the symptoms and
-	// nothing counts against it, a change that explains nothing is ranked
-	// on timing at a discount.
-	anyExplains := false
-	for _, sc := range out {
-		anyExplains = anyExplains || (sc.Explain >= minExplain && sc.Against == "" && !sc.AfterOnset)
-	}
-	if anyExplains {
-		for i := range out {
-			if out[i].Explain < minExplain {
-				out[i].Score *= unexplainedRank
-			}
-		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Score != out[j].Score {
