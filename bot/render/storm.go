@@ -9,9 +9,11 @@ import (
 	"github.com/novasre/nova"
 )
 
-// stormLinesPerSection keeps each section of the summary well under Block
-// Kit's 3,000 characters.
-const stormLinesPerSection = 15
+// stormSectionBudget is how many characters of incident lines one section
+// of the summary holds: under Block Kit's 3,000, which the Slack client
+// would otherwise clip, dropping the last incidents of the section from the
+// summary.
+const stormSectionBudget = 2800
 
 // StormListMax bounds the incidents a storm summary lists by name.
 const StormListMax = 200
@@ -57,8 +59,8 @@ func StormMessage(started time.Time, incidents []string, records map[string]nova
 		summary += nova.Mrkdwnf(" Likely causes: %s.", c)
 	}
 	m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockSection, Text: summary})
-	for i := 0; i < len(lines); i += stormLinesPerSection {
-		m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockSection, Text: nova.JoinMrkdwn(lines[i:min(i+stormLinesPerSection, len(lines))], "\n")})
+	for _, section := range packLines(lines, stormSectionBudget) {
+		m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockSection, Text: nova.JoinMrkdwn(section, "\n")})
 	}
 	if n > StormListMax {
 		m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockContext, Text: nova.Mrkdwnf("… and %d more incidents; see PagerDuty.", n-StormListMax)})
@@ -66,6 +68,29 @@ func StormMessage(started time.Time, incidents []string, records map[string]nova
 	m.Blocks = append(m.Blocks, nova.Block{Kind: nova.BlockContext, Text: "Nova wrote its full hypothesis as a note on each incident in PagerDuty. " +
 		"Judge one with `/nova feedback &lt;incident&gt; helpful|wrong`. Action requests follow in this thread."})
 	return m
+}
+
+// packLines groups lines into runs of at most budget characters (joined by
+// newlines), in order; a single longer line gets a run of its own.
+func packLines(lines []nova.Mrkdwn, budget int) [][]nova.Mrkdwn {
+	var out [][]nova.Mrkdwn
+	var cur []nova.Mrkdwn
+	size := 0
+	for _, l := range lines {
+		if len(cur) > 0 && size+1+len(l) > budget {
+			out = append(out, cur)
+			cur, size = nil, 0
+		}
+		if len(cur) > 0 {
+			size++
+		}
+		cur = append(cur, l)
+		size += len(l)
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
 }
 
 // stormLine is one incident of the summary.
