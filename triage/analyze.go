@@ -504,25 +504,27 @@ func pastOnly(c *candidate) bool {
 // leaderPastOnly reports whether the best-scored candidate's only specific
 // support is similar past incidents.
 func leaderPastOnly(list []*candidate) bool {
+	lead := leader(list)
+	return lead != nil && pastOnly(lead)
+}
+
+// leader is the best-scored candidate, ties broken by category order as in
+// the ranking.
+func leader(list []*candidate) *candidate {
 	var lead *candidate
 	for _, c := range list {
 		if lead == nil || c.score > lead.score || (c.score == lead.score && categoryOrder(c.cat) < categoryOrder(lead.cat)) {
 			lead = c
 		}
 	}
-	return lead != nil && pastOnly(lead)
+	return lead
 }
 
 // leaderTimingOnly reports whether the best-scored candidate is a change
 // that explains nothing the alerts implicate and has no specific support of
 // its own: timing alone, which is never an answer.
 func (v *view) leaderTimingOnly(list []*candidate) bool {
-	var lead *candidate
-	for _, c := range list {
-		if lead == nil || c.score > lead.score || (c.score == lead.score && categoryOrder(c.cat) < categoryOrder(lead.cat)) {
-			lead = c
-		}
-	}
+	lead := leader(list)
 	return lead != nil && lead.cat == nova.CategoryChange && !anySpecific([]*candidate{lead})
 }
 

@@ -14,10 +14,7 @@ import (
 func TestPlatformPhrasebook(t *testing.T) {
 	R, C, D, I, T, X := nova.CategoryResource, nova.CategoryCertificate, nova.CategoryDependency,
 		nova.CategoryInfrastructure, nova.CategoryTraffic, nova.CategoryData
-	tests := []struct {
-		text string
-		want []nova.Category
-	}{
+	tests := []phrase{
 		// Kubernetes.
 		{"Warning FailedScheduling: 0/6 nodes are available: 6 Insufficient memory.", []nova.Category{R}},
 		{"Warning Evicted: The node had condition: [DiskPressure].", []nova.Category{R}},
@@ -73,19 +70,5 @@ func TestPlatformPhrasebook(t *testing.T) {
 		{"BurstBalance 0% on vol-0abc (gp2): IOPS throttled to baseline", []nova.Category{R}},
 		{"SurgeQueueLength 1024 and SpilloverCount 3100 on load balancer api-prod", []nova.Category{R, T}},
 	}
-	for _, tt := range tests {
-		in := Input{
-			Incident: nova.Incident{ID: "Q1", Title: "checkout: errors above threshold"},
-			Alerts:   []nova.Alert{{ID: "A1", Summary: "checkout errors", Details: map[string]string{"error": tt.text}}},
-		}
-		res := Analyze(in, Options{AbstainBelow: -1}, now0)
-		top := res.Top()
-		ok := false
-		for _, w := range tt.want {
-			ok = ok || (top != nil && top.Category == w)
-		}
-		if !ok {
-			t.Errorf("%q: top = %v, want %v", tt.text, describeTop(res), tt.want)
-		}
-	}
+	checkPhrasebook(t, tests)
 }

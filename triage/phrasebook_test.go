@@ -16,10 +16,7 @@ import (
 func TestRuntimePhrasebook(t *testing.T) {
 	R, C, D, I, T, X := nova.CategoryResource, nova.CategoryCertificate, nova.CategoryDependency,
 		nova.CategoryInfrastructure, nova.CategoryTraffic, nova.CategoryData
-	tests := []struct {
-		text string
-		want []nova.Category
-	}{
+	tests := []phrase{
 		// Memory.
 		{"java.lang.OutOfMemoryError: GC overhead limit exceeded", []nova.Category{R}},
 		{"java.lang.OutOfMemoryError: Metaspace", []nova.Category{R}},
@@ -135,9 +132,22 @@ func TestRuntimePhrasebook(t *testing.T) {
 		{"连接被拒绝: order-db:3306", []nova.Category{D}},
 		{"磁盘空间不足: /data", []nova.Category{R}},
 	}
+	checkPhrasebook(t, tests)
+}
+
+// phrase is one message of a phrasebook and the categories an SRE would
+// name for it.
+type phrase struct {
+	text string
+	want []nova.Category
+}
+
+// checkPhrasebook puts each message in an alert's details as a monitoring
+// tool sends it, under a title that names only the check, and wants the top
+// hypothesis in one of its categories.
+func checkPhrasebook(t *testing.T, tests []phrase) {
+	t.Helper()
 	for _, tt := range tests {
-		// As a monitoring tool sends it: the error in the alert's details,
-		// under a title that names only the check.
 		in := Input{
 			Incident: nova.Incident{ID: "Q1", Title: "checkout: errors above threshold"},
 			Alerts:   []nova.Alert{{ID: "A1", Summary: "checkout errors", Details: map[string]string{"error": tt.text}}},
