@@ -58,7 +58,7 @@ func (a *App) MarkBacktest(ctx context.Context, user string, svc nova.Service, i
 	}
 	var before string
 	now := a.cfg.Now()
-	_, err = store.Update(ctx, a.store, store.KindMeta, backtest.MarkKey(svc, incidentID), func(m *backtest.Mark, exists bool) error {
+	_, err = store.Update(ctx, a.store, store.KindMeta, store.BacktestMarkID(svc.Environment, svc.ID, incidentID), func(m *backtest.Mark, exists bool) error {
 		before = ""
 		if exists {
 			before = m.Mark

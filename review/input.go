@@ -49,7 +49,7 @@ type Input struct {
 	// Verdicts are the per-incident verdicts that calibrate confidence
 	// (one per incident: a person's latest verdict, else how the incident
 	// was resolved), by incident id, for the period's incidents that have
-	// one (stored under bot/rollout.VerdictKey).
+	// one (stored under store.VerdictID).
 	Verdicts map[string]nova.IncidentVerdict
 	// Approvals are the action requests created in the period.
 	Approvals []nova.ApprovalRequest

@@ -45,6 +45,18 @@ func SightingID(env, serviceID string) string { return SightingPrefix + env + ":
 // ReviewPostedID records the last period whose scheduled review was posted.
 const ReviewPostedID = "review-posted"
 
+// VerdictID holds an incident's verdict for calibrating its service's
+// confidence (nova.IncidentVerdict).
+func VerdictID(incidentID string) string { return "verdict:" + incidentID }
+
+// BacktestIndexID holds the rows of a service's last backtest.
+func BacktestIndexID(env, serviceID string) string { return "backtest-index:" + env + ":" + serviceID }
+
+// BacktestMarkID holds an admin's mark of one backtest row.
+func BacktestMarkID(env, serviceID, incidentID string) string {
+	return "backtest-mark:" + env + ":" + serviceID + ":" + incidentID
+}
+
 // SlackReplayID remembers a Slack request signature (its hash, in hex).
 func SlackReplayID(hash string) string { return "slack-replay:" + hash }
 

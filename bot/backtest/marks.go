@@ -32,15 +32,6 @@ type index struct {
 	At          time.Time `json:"at"`
 }
 
-func indexKey(svc nova.Service) string {
-	return "backtest-index:" + svc.Environment + ":" + svc.ID
-}
-
-// MarkKey is where the mark of a service's incident is stored (KindMeta).
-func MarkKey(svc nova.Service, incidentID string) string {
-	return "backtest-mark:" + svc.Environment + ":" + svc.ID + ":" + incidentID
-}
-
 func (r *Runner) saveIndex(ctx context.Context, svc nova.Service, rows []Row) {
 	if r.cfg.Store == nil {
 		return
@@ -56,7 +47,7 @@ func (r *Runner) saveIndex(ctx context.Context, svc nova.Service, rows []Row) {
 		return
 	}
 	// A failed save only leaves the page showing the previous run.
-	_, _ = r.cfg.Store.Put(ctx, store.KindMeta, indexKey(svc), b, store.AnyVersion, cacheTTL)
+	_, _ = r.cfg.Store.Put(ctx, store.KindMeta, store.BacktestIndexID(svc.Environment, svc.ID), b, store.AnyVersion, cacheTTL)
 }
 
 // MarkedRow is a cached row of the latest run with its person's mark.
@@ -68,7 +59,7 @@ type MarkedRow struct {
 // Latest returns the cached rows of the service's latest backtest, in the
 // run's order, with their marks; ENOTFOUND when no run is cached.
 func Latest(ctx context.Context, st store.Records, svc nova.Service) ([]MarkedRow, time.Time, error) {
-	ix, _, err := store.Load[index](ctx, st, store.KindMeta, indexKey(svc))
+	ix, _, err := store.Load[index](ctx, st, store.KindMeta, store.BacktestIndexID(svc.Environment, svc.ID))
 	if err != nil {
 		if nova.IsCode(err, nova.ENOTFOUND) {
 			return nil, time.Time{}, nova.Errorf(nova.ENOTFOUND, "no backtest of %s is cached: run `/nova backtest %s` or `nova backtest --service %s`", svc.Name, svc.Name, svc.ID)
@@ -85,7 +76,7 @@ func Latest(ctx context.Context, st store.Records, svc nova.Service) ([]MarkedRo
 			return nil, time.Time{}, err
 		}
 		m := MarkedRow{Row: row}
-		mk, _, err := store.Load[Mark](ctx, st, store.KindMeta, MarkKey(svc, id))
+		mk, _, err := store.Load[Mark](ctx, st, store.KindMeta, store.BacktestMarkID(svc.Environment, svc.ID, id))
 		switch {
 		case err == nil:
 			m.Mark = &mk

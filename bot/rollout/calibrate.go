@@ -9,10 +9,6 @@ import (
 	"github.com/novasre/nova/store"
 )
 
-// VerdictKey is the store id (KindMeta) of an incident's verdict for
-// calibration (nova.IncidentVerdict).
-func VerdictKey(incidentID string) string { return "verdict:" + incidentID }
-
 // Calibrate records what a source now says about an incident's hypothesis
 // (fn sets its part of the incident's verdict: a person's verdict, or how
 // the resolution judged it) and moves the service's verdict counters by the
@@ -27,7 +23,7 @@ func (r *Rollout) Calibrate(ctx context.Context, svc nova.Service, incidentID st
 		byResolution bool
 	}
 	var before, after counted
-	_, err := store.Update(ctx, r.cfg.Store, store.KindMeta, VerdictKey(incidentID), func(v *nova.IncidentVerdict, exists bool) error {
+	_, err := store.Update(ctx, r.cfg.Store, store.KindMeta, store.VerdictID(incidentID), func(v *nova.IncidentVerdict, exists bool) error {
 		if !exists {
 			*v = nova.IncidentVerdict{ServiceID: svc.ID, Environment: svc.Environment}
 		}

@@ -198,7 +198,7 @@ func loadPeriodRecords(ctx context.Context, st store.Store, in *review.Input) er
 func loadVerdicts(ctx context.Context, st store.Store, in *review.Input) error {
 	in.Verdicts = map[string]nova.IncidentVerdict{}
 	for _, r := range in.Incidents {
-		v, _, err := store.Load[nova.IncidentVerdict](ctx, st, store.KindMeta, rollout.VerdictKey(r.ID))
+		v, _, err := store.Load[nova.IncidentVerdict](ctx, st, store.KindMeta, store.VerdictID(r.ID))
 		switch {
 		case err == nil:
 			in.Verdicts[r.ID] = v
