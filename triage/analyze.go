@@ -51,6 +51,13 @@ type candidate struct {
 // score into a confidence; triage abstains when the best confidence is
 // under Options.AbstainBelow, and still lists the candidates it weighed.
 func Analyze(in Input, opts Options, now time.Time) nova.TriageResult {
+	res, _ := analyze(in, opts, now)
+	return res
+}
+
+// analyze is Analyze, also saying whether the evidence was thin (the
+// evaluation's fit needs to know which abstentions no threshold decides).
+func analyze(in Input, opts Options, now time.Time) (nova.TriageResult, bool) {
 	v := newView(in, opts, now)
 	res := nova.TriageResult{
 		Checked:    append([]string(nil), in.Checked...),
@@ -65,7 +72,7 @@ func Analyze(in Input, opts Options, now time.Time) nova.TriageResult {
 	// little must not turn "symptoms and timing only" into an answer.
 	res.Abstained = len(res.Hypotheses) == 0 ||
 		(v.opts.AbstainBelow > 0 && (v.thin || res.Hypotheses[0].Confidence < v.opts.AbstainBelow))
-	return res
+	return res, v.thin
 }
 
 // candidates runs every signal and groups its support by category.
@@ -431,7 +438,7 @@ func (v *view) hypotheses(cands map[nova.Category]*candidate) []nova.Hypothesis 
 	// support is a resembling past incident (similar titles recur with
 	// different causes): say so by scoring every candidate down, so that the
 	// calibrated confidence falls under the abstention threshold.
-	if !anySpecific(list) || leaderPastOnly(list) || v.leaderTimingOnly(list) {
+	if !anySpecific(list) || leaderPastOnly(list) || leaderTimingOnly(list) {
 		v.thin = true
 		for _, c := range list {
 			c.score *= thinEvidence
@@ -523,7 +530,7 @@ func leader(list []*candidate) *candidate {
 // leaderTimingOnly reports whether the best-scored candidate is a change
 // that explains nothing the alerts implicate and has no specific support of
 // its own: timing alone, which is never an answer.
-func (v *view) leaderTimingOnly(list []*candidate) bool {
+func leaderTimingOnly(list []*candidate) bool {
 	lead := leader(list)
 	return lead != nil && lead.cat == nova.CategoryChange && !anySpecific([]*candidate{lead})
 }

@@ -102,9 +102,8 @@ var healthyAnswer = regexp.MustCompile(`(?i)\bnoerror\b|\bresolves?\b|\bresolved
 // provider's resolver is then the outside dependency, not DNS as such.
 // Several providers' resolvers failing alike point at the zone, not at any
 // of them.
-func failingResolver(a *nova.Alert) (ip, provider string, ok bool) {
-	text := strings.ToLower(alertText(*a))
-	if !failingWords.MatchString(text) && !strings.Contains(text, "servfail") && !strings.Contains(text, "no servers could be reached") {
+func failingResolver(a *nova.Alert, text string) (ip, provider string, ok bool) {
+	if !failingWords.MatchString(text) && !strings.Contains(text, "no servers could be reached") {
 		return "", "", false
 	}
 	healthy := map[string]bool{}
@@ -233,7 +232,8 @@ func externalHosts(alerts []nova.Alert, own map[string]bool) []outsideHost {
 		// A well-known provider's host in an alert that says something
 		// failed to answer is what failed, as much as one a detail names as
 		// the upstream; so is the provider whose SDK raised the error.
-		failing := failingWords.MatchString(strings.ToLower(alertText(*a)))
+		text := strings.ToLower(alertText(*a))
+		failing := failingWords.MatchString(text)
 		for _, k := range sortedKeys(a.Details) {
 			up := upstreamKeys[strings.ToLower(k)] || hasWord(detailKeyWords(k), "upstream", "idp", "registry", "nameservers", "endpoint")
 			hosts := hostPattern.FindAllString(strings.ToLower(a.Details[k]), 8)
@@ -252,7 +252,7 @@ func externalHosts(alerts []nova.Alert, own map[string]bool) []outsideHost {
 			add(h, a, false)
 		}
 		if failing {
-			if p, ok := providerBySDK(strings.ToLower(alertText(*a))); ok && !seen["provider:"+p] && !providerSeen(out, p) {
+			if p, ok := providerBySDK(text); ok && !seen["provider:"+p] && !providerSeen(out, p) {
 				seen["provider:"+p] = true
 				out = append(out, outsideHost{provider: p, alert: a, upstream: true})
 			}
@@ -266,7 +266,7 @@ func externalHosts(alerts []nova.Alert, own map[string]bool) []outsideHost {
 				}
 			}
 		}
-		if ip, p, ok := failingResolver(a); ok && !seen[ip] {
+		if ip, p, ok := failingResolver(a, text); ok && !seen[ip] {
 			seen[ip] = true
 			out = append(out, outsideHost{host: ip, provider: p + " DNS", alert: a, upstream: true})
 		}

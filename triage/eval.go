@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"time"
 
 	"github.com/novasre/nova"
 )
@@ -309,13 +308,6 @@ type rawPoint struct {
 	thin bool
 }
 
-// thinEvidenceIn reports whether triage finds the evidence thin.
-func thinEvidenceIn(in Input, opts Options, now time.Time) bool {
-	v := newView(in, opts, now)
-	v.hypotheses(v.candidates())
-	return v.thin
-}
-
 // rawPoints runs the engine uncalibrated on every case.
 func rawPoints(cases []Case, opts Options) []rawPoint {
 	raw := opts
@@ -323,9 +315,9 @@ func rawPoints(cases []Case, opts Options) []rawPoint {
 	raw.AbstainBelow = -1
 	points := make([]rawPoint, len(cases))
 	for i, c := range cases {
-		res := Analyze(c.Input, raw, c.Now)
+		res, thin := analyze(c.Input, raw, c.Now)
 		if top := res.Top(); top != nil {
-			points[i] = rawPoint{CalibrationPoint{Score: top.Confidence, Right: topRight(c, res)}, true, thinEvidenceIn(c.Input, opts, c.Now)}
+			points[i] = rawPoint{CalibrationPoint{Score: top.Confidence, Right: topRight(c, res)}, true, thin}
 		}
 	}
 	return points

@@ -142,7 +142,7 @@ func checkResult(in Input, res nova.TriageResult) error {
 		if !res.Abstained {
 			return fmt.Errorf("answered with %d hypotheses under the threshold", len(res.Hypotheses))
 		}
-	} else if res.Abstained && !thinEvidenceIn(in, Options{}, now0) {
+	} else if _, thin := analyze(in, Options{}, now0); res.Abstained && !thin {
 		return fmt.Errorf("abstained=%v with %d hypotheses above the threshold and evidence that is not thin", res.Abstained, len(res.Hypotheses))
 	}
 	others := map[string]bool{}

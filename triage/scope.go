@@ -146,6 +146,19 @@ func readScope(alerts []nova.Alert) scopeInfo {
 	return s
 }
 
+// withSpread is s, confined to the one zone an inline breakdown shows
+// failing ("us-east-1b 64%, us-east-1a 0.3%") when the details said nothing
+// as strong: such a breakdown confines the failure as surely as a dotted
+// one.
+func (s scopeInfo) withSpread(sp spreadInfo) scopeInfo {
+	if s.strong || len(sp.failing) != 1 || !zoneLike.MatchString(strings.ToLower(sp.failing[0].name)) {
+		return s
+	}
+	p := sp.failing[0]
+	return scopeInfo{confined: true, kind: scopeZone, where: p.name, alert: sp.alert, strong: true,
+		evidence: sp.key + " concentrated in " + p.name}
+}
+
 func sortedGroupKeys(m map[string]map[string]string) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {

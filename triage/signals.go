@@ -37,12 +37,12 @@ func (v *view) metricSupport(add func(nova.Category, piece), best *ScoredChange)
 				evidence: []nova.Evidence{metricEvidence(m)}})
 		case m.topic == "traffic":
 			seen[m.topic] = true
-			ratio := m.value
-			if m.mult {
-				// already a multiple of the usual
-			} else if m.limit < 0 {
+			ratio := m.value // a multiple ("21x") is already one
+			switch {
+			case m.mult:
+			case m.limit < 0:
 				ratio = m.value / -m.limit
-			} else if m.limit > 0 {
+			case m.limit > 0:
 				ratio = m.value / m.limit
 			}
 			s := minf(0.35+0.1*math.Log2(math.Max(ratio, 1)), 0.65)

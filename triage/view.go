@@ -112,13 +112,7 @@ func (v *view) readStructure() {
 	}
 	v.scope = readScope(v.in.Alerts)
 	v.spread = readSpread(v.in.Alerts)
-	if !v.scope.strong && len(v.spread.failing) == 1 && zoneLike.MatchString(strings.ToLower(v.spread.failing[0].name)) {
-		// An inline breakdown with one failing zone confines the failure as
-		// surely as a dotted one.
-		p := v.spread.failing[0]
-		v.scope = scopeInfo{confined: true, kind: scopeZone, where: p.name, alert: v.spread.alert, strong: true,
-			evidence: v.spread.key + " concentrated in " + p.name}
-	}
+	v.scope = v.scope.withSpread(v.spread)
 	v.hosts = externalHosts(v.in.Alerts, v.ownName)
 	breached, normal := map[string]bool{}, map[string]bool{}
 	for _, m := range v.metrics {
