@@ -3,7 +3,6 @@ package evidence
 import (
 	"context"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -45,23 +44,24 @@ func (g *Gatherer) supportingServices(ctx context.Context, pd Dependencies, svc 
 	if a, ok := g.deps.Get(key, g.cfg.Now()); ok {
 		return a.ids, a.unavailable
 	}
-	a, err := g.depsFlight.do(ctx, key, func() (depsAnswer, error) {
-		return g.deps.Load(key, g.cfg.Now(), func() (depsAnswer, error) {
-			refs, err := pd.SupportingServices(ctx, svc.ID)
-			if nova.IsCode(err, nova.ENOTFOUND) || nova.IsCode(err, nova.EFORBIDDEN) {
-				g.depsUnavailable(svc, err)
-				return depsAnswer{unavailable: err}, nil
-			}
-			if err != nil {
-				return depsAnswer{}, err
-			}
-			ids := make([]string, 0, len(refs))
-			for _, r := range refs {
-				ids = append(ids, r.ID)
-			}
-			return depsAnswer{ids: ids}, nil
-		})
+	a, err := g.deps.LoadShared(ctx, key, g.cfg.Now(), func() (depsAnswer, error) {
+		refs, err := pd.SupportingServices(ctx, svc.ID)
+		if nova.IsCode(err, nova.ENOTFOUND) || nova.IsCode(err, nova.EFORBIDDEN) {
+			g.depsUnavailable(svc, err)
+			return depsAnswer{unavailable: err}, nil
+		}
+		if err != nil {
+			return depsAnswer{}, err
+		}
+		ids := make([]string, 0, len(refs))
+		for _, r := range refs {
+			ids = append(ids, r.ID)
+		}
+		return depsAnswer{ids: ids}, nil
 	})
+	if err != nil && err == ctx.Err() {
+		return nil, nova.WrapError(nova.EUNAVAILABLE, err, "gave up waiting for PagerDuty")
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -105,46 +105,4 @@ func mergeDependsOn(declared, fromPagerDuty []string) []string {
 		}
 	}
 	return out
-}
-
-// flightGroup lets concurrent callers with the same key share one call:
-// during a storm the first incident of a service asks PagerDuty and the
-// others wait for its answer (each no longer than its own deadline).
-type flightGroup[V any] struct {
-	mu sync.Mutex
-	m  map[string]*flight[V]
-}
-
-type flight[V any] struct {
-	done chan struct{}
-	v    V
-	err  error
-}
-
-func (f *flightGroup[V]) do(ctx context.Context, key string, fn func() (V, error)) (V, error) {
-	f.mu.Lock()
-	if c, ok := f.m[key]; ok {
-		f.mu.Unlock()
-		select {
-		case <-c.done:
-			return c.v, c.err
-		case <-ctx.Done():
-			var zero V
-			return zero, nova.WrapError(nova.EUNAVAILABLE, ctx.Err(), "gave up waiting for PagerDuty")
-		}
-	}
-	if f.m == nil {
-		f.m = map[string]*flight[V]{}
-	}
-	c := &flight[V]{done: make(chan struct{})}
-	f.m[key] = c
-	f.mu.Unlock()
-	defer func() {
-		f.mu.Lock()
-		delete(f.m, key)
-		f.mu.Unlock()
-		close(c.done)
-	}()
-	c.v, c.err = fn()
-	return c.v, c.err
 }

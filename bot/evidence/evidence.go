@@ -81,7 +81,6 @@ type Gatherer struct {
 	// PagerDuty's service dependencies, per service: one request per
 	// service per depsCacheAge, shared by concurrent incidents.
 	deps           *ttlcache.Cache[string, depsAnswer]
-	depsFlight     flightGroup[depsAnswer]
 	depsLogged     sync.Map // what was logged about unavailable dependencies
 	triageDuration prometheus.Histogram
 	llmSummaries   *prometheus.CounterVec

@@ -5,6 +5,7 @@
 package ttlcache
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -16,6 +17,15 @@ type Cache[K comparable, V any] struct {
 	maxAge   time.Duration
 	maxItems int
 	items    map[K]entry[V]
+	// flights are the loads under way for LoadShared, by key.
+	flights map[K]*flight[V]
+}
+
+// flight is one load under way; done closes when v and err are set.
+type flight[V any] struct {
+	done chan struct{}
+	v    V
+	err  error
 }
 
 type entry[V any] struct {
@@ -61,7 +71,7 @@ func (c *Cache[K, V]) Forget(key K) {
 
 // Load returns the fresh value under key, or calls load, stores what it
 // returns and returns it. A failed load stores nothing. Concurrent misses
-// may each call load; the last one stored wins.
+// may each call load; the last one stored wins (LoadShared shares one).
 func (c *Cache[K, V]) Load(key K, now time.Time, load func() (V, error)) (V, error) {
 	if v, ok := c.Get(key, now); ok {
 		return v, nil
@@ -72,4 +82,40 @@ func (c *Cache[K, V]) Load(key K, now time.Time, load func() (V, error)) (V, err
 	}
 	c.Put(key, v, now)
 	return v, nil
+}
+
+// LoadShared is Load for keys many callers miss at once (a storm of
+// incidents on one service): the first caller loads and the others wait
+// for its result, each no longer than its own ctx (then they get ctx's
+// error), so a burst of misses costs one load. A failed load is shared with
+// those waiting for it and stored for nobody.
+func (c *Cache[K, V]) LoadShared(ctx context.Context, key K, now time.Time, load func() (V, error)) (V, error) {
+	if v, ok := c.Get(key, now); ok {
+		return v, nil
+	}
+	c.mu.Lock()
+	if f, ok := c.flights[key]; ok {
+		c.mu.Unlock()
+		select {
+		case <-f.done:
+			return f.v, f.err
+		case <-ctx.Done():
+			var zero V
+			return zero, ctx.Err()
+		}
+	}
+	if c.flights == nil {
+		c.flights = map[K]*flight[V]{}
+	}
+	f := &flight[V]{done: make(chan struct{})}
+	c.flights[key] = f
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.flights, key)
+		c.mu.Unlock()
+		close(f.done)
+	}()
+	f.v, f.err = c.Load(key, now, load)
+	return f.v, f.err
 }

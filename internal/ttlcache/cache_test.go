@@ -1,7 +1,10 @@
 package ttlcache
 
 import (
+	"context"
 	"errors"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -57,4 +60,61 @@ func TestBoundForgetsEverything(t *testing.T) {
 	if v, ok := c.Get(3, now); !ok || v != 3 {
 		t.Fatal("the new entry was not kept")
 	}
+}
+
+// TestLoadSharedLoadsOnceForConcurrentMisses: callers that miss the same
+// key at once share one load; a waiter whose context ends stops waiting
+// with its context's error; a failed load is shared and stored for nobody.
+func TestLoadSharedLoadsOnceForConcurrentMisses(t *testing.T) {
+	c := New[string, int](time.Minute, 0)
+	now := time.Unix(1_700_000_000, 0)
+	release := make(chan struct{})
+	var loads atomic.Int32
+	load := func() (int, error) {
+		loads.Add(1)
+		<-release
+		return 42, nil
+	}
+	var wg sync.WaitGroup
+	results := make([]int, 8)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], _ = c.LoadShared(context.Background(), "k", now, load)
+		}()
+	}
+	for !c.inFlight("k") {
+		time.Sleep(time.Millisecond)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := c.LoadShared(ctx, "k", now, load); !errors.Is(err, context.Canceled) {
+		t.Errorf("a waiter whose context ended got %v, want context.Canceled", err)
+	}
+	close(release)
+	wg.Wait()
+	if n := loads.Load(); n != 1 {
+		t.Errorf("%d loads for concurrent misses, want 1", n)
+	}
+	for i, v := range results {
+		if v != 42 {
+			t.Errorf("caller %d got %d, want 42", i, v)
+		}
+	}
+	boom := errors.New("boom")
+	if _, err := c.LoadShared(context.Background(), "bad", now, func() (int, error) { return 0, boom }); !errors.Is(err, boom) {
+		t.Errorf("failed load returned %v", err)
+	}
+	if _, ok := c.Get("bad", now); ok {
+		t.Error("a failed load was stored")
+	}
+}
+
+// inFlight reports whether a LoadShared of key is under way .
+func (c *Cache[K, V]) inFlight(key K) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.flights[key]
+	return ok
 }
